@@ -1,0 +1,178 @@
+"""Delivering the outbox to Discord over REST: once, in order, with retries, and loud about permissions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.needs import missing_permissions
+from bot.storage import outbox
+from bot.storage.models import PostRow
+
+if TYPE_CHECKING:
+    from bot.app import ConductorBot
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
+
+
+def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
+    """Ping exactly the users the payload names; never @everyone, roles, or anyone a user typed."""
+    users = [discord.Object(uid) for uid in payload.get("mentions", [])]
+    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
+
+
+class Deliverer:
+    """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped."""
+
+    def __init__(self, bot: ConductorBot) -> None:
+        self.bot = bot
+        self.views: dict[str, ViewFactory] = {}
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._retry_tasks: set[asyncio.Task[None]] = set()
+        self.delivered = 0
+
+    def register_view(self, name: str, factory: ViewFactory) -> None:
+        """Let payloads name a persistent view (buttons) that this factory builds."""
+        self.views[name] = factory
+
+    async def flush_all(self) -> None:
+        """Deliver everything pending, e.g. at start-up after a crash."""
+        async with self.bot.db.session() as s:
+            scopes = await outbox.pending_scopes(s)
+        await asyncio.gather(*(self.flush(scope) for scope in scopes))
+
+    async def flush(self, scope: str) -> None:
+        """Deliver a scope's pending posts in the order they were decided."""
+        async with self._locks[scope]:
+            async with self.bot.db.session() as s:
+                rows = await outbox.pending(s, scope)
+            for row in rows:
+                if not await self._deliver(row):
+                    self._retry_later(scope, row.attempts)
+                    return
+
+    def _retry_later(self, scope: str, attempts: int) -> None:
+        delay = min(2**attempts, 60)
+        when = self.bot.clock.now() + timedelta(seconds=delay)
+        self.bot.scheduler.at(f"outbox:{scope}", when, self.flush, scope)
+
+    async def _deliver(self, row: PostRow) -> bool:
+        """Send one post; True when done with it (sent, or failed for good), False to retry later."""
+        try:
+            message_id = await self._send(row)
+        except discord.Forbidden as error:
+            await self._finish(row, "failed", None, f"{error.code}: {error.text}")
+            await self._report_forbidden(row, error)
+            return True
+        except discord.NotFound as error:
+            await self._finish(row, "failed", None, f"{error.code}: {error.text}")
+            log.warning("post %s/%s: channel or message gone (%s)", row.scope, row.key, error.text)
+            return True
+        except (TimeoutError, discord.HTTPException, OSError) as error:
+            attempts = row.attempts + 1
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            await self._finish(row, status, None, repr(error), attempts=attempts)
+            log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
+            row.attempts = attempts
+            return status == "failed"
+        await self._finish(row, "sent", message_id, None)
+        self.delivered += 1
+        return True
+
+    async def _finish(
+        self,
+        row: PostRow,
+        status: str,
+        message_id: int | None,
+        error: str | None,
+        attempts: int | None = None,
+    ) -> None:
+        async with self.bot.db.session() as s, s.begin():
+            stored = await s.get(PostRow, row.id)
+            assert stored is not None
+            stored.status = status
+            stored.error = error
+            if attempts is not None:
+                stored.attempts = attempts
+            if message_id is not None:
+                stored.message_id = message_id
+                stored.sent_at = self.bot.clock.now()
+
+    async def _messageable(self, row: PostRow) -> discord.abc.Messageable:
+        if row.kind == "dm":
+            user = self.bot.get_user(row.channel_id) or await self.bot.fetch_user(row.channel_id)
+            return await user.create_dm()
+        channel = self.bot.get_channel(row.channel_id)
+        if channel is None:
+            channel = await self.bot.fetch_channel(row.channel_id)
+        return channel  # type: ignore[return-value]
+
+    async def _send(self, row: PostRow) -> int | None:
+        payload = row.payload
+        channel = await self._messageable(row)
+        embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
+        view = None
+        if payload.get("view"):
+            spec = payload["view"]
+            view = self.views[spec["name"]](spec.get("args", {}))
+        if row.kind == "edit":
+            async with self.bot.db.session() as s:
+                target = await outbox.find(s, row.scope, payload["target"])
+            if target is None or target.message_id is None:
+                return None  # the original never made it out: nothing to edit
+            message = channel.get_partial_message(target.message_id)  # type: ignore[attr-defined]
+            await message.edit(
+                content=payload.get("content"),
+                embeds=embeds,
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return target.message_id
+        message = await channel.send(
+            content=payload.get("content"),
+            embeds=embeds,
+            view=view,  # type: ignore[arg-type]
+            allowed_mentions=allowed_mentions(payload),
+            nonce=row.nonce,
+        )
+        return message.id
+
+    async def _report_forbidden(self, row: PostRow, error: discord.Forbidden) -> None:
+        """Tell the instructor, once per channel, which permission is missing where."""
+        channel = self.bot.get_channel(row.channel_id)
+        owner_id = row.payload.get("notify")
+        log.warning(
+            "post %s/%s refused by Discord (%s) in channel %s", row.scope, row.key, error.code, row.channel_id
+        )
+        if owner_id is None or row.kind == "dm":
+            return
+        where = getattr(channel, "mention", f"channel {row.channel_id}")
+        missing = []
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            missing = [label for label, _ in missing_permissions(channel.permissions_for(channel.guild.me))]
+        needed = ", ".join(f"**{m}**" for m in missing) or "the permission to post there"
+        text = (
+            f"I could not post the session's messages in {where}: grant me {needed} there. "
+            "The session keeps running; its next posts go through once the permission is granted."
+        )
+        async with self.bot.db.session() as s, s.begin():
+            await outbox.enqueue(
+                s,
+                scope=row.scope,
+                key=f"forbidden:{row.channel_id}",
+                channel_id=owner_id,
+                payload={"content": text, "embeds": [], "mentions": [], "view": None},
+                now=self.bot.clock.now(),
+                kind="dm",
+            )
+        task = asyncio.create_task(self.flush(row.scope))
+        self._retry_tasks.add(task)
+        task.add_done_callback(self._retry_tasks.discard)

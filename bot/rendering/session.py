@@ -1,0 +1,220 @@
+"""Session posts as outbox payloads: run-of-show, phase starts, warnings, changes, the end.
+
+A payload is plain JSON (`content`, `embeds` as Discord embed dicts, `mentions` user ids allowed to be
+pinged, optional `view`), so it can be stored before it is sent and sent again unchanged after a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import discord
+
+from bot.core.timeline import Position, Step, Timeline
+from bot.rendering.time import duration, stamp
+
+RUNNING = discord.Colour.green()
+WARNING = discord.Colour.orange()
+OVER = discord.Colour.light_grey()
+NOTICE = discord.Colour.blurple()
+
+
+def payload(
+    content: str | None = None,
+    embed: discord.Embed | None = None,
+    mentions: Sequence[int] = (),
+    view: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A storable message: content, embeds, who may be pinged, and a persistent view to attach."""
+    return {
+        "content": content,
+        "embeds": [embed.to_dict()] if embed is not None else [],
+        "mentions": sorted(set(mentions)),
+        "view": view,
+    }
+
+
+def pings(user_ids: Sequence[int]) -> str:
+    """Mentions of the given users, in a stable order."""
+    return " ".join(f"<@{uid}>" for uid in sorted(set(user_ids)))
+
+
+def _ends(end: datetime) -> str:
+    return f"{stamp(end, 't')} ({stamp(end, 'R')})"
+
+
+def phase_blocks(timeline: Timeline) -> list[tuple[str, str, datetime, datetime, int]]:
+    """The steps grouped back into phases: (phase key, name, start, end, number of slots)."""
+    blocks: list[tuple[str, str, datetime, datetime, int]] = []
+    for step, (start, end) in zip(timeline.steps, timeline.windows(), strict=True):
+        slots = 1 if step.kind == "slot" else 0
+        if blocks and blocks[-1][0] == step.phase:
+            key, name, first, _, count = blocks[-1]
+            blocks[-1] = (key, name, first, end, count + slots)
+        else:
+            name = step.name.split(":")[0] if step.kind == "wrap-up" else step.name
+            if step.kind == "slot":
+                name = "Presentations"
+            blocks.append((step.phase, name, start, end, slots))
+    return blocks
+
+
+def run_of_show(plan_name: str, timeline: Timeline, phase_names: dict[str, str]) -> dict[str, Any]:
+    """The whole afternoon at a glance, every start as a timestamp in the reader's own zone."""
+    lines = []
+    for key, name, start, end, slots in phase_blocks(timeline):
+        label = phase_names.get(key, name)
+        extra = f" ({slots} talks of {duration((end - start) / max(slots, 1))})" if slots else ""
+        lines.append(f"{stamp(start, 't')}-{stamp(end, 't')} **{label}**{extra}")
+    embed = discord.Embed(
+        title=f"Run-of-show: {plan_name}",
+        description="\n".join(lines),
+        colour=NOTICE,
+    )
+    embed.set_footer(text="Times are shown in your own time zone.")
+    begins = timeline.started_at
+    return payload(f"The session starts {stamp(begins, 'R')} ({stamp(begins, 'F')}).", embed)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One place a phase post goes: a channel or thread, the people it pings, and who they are."""
+
+    channel_id: int
+    label: str  # "" for the class channel, else e.g. "ControlNet - Reviewers"
+    user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """What a presentation slot shows: who presents and their group's slides link."""
+
+    presenters: tuple[int, ...]
+    slides: str | None
+    next_name: str | None
+
+
+def announce(
+    step: Step,
+    text: str,
+    window: tuple[datetime, datetime],
+    *,
+    audience: Audience,
+    late: timedelta,
+    missed: Sequence[str],
+    previous: str | None,
+    next_step: tuple[str, datetime] | None,
+    slot: SlotInfo | None = None,
+    view: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A step has started: what to do, when it ends (live countdown), what is next."""
+    _, end = window
+    lines = []
+    if previous:
+        lines.append(f"Time's up for **{previous}**.")
+    if slot is not None:
+        who = ", ".join(f"<@{u}>" for u in slot.presenters) or "nobody assigned"
+        slides = f"<{slot.slides}>" if slot.slides else "no slides submitted"
+        after = f"; next: {slot.next_name}" if slot.next_name else ""
+        lines.append(f"**Now: {step.name}** ({who}), slides: {slides}{after}")
+    elif audience.user_ids:
+        lines.append(pings(audience.user_ids))
+    embed = discord.Embed(title=f"Now: {step.name}", description=text or None, colour=RUNNING)
+    embed.add_field(name="Ends", value=_ends(end), inline=True)
+    if late > timedelta():
+        embed.add_field(
+            name="Started late",
+            value=f"This started {duration(late)} ago while I was away; it still ends {stamp(end, 'R')}.",
+            inline=False,
+        )
+    if missed:
+        embed.add_field(name="Already over", value=", ".join(missed)[:1000], inline=False)
+    if next_step is not None:
+        name, at = next_step
+        embed.add_field(name="Next", value=f"{name} at {stamp(at, 't')}", inline=True)
+    if audience.label:
+        embed.set_footer(text=audience.label)
+    mentions = [*audience.user_ids, *(slot.presenters if slot else ())]
+    return payload("\n".join(lines) or None, embed, mentions, view)
+
+
+def mark_over(original: dict[str, Any], ended: datetime) -> dict[str, Any]:
+    """The edit that marks an earlier phase post as over, so the channel reads cleanly afterwards."""
+    embeds = []
+    for data in original.get("embeds", []):
+        embed = discord.Embed.from_dict(data)
+        embed.title = f"Over: {(embed.title or '').removeprefix('Now: ')}"
+        embed.colour = OVER
+        embed.clear_fields()
+        embed.add_field(name="Ended", value=stamp(ended, "t"), inline=True)
+        embeds.append(embed.to_dict())
+    return {"content": original.get("content"), "embeds": embeds, "mentions": [], "view": None}
+
+
+def warning(step: Step, end: datetime, remaining: timedelta, audience: Audience) -> dict[str, Any]:
+    """A phase ends soon."""
+    text = f"**{duration(remaining)} left** of {step.name}: it ends {stamp(end, 'R')} ({stamp(end, 't')})."
+    return payload(text, mentions=())
+
+
+def finished(last: str | None, missed: Sequence[str], stopped: bool) -> dict[str, Any]:
+    """The session is over."""
+    lines = []
+    if last:
+        lines.append(f"Time's up for **{last}**.")
+    lines.append("The session was stopped." if stopped else "That's the end of the session. Thank you all!")
+    if missed:
+        lines.append(f"Also over: {', '.join(missed)}.")
+    return payload("\n".join(lines))
+
+
+def change_notice(headline: str, timeline: Timeline, position: Position, limit: int = 6) -> dict[str, Any]:
+    """A change to the clock (pause, resume, extend, back), with the new times of what follows."""
+    embed = discord.Embed(title=headline, colour=NOTICE)
+    if position.step is not None and position.end is not None:
+        if position.state == "paused":
+            embed.description = f"**{position.step.name}**: {duration(position.remaining or timedelta())} left when the clock restarts."
+        else:
+            embed.description = f"**{position.step.name}** now ends {_ends(position.end)}."
+    upcoming = [
+        f"{stamp(start, 't')} {step.name}"
+        for step, (start, _) in list(zip(timeline.steps, timeline.windows(), strict=True))[
+            position.index + 1 :
+        ][:limit]
+    ]
+    if upcoming and position.state != "paused":
+        embed.add_field(name="New times", value="\n".join(upcoming), inline=False)
+    if position.state != "paused":
+        embed.set_footer(text="Later phases have moved accordingly.")
+        embed.add_field(name="Session ends", value=stamp(timeline.ends_at, "t"), inline=True)
+    return payload(None, embed)
+
+
+def status_embed(plan_name: str, timeline: Timeline, position: Position) -> discord.Embed:
+    """`/session status`: the current phase, time left, what is next, and whether the clock is paused."""
+    embed = discord.Embed(title=f"Session: {plan_name}", colour=RUNNING)
+    if position.state == "scheduled":
+        embed.description = f"Starts {stamp(timeline.started_at, 'R')} ({stamp(timeline.started_at, 't')})."
+    elif position.step is None:
+        embed.description = "The session is over."
+        embed.colour = OVER
+    else:
+        left = duration(position.remaining or timedelta())
+        if position.state == "paused":
+            embed.description = f"**Paused** during **{position.step.name}** ({left} left when resumed)."
+            embed.colour = WARNING
+        else:
+            assert position.end is not None
+            embed.description = f"Now: **{position.step.name}**, {left} left, ends {_ends(position.end)}."
+    if position.next_step is not None and 0 <= position.index + 1 < len(timeline.steps):
+        start = timeline.windows()[position.index + 1][0]
+        when = "after the pause" if position.state == "paused" else stamp(start, "t")
+        embed.add_field(name="Next", value=f"{position.next_step.name} ({when})", inline=False)
+    embed.add_field(name="Session ends", value=stamp(timeline.ends_at, "t"), inline=True)
+    embed.add_field(
+        name="Progress", value=f"step {max(position.index + 1, 0)} of {len(timeline.steps)}", inline=True
+    )
+    return embed

@@ -1,0 +1,182 @@
+"""The sandbox's gateway: HELLO/IDENTIFY/READY/GUILD_CREATE, heartbeats, dispatch log, RESUME and faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+_log = logging.getLogger(__name__)
+
+
+class Connection:
+    """One client websocket with an ordered writer queue."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self.ws = ws
+        self.request = request
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.live = False  # identified or resumed: dispatches flow
+        self.closed = False
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Queue a frame."""
+        if not self.closed:
+            self.queue.put_nowait(payload)
+
+    async def writer(self) -> None:
+        """Send queued frames in order."""
+        while True:
+            payload = await self.queue.get()
+            if payload is None or self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(json.dumps(payload))
+            except (ConnectionError, RuntimeError):
+                return
+
+
+class Gateway:
+    """Session state shared by successive connections (so RESUME can replay missed dispatches)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sb = sandbox
+        self.session_id: str | None = None
+        self.seq = 0
+        self.log: list[dict[str, Any]] = []
+        self.conn: Connection | None = None
+        self.identifies = 0
+        self.resumes = 0
+        self.frames_received: list[dict[str, Any]] = []
+        self.ready = asyncio.Event()
+
+    # dispatching -------------------------------------------------------
+    def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Sequence and log a dispatch; send it now if a session is live."""
+        if self.session_id is None:
+            return
+        self.seq += 1
+        frame = {"op": 0, "t": event, "s": self.seq, "d": data}
+        self.log.append(frame)
+        if self.conn is not None and self.conn.live:
+            self.conn.send(frame)
+
+    # faults --------------------------------------------------------------
+    async def send_op(self, op: int, d: Any) -> None:
+        """Send a raw opcode frame on the live connection."""
+        if self.conn is None:
+            raise RuntimeError("no gateway connection")
+        self.conn.send({"op": op, "d": d, "s": None, "t": None})
+
+    async def drop(self) -> None:
+        """Abort the TCP connection without a close frame."""
+        conn = self.conn
+        if conn is None:
+            raise RuntimeError("no gateway connection")
+        conn.live = False
+        conn.closed = True
+        transport = conn.request.transport
+        if transport is not None:
+            transport.abort()
+        else:  # pragma: no cover
+            await conn.ws.close(code=4000)
+
+    # handler -------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        """Serve one websocket connection."""
+        ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        conn = Connection(ws, request)
+        if self.conn is not None:
+            self.conn.live = False
+        self.conn = conn
+        writer = asyncio.create_task(conn.writer())
+        interval = self.sb.limits.heartbeat_interval_ms
+        conn.send({"op": 10, "d": {"heartbeat_interval": interval}, "s": None, "t": None})
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                self.frames_received.append(frame)
+                close = await self._on_frame(conn, frame)
+                if close is not None:
+                    conn.send(None)  # type: ignore[arg-type]
+                    await writer
+                    await ws.close(code=close)
+                    break
+        finally:
+            conn.closed = True
+            conn.live = False
+            if not writer.done():
+                conn.queue.put_nowait(None)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(writer, 1)
+            if self.conn is conn:
+                self.conn = None
+            self.sb._changed()
+        return ws
+
+    async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> int | None:
+        op = frame.get("op")
+        d = frame.get("d")
+        if op == 1:
+            conn.send({"op": 11, "d": None, "s": None, "t": None})
+        elif op == 2:
+            if d.get("token") != self.sb.token:
+                return 4004
+            self._identify(conn, d)
+        elif op == 6:
+            if d.get("token") != self.sb.token:
+                return 4004
+            if d.get("session_id") != self.session_id or self.session_id is None:
+                conn.send({"op": 9, "d": False, "s": None, "t": None})
+                return None
+            self.resumes += 1
+            since = d.get("seq") or 0
+            for f in self.log:
+                if f["s"] > since:
+                    conn.send(f)
+            conn.live = True
+            self.dispatch("RESUMED", {})
+            self.sb._changed()
+        elif op in (3, 4, 8, 31):
+            pass  # presence, voice, chunk requests (not needed: member_count == len(members))
+        else:
+            return 4001
+        return None
+
+    def _identify(self, conn: Connection, d: dict[str, Any]) -> None:
+        self.identifies += 1
+        self.session_id = secrets.token_hex(16)
+        self.seq = 0
+        self.log = []
+        self.sb.intents = d.get("intents")
+        bot = self.sb.bot_user
+        ready = {
+            "v": 10,
+            "user": {**bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.sb.world.guilds],
+            "session_id": self.session_id,
+            "resume_gateway_url": self.sb.gateway_url,
+            "session_type": "normal",
+            "private_channels": [],
+            "relationships": [],
+            "presences": [],
+            "application": {"id": str(self.sb.application_id), "flags": 0},
+            "_trace": ["sandbox"],
+        }
+        conn.live = True
+        self.dispatch("READY", ready)
+        for g in self.sb.world.guilds:
+            self.dispatch("GUILD_CREATE", g.payload())
+        self.ready.set()
+        self.sb._changed()

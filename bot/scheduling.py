@@ -1,0 +1,49 @@
+"""Timers: a thin wrapper over APScheduler 3 whose jobs are always rebuilt from the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Fires coroutines at absolute times; the database, not the job store, is the source of truth."""
+
+    def __init__(self) -> None:
+        self._aps = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+        )
+
+    def start(self) -> None:
+        """Start firing jobs (needs a running event loop)."""
+        if not self._aps.running:
+            self._aps.start()
+
+    def shutdown(self) -> None:
+        """Stop firing jobs; pending ones are dropped (they are rebuilt from the database at start-up)."""
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+
+    def at(self, job_id: str, when: datetime, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        """Run `func(*args)` at `when` (aware), replacing any job with the same id."""
+        if when.tzinfo is None:
+            raise ValueError("schedule with aware datetimes")
+        self._aps.add_job(func, "date", run_date=when, args=args, id=job_id, replace_existing=True)
+
+    def cancel(self, job_id: str) -> None:
+        """Forget a job if it exists."""
+        job = self._aps.get_job(job_id)
+        if job is not None:
+            job.remove()
+
+    def upcoming(self, limit: int = 5) -> list[tuple[str, datetime]]:
+        """The next jobs with their fire times, soonest first."""
+        jobs = [(j.id, j.next_run_time) for j in self._aps.get_jobs() if j.next_run_time is not None]
+        return sorted(jobs, key=lambda item: item[1])[:limit]

@@ -1,0 +1,423 @@
+"""Running sessions: start, steer, and the one dispatcher that posts each phase on time.
+
+The database is the truth. Every change (a command, or a timer firing) runs in one transaction that
+updates the session's clock and writes the posts it calls for into the outbox; then the outbox is
+delivered and the next timer is set from the stored times. At start-up, timers are rebuilt from the
+database, and whatever happened while the bot was down is announced once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.errors import ConductorError
+from bot.core.plan import Course
+from bot.core.steps import build_steps
+from bot.core.timeline import Announce, Finish, Position, Timeline, Warn, decide
+from bot.rendering import session as render
+from bot.scheduling import Scheduler
+from bot.storage import outbox
+from bot.storage import sessions as store
+from bot.storage.db import Database
+from bot.storage.models import AssignmentRow, SessionRow, Submission, ThreadRow
+
+log = logging.getLogger(__name__)
+Flush = Callable[[str], Awaitable[None]]
+
+
+def scope_of(session_id: int) -> str:
+    """The outbox scope of a session's posts."""
+    return f"session:{session_id}"
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """What `/session status` shows."""
+
+    session_id: int
+    plan_name: str
+    position: Position
+    timeline: Timeline
+    channel_id: int
+
+
+@dataclass(frozen=True)
+class Seats:
+    """Who sits where in a session, and the threads made for them (empty before `/assign`)."""
+
+    by_paper_role: dict[tuple[str, str], tuple[int, ...]]
+    threads: dict[str, int]
+    slides: dict[str, str]
+
+    def paper_members(self, paper: str) -> tuple[int, ...]:
+        """Everyone in a paper group."""
+        return tuple(sorted(u for (p, _), users in self.by_paper_role.items() if p == paper for u in users))
+
+    @property
+    def everyone(self) -> tuple[int, ...]:
+        """Every assigned student."""
+        return tuple(sorted(u for users in self.by_paper_role.values() for u in users))
+
+
+class SessionService:
+    """Starts and steers sessions and posts their phases; knows nothing of Discord beyond channel ids."""
+
+    def __init__(
+        self, course: Course, db: Database, scheduler: Scheduler, clock: Clock, flush: Flush
+    ) -> None:
+        self.course = course
+        self.db = db
+        self.scheduler = scheduler
+        self.clock = clock
+        self.flush = flush
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    # --- commands -----------------------------------------------------------------------------
+
+    async def start(
+        self, *, guild_id: int, channel_id: int, plan_name: str | None, at: datetime | None, actor_id: int
+    ) -> SessionRow:
+        """Start a plan now or at `at` in a channel that has no live session."""
+        now = self.clock.now()
+        name = plan_name or self.course.default_plan
+        if name not in self.course.plans:
+            known = ", ".join(f"`{p}`" for p in self.course.plans)
+            raise ConductorError(f"There is no plan called `{name}`. Plans in the configuration: {known}.")
+        plan = self.course.plan(name)
+        steps = build_steps(self.course, plan)
+        start = at or now
+        async with self.db.session() as s, s.begin():
+            if await store.live_in_channel(s, guild_id, channel_id) is not None:
+                raise ConductorError(
+                    "A session is already running in this channel. Use `/session status` to see it, or "
+                    "`/session stop` to end it before starting another."
+                )
+            timeline = Timeline(steps, start)
+            row = SessionRow(
+                guild_id=guild_id,
+                channel_id=channel_id,
+                plan_name=name,
+                status="scheduled" if start > now else "running",
+                entries=[step.to_json() for step in steps],
+                durations_ms=[round(step.planned.total_seconds() * 1000) for step in steps],
+                started_at=start,
+                cursor=-1,
+                open_posts=[],
+                created_by=actor_id,
+                created_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
+            names = {key: phase.name for key, phase in self.course.phases.items()}
+            await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
+        await self.tick(row.id)
+        return row
+
+    async def control(
+        self, *, guild_id: int, channel_id: int, action: str, actor_id: int, minutes: float | None = None
+    ) -> str:
+        """Pause, resume, extend, skip, go back or stop the channel's session; returns the answer to show."""
+        now = self.clock.now()
+        async with self.db.session() as s:
+            row = await store.live_in_channel(s, guild_id, channel_id)
+        if row is None:
+            raise ConductorError("No session is running in this channel. Start one with `/session start`.")
+        async with self._locks[row.id], self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, row.id)
+            assert row is not None
+            before = store.timeline_of(row)
+            timeline, headline = self._apply(before, action, now, minutes)
+            store.store_timeline(row, timeline)
+            position = timeline.position(now)
+            row.status = self._status(position)
+            store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
+            if action == "back":
+                row.cursor = position.index - 1  # the dispatcher re-announces the step we went back to
+                await self._close_open_posts(s, row, before, now)
+            if action in {"pause", "resume", "extend"} and position.step is not None:
+                event_key = f"notice:{action}:{int(now.timestamp() * 1000)}"
+                await self._post(s, row, event_key, render.change_notice(headline, timeline, position))
+            answer = self._answer(action, timeline, position, before)
+        await self.tick(row.id)
+        return answer
+
+    def _apply(
+        self, timeline: Timeline, action: str, now: datetime, minutes: float | None
+    ) -> tuple[Timeline, str]:
+        if action == "pause":
+            return timeline.pause(now), "Paused: the clock is stopped"
+        if action == "resume":
+            return timeline.resume(now), "Resumed: the clock runs again"
+        if action == "extend":
+            if minutes is None:
+                raise ConductorError(
+                    "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
+                )
+            delta = timedelta(minutes=minutes)
+            verb = "Extended" if minutes > 0 else "Shortened"
+            return timeline.extend(now, delta), f"{verb} by {abs(minutes):g} min"
+        if action == "next":
+            return timeline.skip(now), "Moved on"
+        if action == "back":
+            return timeline.back(now), "Went back"
+        if action == "stop":
+            return timeline.stop(now), "Stopped"
+        raise ConductorError(f"Unknown session action `{action}`.")
+
+    @staticmethod
+    def _status(position: Position) -> str:
+        return {"scheduled": "scheduled", "running": "running", "paused": "paused"}.get(
+            position.state, "ended"
+        )
+
+    @staticmethod
+    def _answer(action: str, timeline: Timeline, position: Position, before: Timeline) -> str:
+        if position.step is None:
+            return "Done: the session is over." if action != "stop" else "Stopped: the session is over."
+        shift = timeline.shifted_by(before)
+        moved = ""
+        if shift and position.state != "paused":
+            sign = "later" if shift > timedelta() else "earlier"
+            moved = f" Everything after moves {abs(shift.total_seconds()) / 60:g} min {sign}."
+        return f"Done: now **{position.step.name}**.{moved}"
+
+    async def status(self, guild_id: int, channel_id: int) -> SessionStatus:
+        """The channel's live session and where it is."""
+        async with self.db.session() as s:
+            row = await store.live_in_channel(s, guild_id, channel_id)
+        if row is None:
+            raise ConductorError("No session is running in this channel. Start one with `/session start`.")
+        timeline = store.timeline_of(row)
+        return SessionStatus(
+            row.id, row.plan_name, timeline.position(self.clock.now()), timeline, row.channel_id
+        )
+
+    # --- the dispatcher ---------------------------------------------------------------------------
+
+    async def rebuild(self) -> None:
+        """At start-up: work out where every live session should be, post what is due once, set timers."""
+        async with self.db.session() as s:
+            rows = await store.all_live(s)
+        for row in rows:
+            await self.tick(row.id)
+
+    async def tick(self, session_id: int) -> None:
+        """Post whatever is due for a session now and set the timer for the next thing."""
+        async with self._locks[session_id]:
+            wake = await self._decide_and_record(session_id)
+        await self.flush(scope_of(session_id))
+        job = f"session:{session_id}"
+        if wake is None:
+            self.scheduler.cancel(job)
+        else:
+            self.scheduler.at(job, wake, self.tick, session_id)
+
+    async def _decide_and_record(self, session_id: int) -> datetime | None:
+        now = self.clock.now()
+        async with self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, session_id)
+            if row is None or row.status == "ended":
+                return None
+            timeline = store.timeline_of(row)
+            done = await outbox.keys(s, scope_of(row.id), "warn:")
+            decision = decide(timeline, now, row.cursor, done)
+            seats = await self._seats(s, row.id)
+            for action in decision.actions:
+                await self._record(s, row, timeline, action, seats, now)
+            row.cursor = decision.cursor
+            row.status = self._status(timeline.position(now))
+            if decision.wake_at is None and row.status == "ended":
+                return None
+            return decision.wake_at
+
+    async def _record(
+        self, s: AsyncSession, row: SessionRow, timeline: Timeline, action: Any, seats: Seats, now: datetime
+    ) -> None:
+        windows = timeline.windows()
+        steps = timeline.steps
+        if isinstance(action, Warn):
+            step = steps[action.index]
+            for key in action.keys[1:]:
+                await self._mark_done(s, row, key)
+            if action.remaining is None:
+                await self._mark_done(s, row, action.keys[0])
+                return
+            end = windows[action.index][1]
+            for audience in self._audiences(row, step, seats, warn=True):
+                body = render.warning(step, end, action.remaining, audience)
+                await self._post(s, row, f"{action.keys[0]}:{audience.channel_id}", body, audience.channel_id)
+            await self._mark_done(s, row, action.keys[0])
+            return
+        previous = steps[action.previous].name if action.previous is not None else None
+        missed = [steps[i].name for i in action.missed]
+        if action.previous is not None:
+            await self._close_open_posts(s, row, timeline, now)
+            self._log_overtime(s, row, timeline, action.previous, now)
+        if isinstance(action, Finish):
+            stopped = timeline.stopped_at is not None
+            await self._post(s, row, "finished", render.finished(previous, missed, stopped))
+            row.open_posts = []
+            store.log_event(s, row.id, "finished", now, None, stopped=stopped)
+            return
+        assert isinstance(action, Announce)
+        step = steps[action.index]
+        start, end = windows[action.index]
+        nxt = (
+            (steps[action.index + 1].name, windows[action.index + 1][0])
+            if action.index + 1 < len(steps)
+            else None
+        )
+        text = self.course.phases[step.phase].text if step.phase in self.course.phases else ""
+        slot = None
+        if step.kind == "slot" and step.paper and step.role:
+            slot = render.SlotInfo(
+                presenters=seats.by_paper_role.get((step.paper, step.role), ()),
+                slides=seats.slides.get(step.paper),
+                next_name=nxt[0] if nxt else None,
+            )
+            text = ""
+        phase = self.course.phases.get(step.phase)
+        view = (
+            {"name": "submit-slides", "args": {"session": row.id}} if phase and phase.collect_slides else None
+        )
+        keys = []
+        for audience in self._audiences(row, step, seats):
+            body = render.announce(
+                step,
+                text,
+                (start, end),
+                audience=audience,
+                late=action.late,
+                missed=missed,
+                previous=previous,
+                next_step=nxt,
+                slot=slot,
+                view=view,
+            )
+            key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
+            await self._post(s, row, key, body, audience.channel_id)
+            keys.append(key)
+        row.open_posts = keys
+        store.log_event(
+            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
+        )
+
+    def _log_overtime(
+        self, s: AsyncSession, row: SessionRow, timeline: Timeline, index: int, now: datetime
+    ) -> None:
+        step = timeline.steps[index]
+        if step.kind != "slot":
+            return
+        overtime = timeline.durations[index] - step.planned
+        store.log_event(
+            s, row.id, "slot-ended", now, None, slot=step.key, overtime_s=overtime.total_seconds()
+        )
+
+    async def _close_open_posts(
+        self, s: AsyncSession, row: SessionRow, timeline: Timeline, now: datetime
+    ) -> None:
+        for key in row.open_posts or []:
+            original = await outbox.find(s, scope_of(row.id), key)
+            if original is None:
+                continue
+            body = render.mark_over(original.payload, now)
+            body["target"] = key
+            await outbox.enqueue(
+                s,
+                scope=scope_of(row.id),
+                key=f"over:{key}",
+                channel_id=original.channel_id,
+                payload=body,
+                now=now,
+                kind="edit",
+            )
+        row.open_posts = []
+
+    def _audiences(
+        self, row: SessionRow, step: Any, seats: Seats, warn: bool = False
+    ) -> list[render.Audience]:
+        """Where a step's posts go: the class channel, each group's thread, or each partner thread."""
+        course = self.course
+        if step.audience == "groups" and seats.by_paper_role:
+            out = []
+            for paper in course.papers:
+                members = seats.paper_members(paper.key)
+                thread = seats.threads.get(f"group:{paper.key}")
+                if members and thread:
+                    out.append(render.Audience(thread, f"{paper.title} - group", () if warn else members))
+            if out:
+                return out
+        if step.audience == "partners" and seats.by_paper_role:
+            out = []
+            for (paper, role), members in sorted(seats.by_paper_role.items()):
+                thread = seats.threads.get(f"partners:{paper}:{role}")
+                if members and thread:
+                    label = f"{course.paper(paper).title} - {course.role(role).plural}"
+                    out.append(render.Audience(thread, label, () if warn else members))
+            if out:
+                return out
+        everyone = () if warn or step.kind in {"slot", "wrap-up"} else seats.everyone
+        return [render.Audience(row.channel_id, "", everyone)]
+
+    async def _seats(self, s: AsyncSession, session_id: int) -> Seats:
+        rows = await s.scalars(
+            select(AssignmentRow).where(
+                AssignmentRow.session_id == session_id, AssignmentRow.status == "confirmed"
+            )
+        )
+        seats: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for a in rows:
+            seats[(a.paper_key, a.role_key)].append(a.user_id)
+        threads = {
+            t.key: t.thread_id
+            for t in await s.scalars(select(ThreadRow).where(ThreadRow.session_id == session_id))
+        }
+        slides = {
+            sub.group_key: sub.payload.get("url", "")
+            for sub in await s.scalars(
+                select(Submission).where(
+                    Submission.session_id == session_id,
+                    Submission.kind == "slides",
+                    Submission.current.is_(True),
+                )
+            )
+        }
+        return Seats({k: tuple(sorted(v)) for k, v in seats.items()}, threads, slides)
+
+    async def _post(
+        self, s: AsyncSession, row: SessionRow, key: str, body: dict[str, Any], channel_id: int | None = None
+    ) -> None:
+        body["notify"] = row.created_by
+        await outbox.enqueue(
+            s,
+            scope=scope_of(row.id),
+            key=key,
+            channel_id=channel_id or row.channel_id,
+            payload=body,
+            now=self.clock.now(),
+        )
+
+    async def _mark_done(self, s: AsyncSession, row: SessionRow, key: str) -> None:
+        """Record a warning as handled without posting anything."""
+        await outbox.enqueue(
+            s,
+            scope=scope_of(row.id),
+            key=key,
+            channel_id=row.channel_id,
+            payload={"content": None, "embeds": [], "mentions": []},
+            now=self.clock.now(),
+        )
+        done = await outbox.find(s, scope_of(row.id), key)
+        if done is not None and done.status == "pending":
+            done.status = "skipped"

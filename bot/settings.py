@@ -1,0 +1,28 @@
+"""Process settings read from the environment (and a `.env` file): secrets and endpoints, never the course."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """What differs between machines: the token, the database, the Discord endpoints, the config path."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = Field(default=None, description="The bot token; never logged.")
+    database_url: str | None = Field(default=None, description="Any SQLAlchemy async URL.")
+    data_dir: Path = Field(default=Path("data"), description="Folder of the embedded SQLite database.")
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    conductor_config: Path = Field(default=Path("config.toml"), description="The course configuration.")
+    log_level: str = "INFO"
+
+    def resolved_database_url(self) -> str:
+        """The database URL to use: DATABASE_URL, else SQLite in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'conductor.db').as_posix()}"

@@ -1,0 +1,58 @@
+"""`/conductor status`: what configuration, database, timers and permissions the bot runs with."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ConductorBot
+from bot.needs import missing_permissions
+from bot.permissions import instructor_only
+from bot.rendering.status import StatusFacts, status_embed
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class ConductorGroup(app_commands.Group, name="conductor", description="Conductor itself"):
+    """Instructor commands about the bot itself."""
+
+    def __init__(self, bot: ConductorBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(
+        name="status", description="Configuration, database, timers and my permissions here"
+    )
+    @instructor_only()
+    async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Show the status card ephemerally."""
+        bot = self.bot
+        channel = interaction.channel
+        assert interaction.guild is not None and channel is not None
+        permissions = channel.permissions_for(interaction.guild.me)  # type: ignore[union-attr]
+        course = bot.course
+        facts = StatusFacts(
+            course_name=course.name,
+            config_path=str(bot.settings.conductor_config),
+            timezone=course.timezone,
+            plans=tuple(course.plans),
+            papers=len(course.papers),
+            roles=len(course.roles),
+            database=bot.db.safe_url,
+            upcoming=tuple(bot.scheduler.upcoming()),
+            channel_mention=getattr(channel, "mention", "this channel"),
+            missing=tuple(missing_permissions(permissions)),
+            latency_ms=bot.latency * 1000 if bot.latency == bot.latency else None,
+        )
+        await interaction.response.send_message(embed=status_embed(facts), ephemeral=True)
+
+
+async def setup(bot: ConductorBot) -> None:
+    """Register the `/conductor` group."""
+    bot.tree.add_command(ConductorGroup(bot))
+
+
+async def teardown(bot: commands.Bot) -> None:
+    """Unregister the `/conductor` group."""
+    bot.tree.remove_command("conductor")

@@ -1,0 +1,49 @@
+"""Contracts on the code's shape: the core stays pure, cogs hold no SQL, the token is never logged."""
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN_IN_CORE = {"discord", "sqlalchemy", "apscheduler", "aiohttp", "alembic", "aiosqlite", "pydantic"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_the_core_imports_only_the_standard_library_and_itself() -> None:
+    offenders = []
+    for path in sorted((ROOT / "bot" / "core").rglob("*.py")):
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top in FORBIDDEN_IN_CORE or (top == "bot" and not name.startswith("bot.core")):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+            elif top not in sys.stdlib_module_names and top not in {"bot", "__future__"}:
+                offenders.append(f"{path.relative_to(ROOT)} imports non-stdlib {name}")
+    assert offenders == []
+
+
+def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
+    offenders = []
+    for path in sorted((ROOT / "cogs").rglob("*.py")):
+        for name in imported_modules(path):
+            if name.split(".")[0] in {"sqlalchemy", "apscheduler", "aiosqlite"} or name.startswith("bot.storage"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []
+
+
+def test_nothing_logs_or_prints_the_token() -> None:
+    offenders = []
+    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            if "get_secret_value" in line and ("log" in line or "print" in line):
+                offenders.append(f"{path.relative_to(ROOT)}:{lineno}")
+    assert offenders == []
