@@ -35,7 +35,9 @@ def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
     offenders = []
     for path in sorted((ROOT / "cogs").rglob("*.py")):
         for name in imported_modules(path):
-            if name.split(".")[0] in {"sqlalchemy", "apscheduler", "aiosqlite"} or name.startswith("bot.storage"):
+            if name.split(".")[0] in {"sqlalchemy", "apscheduler", "aiosqlite"} or name.startswith(
+                "bot.storage"
+            ):
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
 

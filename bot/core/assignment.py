@@ -204,9 +204,7 @@ def _capacity_problem(n: int, papers: Sequence[str], roles: Sequence[RoleSlot]) 
             each = f"at least {mins.pop()} each ({lo * n_papers} seats needed)"
         else:
             each = f"each role's minimum ({lo * n_papers} seats needed, {lo} per paper)"
-        return (
-            f"{_plural(n, 'student')} cannot fill {shape} with {each}: lower the minimums or use fewer papers."
-        )
+        return f"{_plural(n, 'student')} cannot fill {shape} with {each}: lower the minimums or use fewer papers."
     if n > hi * n_papers:
         maxes = {r.max for r in roles}
         if len(maxes) == 1:

@@ -299,9 +299,11 @@ def decide(
     if index > cursor:
         start, _ = timeline.windows()[index]
         late = timeline.clock(now) - start
+        # "Late" is relative to the step: seconds matter in a compressed rehearsal, not in a 30-minute phase.
+        late_after = min(tolerance, timeline.steps[index].planned / 10)
         actions.append(
             Announce(
-                index, late if late > tolerance else timedelta(), tuple(range(cursor + 1, index)), previous
+                index, late if late > late_after else timedelta(), tuple(range(cursor + 1, index)), previous
             )
         )
         cursor = index
@@ -310,6 +312,7 @@ def decide(
     start, end = timeline.windows()[index]
     wake = end
     due: list[str] = []
+    fold_within = tolerance
     for offset in timeline.steps[index].warnings:
         at = end - offset
         key = warning_key(index, end, offset)
@@ -317,11 +320,12 @@ def decide(
             continue
         if at <= now:
             due.append(key)
+            fold_within = min(fold_within, offset / 2)
         else:
             wake = min(wake, at)
     if due:
         # One post covers every warning due now; none when the start was just announced (it shows the
         # end already) or the end is only moments away (the next step's post says "time's up").
-        folded = bool(actions) or end - now <= tolerance
+        folded = bool(actions) or end - now <= fold_within
         actions.append(Warn(index, tuple(due), None if folded else end - now))
     return Decision(tuple(actions), cursor, wake)

@@ -33,6 +33,7 @@ class InteractionResult:
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
     late_attempts: int = 0
+    edits_before: int = 0
 
     @property
     def answered(self) -> bool:
@@ -52,7 +53,10 @@ class InteractionResult:
     @property
     def messages(self) -> list[Message]:
         """Response message (if any) followed by followups."""
-        out = [self.message] if self.message is not None and self.response_type in (4, 5, 7) else []
+        shown = self.response_type in (4, 5, 7) or (
+            self.response_type == 6 and bool(self.message and self.message.edits)
+        )
+        out = [self.message] if self.message is not None and shown else []
         return out + list(self.followups)
 
     @property
@@ -66,7 +70,7 @@ class InteractionResult:
         if self.message is not None and self.response_type == 5:
             return not self.message.flags & 128
         if self.response_type == 6 and self.message is not None:
-            return bool(self.message.edits)
+            return len(self.message.edits) > self.edits_before
         return False
 
     async def wait_followup(self, timeout: float = 5.0) -> Message:  # noqa: ASYNC109 (public API takes timeout=)

@@ -172,6 +172,11 @@ class Sandbox:
         self._changed()
         return g
 
+    @property
+    def guilds(self) -> list[Guild]:
+        """All guilds, in creation order."""
+        return list(self.world.guilds)
+
     def set_bot_permissions(self, guild: Guild, bits: int) -> None:
         """Set the bot's guild-level permissions (its managed role); @everyone still applies."""
         guild.bot_role.permissions = int(bits)
@@ -224,8 +229,8 @@ class Sandbox:
     async def wait_for(
         self,
         predicate: Callable[[], Any],
-        timeout: float = 10.0,
-        what: str | None = None,  # noqa: ASYNC109 (public API takes timeout=)
+        timeout: float = 10.0,  # noqa: ASYNC109 (public API takes timeout=)
+        what: str | None = None,
     ) -> Any:
         """Wait until predicate() is truthy, re-checked on every state change and request."""
         loop = asyncio.get_running_loop()
@@ -288,6 +293,8 @@ class Sandbox:
         self.interactions[it.id] = it
         self.interactions_by_token[it.token] = it
         it.created = time.monotonic()
+        if it.source_message is not None:
+            it.edits_before = len(it.source_message.edits)
         self.dispatch("INTERACTION_CREATE", it.payload)
         deadline = self.limits.interaction_deadline
         try:

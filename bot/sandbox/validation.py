@@ -147,7 +147,7 @@ def _validate_command_node(
     errs: FormErrors, path: tuple, c: dict[str, Any], *, top: bool, chat: bool
 ) -> None:
     name = c.get("name") or ""
-    if chat and (not COMMAND_NAME.match(name) or name != name.lower() or "_" == name):
+    if chat and (not COMMAND_NAME.match(name) or name != name.lower()):
         errs.add((*path, "name"), "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
     if not chat and not 1 <= len(name) <= 32:
         errs.add((*path, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")

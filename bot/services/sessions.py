@@ -227,8 +227,8 @@ class SessionService:
         now = self.clock.now()
         async with self.db.session() as s, s.begin():
             row = await s.get(SessionRow, session_id)
-            if row is None or row.status == "ended":
-                return None
+            if row is None or (row.status == "ended" and row.cursor >= len(row.entries)):
+                return None  # over, and its end already announced
             timeline = store.timeline_of(row)
             done = await outbox.keys(s, scope_of(row.id), "warn:")
             decision = decide(timeline, now, row.cursor, done)

@@ -200,7 +200,9 @@ def test_solve_keeps_every_rule(case: tuple[list[str], list[str], list[RoleSlot]
 
 @FAST
 @given(feasible(), st.randoms(use_true_random=False))
-def test_solve_ignores_input_order(case: tuple[list[str], list[str], list[RoleSlot], int], rnd: random.Random) -> None:
+def test_solve_ignores_input_order(
+    case: tuple[list[str], list[str], list[RoleSlot], int], rnd: random.Random
+) -> None:
     students, papers, roles, seed = case
     history = {
         s: History(frozenset(r.key for r in roles if rnd.random() < 0.4), frozenset(rnd.sample(students, 2)))
@@ -318,7 +320,9 @@ def test_large_class_with_history_is_fast_and_good() -> None:
     students = [f"s{i:05d}" for i in range(5000)]
     keys = [r.key for r in ROLES]
     roles = [RoleSlot(r.key, 1, 2000) for r in ROLES]
-    history = {s: History(frozenset(rng.sample(keys, 3)), frozenset(rng.sample(students, 4))) for s in students}
+    history = {
+        s: History(frozenset(rng.sample(keys, 3)), frozenset(rng.sample(students, 4))) for s in students
+    }
     start = time.perf_counter()
     a = solve(students, PAPERS, roles, history=history, seed=1)
     elapsed = time.perf_counter() - start
@@ -451,7 +455,10 @@ def test_add_student_prefers_a_new_role_and_no_partner() -> None:
     }
     a = Assignment(seats=layout, papers=("p", "q"), roles=roles)
     # smallest group p; roles a and b have the fewest there; the seed breaks the tie
-    assert {add_student(a, "late", seed=s).seats["late"] for s in range(20)} == {Seat("p", "a"), Seat("p", "b")}
+    assert {add_student(a, "late", seed=s).seats["late"] for s in range(20)} == {
+        Seat("p", "a"),
+        Seat("p", "b"),
+    }
     # a new role beats a smaller count
     had_ab = History(roles=frozenset({"a", "b"}))
     assert add_student(a, "late", history=had_ab).seats["late"] == Seat("p", "c")
@@ -501,9 +508,11 @@ def test_remove_student(case: tuple[list[str], list[str], list[RoleSlot], int], 
 
 def test_remove_student_explains_the_gap() -> None:
     a = solve(CLASS, PAPERS, ROLES, seed=0)
-    lone = next(
-        (p, r.key) for p in PAPERS for r in ROLES if a.count(p, r.key) == 1
-    ) if any(a.count(p, r.key) == 1 for p in PAPERS for r in ROLES) else None
+    lone = (
+        next((p, r.key) for p in PAPERS for r in ROLES if a.count(p, r.key) == 1)
+        if any(a.count(p, r.key) == 1 for p in PAPERS for r in ROLES)
+        else None
+    )
     if lone is None:
         a = move(a, a.members("dit", "spotlight")[0], "dit", "reviewer")
         lone = ("dit", "spotlight")
@@ -582,7 +591,9 @@ def test_rotation_is_optimal_against_brute_force(n_papers: int, n_roles: int, da
     cells = [Seat(p, k) for p in papers for k in keys]
     best = -1
     for combo in itertools.product(cells, repeat=n):
-        a = Assignment(seats=dict(zip(students, combo, strict=True)), papers=tuple(papers), roles=tuple(roles))
+        a = Assignment(
+            seats=dict(zip(students, combo, strict=True)), papers=tuple(papers), roles=tuple(roles)
+        )
         if not validate(a):
             best = max(best, sum(seat.role not in history[s].roles for s, seat in a.seats.items()))
     got = solve(students, papers, roles, history=history, seed=data.draw(st.integers(0, 99)))

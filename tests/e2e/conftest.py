@@ -103,9 +103,14 @@ class Classroom:
                 await run
         self.runs.clear()
 
-    async def run(self, who: Member, command: str, channel: Channel | None = None, **options: Any) -> InteractionResult:
+    async def run(
+        self, who: Member, command: str, channel: Channel | None = None, **options: Any
+    ) -> InteractionResult:
         """`who` types a slash command in the class channel (or another one)."""
-        return await self.sandbox.run_command(who, command, channel=channel or self.channel, options=options)
+        it = await self.sandbox.run_command(who, command, channel=channel or self.channel, options=options)
+        if it.deferred:
+            await it.wait_followup(timeout=10)
+        return it
 
     def posts(self, channel: Channel | None = None) -> list[Message]:
         """What the bot posted in the class channel (or another), in order, interaction replies left out."""
@@ -173,7 +178,9 @@ def populate(sandbox: Sandbox, students: int = 8) -> tuple[Guild, Channel, Membe
 async def classroom(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
     guild, channel, teacher, people = populate(sandbox)
     course = load_config(config_path)
-    room = Classroom(sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path))
+    room = Classroom(
+        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path)
+    )
     await room.start_bot()
     try:
         yield room

@@ -16,7 +16,9 @@ from .conftest import BotProcess, Classroom, populate, settings_for
 pytestmark = pytest.mark.e2e
 
 
-async def test_instructor_sees_status_student_is_refused_and_a_reconnect_changes_nothing(classroom: Classroom) -> None:
+async def test_instructor_sees_status_student_is_refused_and_a_reconnect_changes_nothing(
+    classroom: Classroom,
+) -> None:
     sb = classroom.sandbox
     names = {c["name"] for c in sb.commands()}
     assert {"conductor", "session"} <= names
@@ -42,9 +44,12 @@ async def test_instructor_sees_status_student_is_refused_and_a_reconnect_changes
 async def test_status_names_the_permission_that_is_missing_in_this_channel(classroom: Classroom) -> None:
     classroom.channel.deny_bot(Perm.CREATE_PRIVATE_THREADS)
     await classroom.sandbox.wait_for(
-        lambda: classroom.bot and not classroom.bot.get_channel(classroom.channel.id).permissions_for(
-            classroom.bot.get_guild(classroom.guild.id).me
-        ).create_private_threads,
+        lambda: (
+            classroom.bot
+            and not classroom.bot.get_channel(classroom.channel.id)
+            .permissions_for(classroom.bot.get_guild(classroom.guild.id).me)
+            .create_private_threads
+        ),
         what="the bot saw the channel overwrite",
     )
     status = await classroom.run(classroom.instructor, "conductor status")

@@ -62,6 +62,11 @@ async def test_bot_sends_files_and_commands_are_validated(sb: Sandbox, make_bot,
         )
     assert bad.value.code == 50035
 
+    with pytest.raises(discord.HTTPException) as big_embed:
+        await channel.send(embed=discord.Embed(title="t" * 257))
+    assert big_embed.value.code == 50035
+    assert "embeds.0.title" in str(big_embed.value)
+
     ch.deny_bot(discord.Permissions(send_messages=True).value)
     with pytest.raises(discord.Forbidden) as denied:
         await channel.send("hello")

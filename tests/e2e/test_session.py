@@ -1,0 +1,145 @@
+"""A live session on a compressed plan: phases posted on time, steering, bad input, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Message, Sandbox
+
+from .conftest import BotProcess, Classroom, populate, settings_for
+
+pytestmark = pytest.mark.e2e
+
+
+def titles(posts: list[Message]) -> list[str]:
+    """The first line a reader sees of each post: its embed title, else its content."""
+    out = []
+    for m in posts:
+        if m.embeds:
+            out.append(m.embeds[0].get("title", ""))
+        else:
+            out.append((m.content or "").splitlines()[-1])
+    return out
+
+
+def finished(room: Classroom) -> bool:
+    return any("end of the session" in (m.content or "") for m in room.posts())
+
+
+async def test_every_phase_is_posted_once_in_order_with_countdowns(classroom: Classroom) -> None:
+    started = await classroom.run(classroom.instructor, "session start", plan="fast")
+    assert started.ephemeral and "Started **fast**" in started.text
+    await classroom.sandbox.wait_for(lambda: finished(classroom), timeout=20, what="the session to end")
+
+    posts = classroom.posts()
+    seen = titles(posts)
+    assert seen[0] == "Run-of-show: fast"
+    starts = [t for t in seen if t.startswith(("Now:", "Over:"))]
+    assert starts == [
+        "Over: Introduce and assign roles",
+        "Over: Do the role!",
+        "Over: Discuss with your role-partner",
+    ]  # each phase posted once, then edited to show it is over
+    warnings = [m for m in posts if "left** of" in (m.content or "")]
+    assert len(warnings) == 3
+    for m in posts[1:]:
+        if m.embeds and m.edits:
+            live = m.edits[0]  # the post as first sent
+            assert ":R>" in str(live.get("embeds"))  # a live countdown, no per-second edits
+            assert len(m.edits) == 1
+    role_post = next(m for m in posts if m.embeds and "Do the role" in m.embeds[0]["title"])
+    assert "Time's up for **Introduce and assign roles**" in role_post.content
+    run_of_show = posts[0].embeds[0]["description"]
+    assert run_of_show.count("<t:") == 6  # start and end of each of the three phases, in local time
+
+
+async def test_pause_resume_and_extend_shift_what_follows_and_say_so(classroom: Classroom) -> None:
+    await classroom.run(classroom.instructor, "session start", plan="fast")
+    paused = await classroom.run(classroom.instructor, "session pause")
+    assert "Done: now **Introduce and assign roles**" in paused.text
+    status = await classroom.run(classroom.instructor, "session status")
+    assert "**Paused** during **Introduce and assign roles**" in status.text
+
+    again = await classroom.run(classroom.instructor, "session pause")
+    assert "already paused" in again.text
+
+    resumed = await classroom.run(classroom.instructor, "session resume")
+    assert "later" in resumed.text
+    extended = await classroom.run(classroom.instructor, "session extend", minutes=0.1)
+    assert "Everything after moves 0.1 min later" in extended.text
+    notices = [t for t in titles(classroom.posts()) if t.startswith(("Paused", "Resumed", "Extended"))]
+    assert notices == ["Paused: the clock is stopped", "Resumed: the clock runs again", "Extended by 0.1 min"]
+
+    stopped = await classroom.run(classroom.instructor, "session stop")
+    assert "Stopped" in stopped.text
+    await classroom.sandbox.wait_for(
+        lambda: any("session was stopped" in (m.content or "") for m in classroom.posts()), timeout=5
+    )
+
+
+async def test_bad_input_is_refused_clearly_and_changes_nothing(classroom: Classroom) -> None:
+    run, teacher = classroom.run, classroom.instructor
+    assert "No session is running" in (await run(teacher, "session resume")).text
+    assert "could not read `soonish`" in (await run(teacher, "session start", plan="fast", at="soonish")).text
+    assert "in the past" in (await run(teacher, "session start", plan="fast", at="2020-01-01 10:00")).text
+    assert "no plan called `nope`" in (await run(teacher, "session start", plan="nope")).text
+    assert classroom.posts() == []  # nothing was started by any of that
+
+    future = await run(teacher, "session start", plan="fast", at="23:59")
+    if "in the past" not in future.text:  # 23:59 is "today" unless the test runs in the last minute
+        assert "Started" in future.text
+        assert "already running" in (await run(teacher, "session start", plan="fast")).text
+        assert "not started yet" in (await run(teacher, "session pause")).text
+        assert "Starts <t:" in (await run(teacher, "session status")).text
+        await run(teacher, "session stop")
+
+    await run(teacher, "session start", plan="fast")
+    assert "not paused" in (await run(teacher, "session resume")).text
+    assert "at most a day" in (await run(teacher, "session extend", minutes=2000)).text
+    assert "instructors only" in (await run(classroom.students[0], "session pause")).text
+    status = await run(teacher, "session status")
+    assert "Now: **Introduce and assign roles**" in status.text
+
+
+async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path
+) -> None:
+    """The bot is killed (SIGKILL) in the first phase and comes back during the third."""
+    guild, channel, teacher, _ = populate(sandbox, students=3)
+    settings = settings_for(sandbox, tmp_path, config_path)
+    proc = BotProcess(sandbox, settings)
+    await proc.start()
+    await sandbox.wait_for(lambda: any(c["name"] == "session" for c in sandbox.commands()), timeout=30)
+    await sandbox.wait_ready(timeout=30)
+    await sandbox.run_command(teacher, "session start", channel=channel, options={"plan": "fast"})
+    began = datetime.now(UTC)
+    bot_id = sandbox.bot_user.id
+
+    def posts() -> list[Message]:
+        return [m for m in channel.messages if m.author_id == bot_id]
+
+    await sandbox.wait_for(lambda: any("Introduce" in t for t in titles(posts())), timeout=10)
+    await proc.kill()
+    # Down while "Do the role!" (2-5 s) comes and goes; back during the partner phase (5-8 s).
+    await asyncio.sleep(max(0.0, 5.6 - (datetime.now(UTC) - began).total_seconds()))
+    proc2 = BotProcess(sandbox, settings)
+    await proc2.start()
+    try:
+        await sandbox.wait_for(
+            lambda: any("end of the session" in (m.content or "") for m in posts()), timeout=30
+        )
+    finally:
+        await proc2.terminate()
+    seen = titles(posts())
+    partner_posts = [m for m in posts() if m.embeds and "role-partner" in m.embeds[0]["title"]]
+    assert len(partner_posts) == 1
+    first_version = partner_posts[0].edits[0] if partner_posts[0].edits else partner_posts[0].embeds[0]
+    text = str(first_version)
+    assert "Already over" in text and "Do the role!" in text and "Started late" in text
+    assert not any("Do the role" in t for t in seen)  # the missed phase is summarised, not replayed
+    assert seen.count("Run-of-show: fast") == 1
+    assert len([m for m in posts() if "end of the session" in (m.content or "")]) == 1
