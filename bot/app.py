@@ -14,6 +14,7 @@ from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.delivery import Deliverer
 from bot.scheduling import Scheduler
+from bot.services.assignments import AssignmentService, DiscordThreads
 from bot.services.sessions import SessionService
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -22,7 +23,7 @@ from bot.tree import ConductorTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.session")
+EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.session", "cogs.assign")
 
 
 def intents() -> discord.Intents:
@@ -65,6 +66,9 @@ class ConductorBot(commands.Bot):
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
         self.sessions = SessionService(course, db, scheduler, clock, self.deliverer.flush)
+        self.assignments = AssignmentService(
+            course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
+        )
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one outbox post in a delivery round."""
+
+    status: str  # sent, failed, pending
+    message_id: int | None
+    error: str | None
+    attempts: int
 
 
 def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
@@ -54,57 +65,58 @@ class Deliverer:
         async with self._locks[scope]:
             async with self.bot.db.session() as s:
                 rows = await outbox.pending(s, scope)
-            for row in rows:
-                if not await self._deliver(row):
-                    self._retry_later(scope, row.attempts)
-                    return
+            sent: dict[str, int] = {}
+            outcomes: list[tuple[PostRow, Outcome]] = []
+            try:
+                for row in rows:
+                    outcome = await self._deliver(row, sent)
+                    outcomes.append((row, outcome))
+                    if outcome.status == "pending":
+                        self._retry_later(scope, outcome.attempts)
+                        break
+            finally:
+                # One write for the whole batch; a crash before it only re-sends with the same nonces.
+                await self._record(outcomes)
 
     def _retry_later(self, scope: str, attempts: int) -> None:
         delay = min(2**attempts, 60)
         when = self.bot.clock.now() + timedelta(seconds=delay)
         self.bot.scheduler.at(f"outbox:{scope}", when, self.flush, scope)
 
-    async def _deliver(self, row: PostRow) -> bool:
-        """Send one post; True when done with it (sent, or failed for good), False to retry later."""
+    async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
+        """Send one post and say what became of it (sent, failed for good, or still pending)."""
         try:
-            message_id = await self._send(row)
+            message_id = await self._send(row, sent)
         except discord.Forbidden as error:
-            await self._finish(row, "failed", None, f"{error.code}: {error.text}")
             await self._report_forbidden(row, error)
-            return True
+            return Outcome("failed", None, f"{error.code}: {error.text}", row.attempts + 1)
         except discord.NotFound as error:
-            await self._finish(row, "failed", None, f"{error.code}: {error.text}")
             log.warning("post %s/%s: channel or message gone (%s)", row.scope, row.key, error.text)
-            return True
+            return Outcome("failed", None, f"{error.code}: {error.text}", row.attempts + 1)
         except (TimeoutError, discord.HTTPException, OSError) as error:
             attempts = row.attempts + 1
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-            await self._finish(row, status, None, repr(error), attempts=attempts)
             log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
-            row.attempts = attempts
-            return status == "failed"
-        await self._finish(row, "sent", message_id, None)
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            return Outcome(status, None, repr(error), attempts)
+        if message_id is not None:
+            sent[row.key] = message_id
         self.delivered += 1
-        return True
+        return Outcome("sent", message_id, None, row.attempts + 1)
 
-    async def _finish(
-        self,
-        row: PostRow,
-        status: str,
-        message_id: int | None,
-        error: str | None,
-        attempts: int | None = None,
-    ) -> None:
+    async def _record(self, outcomes: list[tuple[PostRow, Outcome]]) -> None:
+        if not outcomes:
+            return
+        now = self.bot.clock.now()
         async with self.bot.db.session() as s, s.begin():
-            stored = await s.get(PostRow, row.id)
-            assert stored is not None
-            stored.status = status
-            stored.error = error
-            if attempts is not None:
-                stored.attempts = attempts
-            if message_id is not None:
-                stored.message_id = message_id
-                stored.sent_at = self.bot.clock.now()
+            for row, outcome in outcomes:
+                stored = await s.get(PostRow, row.id)
+                assert stored is not None
+                stored.status = outcome.status
+                stored.error = outcome.error
+                stored.attempts = outcome.attempts
+                if outcome.message_id is not None:
+                    stored.message_id = outcome.message_id
+                    stored.sent_at = now
 
     async def _messageable(self, row: PostRow) -> discord.abc.Messageable:
         if row.kind == "dm":
@@ -115,7 +127,7 @@ class Deliverer:
             channel = await self.bot.fetch_channel(row.channel_id)
         return channel  # type: ignore[return-value]
 
-    async def _send(self, row: PostRow) -> int | None:
+    async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
         payload = row.payload
         channel = await self._messageable(row)
         embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
@@ -124,18 +136,21 @@ class Deliverer:
             spec = payload["view"]
             view = self.views[spec["name"]](spec.get("args", {}))
         if row.kind == "edit":
-            async with self.bot.db.session() as s:
-                target = await outbox.find(s, row.scope, payload["target"])
-            if target is None or target.message_id is None:
+            target_id = sent.get(payload["target"])
+            if target_id is None:
+                async with self.bot.db.session() as s:
+                    target = await outbox.find(s, row.scope, payload["target"])
+                target_id = target.message_id if target is not None else None
+            if target_id is None:
                 return None  # the original never made it out: nothing to edit
-            message = channel.get_partial_message(target.message_id)  # type: ignore[attr-defined]
+            message = channel.get_partial_message(target_id)  # type: ignore[attr-defined]
             await message.edit(
                 content=payload.get("content"),
                 embeds=embeds,
                 view=view,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
-            return target.message_id
+            return target_id
         message = await channel.send(
             content=payload.get("content"),
             embeds=embeds,

@@ -260,7 +260,7 @@ class _RoundRobin:
 
     def pick(self, eligible: Iterable[str], n: int) -> list[str]:
         allowed, picked = set(eligible), []
-        size = len(self.order)
+        size, last = len(self.order), -1
         for step in range(size):
             if len(picked) == n:
                 break
@@ -399,6 +399,8 @@ def _fixed_totals(totals: Mapping[str, int]) -> _Attach:
 
 _EXHAUSTIVE = 256  # enumerate every candidate when there are at most this many, else sample
 _SAMPLES = 48
+_WORK_PER_STUDENT = 150  # local-search work per student, in partner links looked at
+_CANDIDATE_WORK = 16  # drawing and screening one swap candidate costs about as much as 16 links
 
 
 class _Seating:
@@ -443,11 +445,19 @@ def _avoid_partners(
     rng: random.Random,
     budget: int,
 ) -> None:
-    """First-improvement local search over swaps; a swap never takes anyone off an untried role."""
+    """First-improvement local search over swaps; a swap never takes anyone off an untried role.
+
+    `budget` bounds the work (partner links looked at), so that hopeless cases (past partners who
+    cannot all be kept apart) stop early and deterministically.
+    """
     cell_of = seating.cell_of
+    work = 0
 
     def conflicts(x: str, cell: tuple[str, str], without: str) -> int:
-        return sum(1 for y in adj.get(x, ()) if y != without and cell_of[y] == cell)
+        nonlocal work
+        links = adj.get(x, ())
+        work += len(links) + 1
+        return sum(1 for y in links if y != without and cell_of[y] == cell)
 
     def keeps_rotation(x: str, old: str, new: str) -> bool:
         good = fits.get(x)
@@ -455,29 +465,33 @@ def _avoid_partners(
 
     papers = sorted({p for p, _ in seating.cells})
     roles = sorted({r for _, r in seating.cells})
+    suspects: set[str] = set(adj)  # who may have a past partner in their cell
     for _ in range(20):
-        todo = [s for s in sorted(adj) if conflicts(s, cell_of[s], s)]
-        if not todo:
+        todo = [s for s in sorted(suspects) if conflicts(s, cell_of[s], s)]
+        if not todo or work > budget:
             return
         rng.shuffle(todo)
+        suspects = set(todo)
         improved = False
         for s in todo:
             a = cell_of[s]
-            if not conflicts(s, a, s):
+            mine = conflicts(s, a, s)
+            if not mine:
                 continue
             same = [(p, a[1]) for p in papers if p != a[0]]
             other = [(p, r) for r in roles if r != a[1] for p in papers]
             for t in _candidates(seating, (same, other), rng):
-                budget -= 1
-                if budget <= 0:
+                work += _CANDIDATE_WORK
+                if work > budget:
                     return
                 b = cell_of[t]
                 if b == a or not (keeps_rotation(s, a[1], b[1]) and keeps_rotation(t, b[1], a[1])):
                     continue
-                before = conflicts(s, a, s) + conflicts(t, b, t)
+                before = mine + conflicts(t, b, t)
                 after = conflicts(s, b, t) + conflicts(t, a, s)
                 if after < before:
                     seating.swap(s, t)
+                    suspects.update(adj[s], adj.get(t, ()), (t,))
                     improved = True
                     break
         if not improved:
@@ -525,8 +539,8 @@ def solve(
     # Canonical order: the result must not depend on the order papers and roles are listed in.
     paper_keys = sorted(papers)
     role_keys = sorted(r.key for r in roles)
-    lows = {r.key: r.min for r in roles}
-    highs = {r.key: r.max for r in roles}
+    lows = {r.key: r.min for r in sorted(roles, key=lambda r: r.key)}
+    highs = {r.key: r.max for r in sorted(roles, key=lambda r: r.key)}
     n_papers = len(paper_keys)
 
     # Group sizes: as equal as possible; the seed picks which groups take one more.
@@ -597,7 +611,7 @@ def solve(
     seating = _Seating(cells)
     adj = _partner_graph(ordered, history)
     if adj:
-        _avoid_partners(seating, adj, fits, rng, budget=1000 + 40 * len(ordered))
+        _avoid_partners(seating, adj, fits, rng, budget=_WORK_PER_STUDENT * len(ordered) + 10_000)
 
     result = Assignment(
         seats={s: Seat(p, k) for (p, k), members in seating.cells.items() for s in members},

@@ -136,6 +136,7 @@ def new_message(
         webhook_id=sb.application_id if webhook else None,
         type=msg_type,
         interaction_id=interaction.id if interaction else None,
+        nonce=str(body["nonce"]) if body.get("nonce") is not None else None,
     )
     sb.world.messages[msg.id] = msg
     if not msg.flags & 64:
@@ -631,8 +632,25 @@ async def post_message(sb: Sandbox, req: Req) -> tuple[int, Any]:
     body = req.json or {}
     _post_checks(sb, ch, body, req.files)
     validate_message(body, has_files=bool(req.files))
+    earlier = _same_nonce(sb, ch, body)
+    if earlier is not None:
+        return 200, earlier.payload(sb.bot_user)
     msg = new_message(sb, ch, body, _attachments_from(sb, req))
     return 200, msg.payload(sb.bot_user)
+
+
+def _same_nonce(sb: Sandbox, ch: Channel, body: dict[str, Any]) -> Message | None:
+    """With `enforce_nonce`, the bot's live message in `ch` sent with this nonce within the window."""
+    nonce = body.get("nonce")
+    if nonce is None or body.get("enforce_nonce") is not True:
+        return None
+    since = time.monotonic() - sb.limits.nonce_window
+    for m in reversed(ch.messages):
+        if m.created_at < since:
+            break
+        if m.nonce == str(nonce) and m.author_id == sb.bot_user.id and not m.deleted:
+            return m
+    return None
 
 
 @route("PATCH", "/channels/{channel_id}/messages/{message_id}")

@@ -34,7 +34,7 @@ JSON = "application/json"
 
 @dataclass
 class SandboxLimits:
-    """Tunable behaviour: rate limits, interaction deadline, heartbeat."""
+    """Tunable behaviour: rate limits, interaction deadline, heartbeat, nonce window."""
 
     rate_limits: bool = True
     global_per_second: int = 50
@@ -47,6 +47,7 @@ class SandboxLimits:
     interaction_deadline: float = 3.0
     heartbeat_interval_ms: int = 41250
     attachment_size_limit: int = 10 * 1024 * 1024
+    nonce_window: float = 300.0  # seconds an enforced message nonce stays unique in its channel
 
 
 @dataclass
@@ -61,6 +62,7 @@ class RecordedRequest:
     status: int = 0
     at: float = field(default_factory=time.monotonic)
     files: list[str] = field(default_factory=list)
+    multipart: bool = False  # sent as multipart/form-data (json is then the payload_json part)
 
 
 @dataclass
@@ -412,7 +414,15 @@ class Sandbox:
                 except ValueError:
                     body = raw.decode(errors="replace")
         template, params, handler = rest.match(method, path)
-        rec = RecordedRequest(method, path, template, query, body, files=[f[1] for f in files])
+        rec = RecordedRequest(
+            method,
+            path,
+            template,
+            query,
+            body,
+            files=[f[1] for f in files],
+            multipart=ctype.startswith("multipart/"),
+        )
         self.requests.append(rec)
         self.stats.requests += 1
         self.stats.by_route[f"{method} {template or path}"] += 1

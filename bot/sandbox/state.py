@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -136,6 +137,8 @@ class Message:
     interaction_id: int | None = None
     timestamp: str = field(default_factory=iso_now)
     edited_timestamp: str | None = None
+    nonce: str | None = None
+    created_at: float = field(default_factory=time.monotonic)  # monotonic clock, for nonce windows
 
     @property
     def ephemeral(self) -> bool:
@@ -209,6 +212,8 @@ class Message:
         if self.webhook_id is not None:
             out["webhook_id"] = str(self.webhook_id)
             out["application_id"] = str(self.webhook_id)
+        if self.nonce is not None:
+            out["nonce"] = self.nonce
         return out
 
 

@@ -144,7 +144,7 @@ class SessionService:
             store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
             if action == "back":
                 row.cursor = position.index - 1  # the dispatcher re-announces the step we went back to
-                await self._close_open_posts(s, row, before, now)
+                await self._close_posts(s, row, now)
             if action in {"pause", "resume", "extend"} and position.step is not None:
                 event_key = f"notice:{action}:{int(now.timestamp() * 1000)}"
                 await self._post(s, row, event_key, render.change_notice(headline, timeline, position))
@@ -232,7 +232,7 @@ class SessionService:
             timeline = store.timeline_of(row)
             done = await outbox.keys(s, scope_of(row.id), "warn:")
             decision = decide(timeline, now, row.cursor, done)
-            seats = await self._seats(s, row.id)
+            seats = await self._seats(s, row.id) if decision.actions else Seats({}, {}, {})
             for action in decision.actions:
                 await self._record(s, row, timeline, action, seats, now)
             row.cursor = decision.cursor
@@ -262,12 +262,11 @@ class SessionService:
         previous = steps[action.previous].name if action.previous is not None else None
         missed = [steps[i].name for i in action.missed]
         if action.previous is not None:
-            await self._close_open_posts(s, row, timeline, now)
             self._log_overtime(s, row, timeline, action.previous, now)
         if isinstance(action, Finish):
             stopped = timeline.stopped_at is not None
             await self._post(s, row, "finished", render.finished(previous, missed, stopped))
-            row.open_posts = []
+            await self._close_posts(s, row, now)
             store.log_event(s, row.id, "finished", now, None, stopped=stopped)
             return
         assert isinstance(action, Announce)
@@ -308,6 +307,7 @@ class SessionService:
             key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
             await self._post(s, row, key, body, audience.channel_id)
             keys.append(key)
+        await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
         store.log_event(
             s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
@@ -324,9 +324,8 @@ class SessionService:
             s, row.id, "slot-ended", now, None, slot=step.key, overtime_s=overtime.total_seconds()
         )
 
-    async def _close_open_posts(
-        self, s: AsyncSession, row: SessionRow, timeline: Timeline, now: datetime
-    ) -> None:
+    async def _close_posts(self, s: AsyncSession, row: SessionRow, now: datetime) -> None:
+        """Edit the current step's posts to show it is over."""
         for key in row.open_posts or []:
             original = await outbox.find(s, scope_of(row.id), key)
             if original is None:

@@ -95,7 +95,8 @@ class AssignmentRow(Base):
     """One student's seat (paper and role) in a session's assignment, previewed or confirmed."""
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+    # A preview may sit beside the confirmed assignment it would replace: one seat per student per status.
+    __table_args__ = (UniqueConstraint("session_id", "user_id", "status"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
@@ -103,6 +104,7 @@ class AssignmentRow(Base):
     role_key: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))  # preview, confirmed
     assigned_at: Mapped[datetime]
+    seed: Mapped[int] = mapped_column(BigInteger, default=0)  # the solver seed this seat came from
 
 
 class Acknowledgement(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 08:04:54.609263
+Create Date: 2026-11-25 08:10:08.936719
 """
 
 from collections.abc import Sequence
@@ -116,9 +116,10 @@ def upgrade() -> None:
         sa.Column("role_key", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seed", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["sessions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("session_id", "user_id"),
+        sa.UniqueConstraint("session_id", "user_id", "status"),
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_assignments_session_id"), ["session_id"], unique=False)

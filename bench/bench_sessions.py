@@ -1,0 +1,171 @@
+"""How late phase posts arrive with many sessions at once: `python -m bench.bench_sessions [--sessions 50]`.
+
+Starts the local Discord sandbox (rate limits on) in this process and the real bot as `python -m bot
+run` in another, opens one class channel per session, has an instructor start a compressed plan in
+each (phases a few seconds long), and measures, for every phase post, how long after the phase's
+scheduled start the sandbox received it. Also reports the bot process's CPU time and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot.sandbox import Sandbox, SandboxLimits
+from bot.storage.models import SessionRow
+
+ROOT = Path(__file__).resolve().parents[1]
+PHASES = """
+[[phases]]
+key = "bench-a"
+name = "Bench phase A"
+seconds = 5
+text = "A"
+
+[[phases]]
+key = "bench-b"
+name = "Bench phase B"
+seconds = 5
+text = "B"
+
+[[phases]]
+key = "bench-c"
+name = "Bench phase C"
+seconds = 5
+text = "C"
+
+[[phases]]
+key = "bench-d"
+name = "Bench phase D"
+seconds = 5
+text = "D"
+
+[plans.bench]
+phases = ["bench-a", "bench-b", "bench-c", "bench-d"]
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def proc_stats(pid: int) -> tuple[float, int]:
+    """CPU seconds used and peak resident memory (kB) of a process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    peak = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1])
+    return cpu, peak
+
+
+async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) -> None:
+    """Run the benchmark and print a table."""
+    workdir = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
+    config = workdir / "config.toml"
+    config.write_text(
+        (ROOT / "config.toml").read_text().replace("warning_seconds = [120]", "warning_seconds = [2]") + PHASES
+    )
+    db_path = workdir / "bench.db"
+    sb = Sandbox(limits=SandboxLimits(rate_limits=rate_limits))
+    await sb.start()
+    guild = sb.add_guild("Bench")
+    instructor_role = guild.add_role("Instructor")
+    guild.add_role("Student")
+    teacher = guild.add_member("Teacher", username="teacher", roles=[instructor_role])
+    channels = [guild.add_text_channel(f"class-{i:02d}") for i in range(sessions)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update(
+        DISCORD_TOKEN=sb.token,
+        DISCORD_API_BASE=sb.api_base,
+        DISCORD_GATEWAY_URL=sb.gateway_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
+        CONDUCTOR_CONFIG=str(config),
+        LOG_LEVEL="WARNING",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await sb.wait_for(lambda: any(c["name"] == "session" for c in sb.commands()), timeout=60)
+        await sb.wait_ready(timeout=60)
+        answer_times = []
+
+        async def start(index: int, channel: object) -> None:
+            await asyncio.sleep(index * stagger)  # spread the starts: classes do not begin on the same millisecond
+            began = time.perf_counter()
+            await sb.run_command(teacher, "session start", channel=channel, options={"plan": "bench"})
+            answer_times.append(time.perf_counter() - began)
+
+        await asyncio.gather(*(start(i, ch) for i, ch in enumerate(channels)))
+        bot_id = sb.bot_user.id
+
+        def done() -> bool:
+            return all(
+                any("end of the session" in (m.content or "") for m in ch.messages if m.author_id == bot_id)
+                for ch in channels
+            )
+
+        await sb.wait_for(done, timeout=120, what="every session to end")
+        cpu, peak_kb = proc_stats(proc.pid)
+    finally:
+        proc.terminate()
+        await proc.wait()
+        await sb.close()
+
+    engine = create_engine(f"sqlite:///{db_path}")
+    with Session(engine) as s:
+        rows = {row.channel_id: row for row in s.scalars(select(SessionRow))}
+    lateness = []
+    for ch in channels:
+        row = rows[ch.id]
+        started = row.started_at.replace(tzinfo=UTC)
+        starts = []
+        at = started
+        for entry in row.entries:
+            starts.append((entry["name"], at))
+            at += timedelta(milliseconds=entry["planned_ms"])
+        first_titles = {
+            m.id: ((m.edits[0]["embeds"] if m.edits else m.embeds) or [{}])[0].get("title", "")
+            for m in ch.messages
+            if m.author_id == bot_id
+        }
+        for name, scheduled in starts:
+            post = next(m for m in ch.messages if first_titles.get(m.id) == f"Now: {name}")
+            received = datetime.fromisoformat(post.timestamp)
+            lateness.append((received - scheduled).total_seconds() * 1000)
+    limits = "on" if rate_limits else "off"
+    print(f"{sessions} sessions x 4 phases of 5 s, starts {stagger:g} s apart, rate limits {limits} ({len(lateness)} phase posts)")
+    print("| metric | value |\n| --- | --- |")
+    print(f"| phase-post lateness median | {statistics.median(lateness):.0f} ms |")
+    print(f"| phase-post lateness p99 | {percentile(lateness, 99):.0f} ms |")
+    print(f"| phase-post lateness max | {max(lateness):.0f} ms |")
+    print(f"| /session start answer, median | {statistics.median(answer_times) * 1000:.0f} ms |")
+    print(f"| bot CPU time | {cpu:.1f} s |")
+    print(f"| bot peak memory (VmHWM) | {peak_kb / 1024:.0f} MB |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--no-rate-limits", action="store_true", help="turn the sandbox's rate limits off")
+    parser.add_argument("--stagger", type=float, default=0.0, help="seconds between two sessions' starts")
+    args = parser.parse_args()
+    asyncio.run(main(args.sessions, not args.no_rate_limits, args.stagger))

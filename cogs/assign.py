@@ -1,0 +1,374 @@
+"""`/assign`, `/myrole` and `/roles`: preview and confirm the assignment, role cards, status and changes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ConductorBot
+from bot.core.errors import ConductorError
+from bot.core.plan import Course
+from bot.permissions import instructor_only, is_instructor
+from bot.rendering import assignment as render
+from bot.services.assignments import AlreadyConfirmed, ClassList, Outcome, Preview
+from bot.tree import reply
+from cogs.session import session_channel
+
+
+def class_list(guild: discord.Guild, course: Course) -> ClassList:
+    """The class as Discord knows it: members with the student role (no bots), and each paper's teachers."""
+    wanted = course.student_role.casefold()
+    students = {
+        m.id: m.display_name
+        for m in guild.members
+        if not m.bot and any(r.name.casefold() == wanted for r in m.roles)
+    }
+    by_username = {m.name.casefold(): m.id for m in guild.members if not m.bot}
+    teachers: dict[str, tuple[int, ...]] = {}
+    for paper in course.papers:
+        ids = []
+        for name in paper.teachers:
+            teacher = course.teacher(name)
+            ref = (teacher.discord if teacher else name).casefold()
+            uid = by_username.get(ref) or (int(ref) if ref.isdigit() and guild.get_member(int(ref)) else None)
+            if uid is not None:
+                ids.append(uid)
+        teachers[paper.key] = tuple(ids)
+    return ClassList(students, teachers)
+
+
+def preview_view(preview: Preview) -> discord.ui.View:
+    """Confirm, Reshuffle and Cancel under a preview (buttons that still work after a restart)."""
+    view = discord.ui.View(timeout=None)
+    for action, label, style in (
+        ("confirm", "Confirm", discord.ButtonStyle.success),
+        ("reshuffle", "Reshuffle", discord.ButtonStyle.secondary),
+        ("cancel", "Cancel", discord.ButtonStyle.danger),
+    ):
+        view.add_item(AssignButton(action, preview.session_id, preview.seed, label, style))
+    return view
+
+
+def preview_message(bot: ConductorBot, preview: Preview, roster: ClassList) -> dict[str, Any]:
+    """The preview's embeds and buttons."""
+    who = "the checked-in students" if preview.checked_in_only else "every member with the student role"
+    embeds = render.preview_embeds(
+        preview.assignment, bot.course, roster.students, preview.seed, preview.replacing
+    )
+    embeds[-1].set_footer(text=f"{len(preview.assignment.seats)} students ({who}).")
+    return {"embeds": embeds, "view": preview_view(preview)}
+
+
+class AssignButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"conductor:assign:(?P<action>confirm|reshuffle|cancel|replace|keep):(?P<session>\d+):(?P<seed>\d+)",
+):
+    """A button on a preview (or on the "replace it?" question)."""
+
+    def __init__(
+        self,
+        action: str,
+        session_id: int,
+        seed: int,
+        label: str = "",
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label or action.title(),
+                style=style,
+                custom_id=f"conductor:assign:{action}:{session_id}:{seed}",
+            )
+        )
+        self.action, self.session_id, self.seed = action, session_id, seed
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AssignButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["action"], int(match["session"]), int(match["seed"]))
+
+    async def interaction_check(self, interaction: discord.Interaction[ConductorBot]) -> bool:
+        """Only instructors press these."""
+        if not is_instructor(interaction.user, tuple(interaction.client.course.instructor_roles)):
+            await reply(interaction, "Only instructors can confirm or change the assignment.")
+            return False
+        return True
+
+    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+        """Run the pressed action; errors are answered in plain words."""
+        try:
+            await self._run(interaction)
+        except ConductorError as error:
+            await reply(interaction, str(error))
+
+    async def _run(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        bot = interaction.client
+        assert interaction.guild is not None
+        roster = class_list(interaction.guild, bot.course)
+        service = bot.assignments
+        if self.action == "keep":
+            await interaction.response.edit_message(content="Kept the confirmed assignment.", view=None)
+            return
+        if self.action == "cancel":
+            answer = await service.cancel(self.session_id, self.seed)
+            await interaction.response.edit_message(content=answer, embeds=[], view=None)
+            return
+        if self.action in {"reshuffle", "replace"}:
+            await interaction.response.defer()
+            preview = await service.preview(
+                guild_id=interaction.guild.id,
+                channel_id=0,
+                roster=roster,
+                replace=True,
+                session_id=self.session_id,
+            )
+            await interaction.edit_original_response(content=None, **preview_message(bot, preview, roster))
+            return
+        await interaction.response.edit_message(
+            content="Confirming: posting the table and sending role cards…", view=None
+        )
+        outcome: Outcome = await service.confirm(self.session_id, self.seed, roster, interaction.user.id)
+        await interaction.followup.send(
+            f"Confirmed: the table is posted and the threads are ready. {outcome.summary()} "
+            "Follow acknowledgements with `/roles status`.",
+            ephemeral=True,
+        )
+
+
+class AckButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:ack:(?P<session>\d+)"):
+    """ "Got it" on a role card."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Got it",
+                style=discord.ButtonStyle.success,
+                custom_id=f"{render.ACK_PREFIX}{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> AckButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+        """Record the acknowledgement."""
+        try:
+            answer = await interaction.client.assignments.acknowledge(self.session_id, interaction.user.id)
+        except ConductorError as error:
+            answer = str(error)
+        await reply(interaction, answer)
+
+
+class ShowRoleButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:card:(?P<session>\d+)"):
+    """ "Show my role" in a group thread, for students whose DMs are closed."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Show my role",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"{render.SHOW_PREFIX}{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ShowRoleButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+        """Show the presser their own card, only to them."""
+        await send_card(interaction, self.session_id)
+
+
+def card_view(session_id: int) -> discord.ui.View:
+    """The Got it button under a card."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(AckButton(session_id))
+    return view
+
+
+def show_role_view(session_id: int) -> discord.ui.View:
+    """The Show my role button under a fallback ping."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ShowRoleButton(session_id))
+    return view
+
+
+async def send_card(interaction: discord.Interaction[ConductorBot], session_id: int) -> None:
+    """Answer with the student's own card, ephemerally, with its Got it button."""
+    try:
+        card = await interaction.client.assignments.card(session_id, interaction.user.id)
+    except ConductorError as error:
+        await reply(interaction, str(error))
+        return
+    body = render.card_post(card)
+    await reply(
+        interaction,
+        body["content"],
+        embeds=[discord.Embed.from_dict(e) for e in body["embeds"]],
+        view=card_view(session_id),
+    )
+
+
+class AssignCog(commands.Cog):
+    """`/assign` and `/myrole`."""
+
+    def __init__(self, bot: ConductorBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="assign", description="Preview a fair paper-and-role assignment, then confirm it"
+    )
+    @instructor_only()
+    async def assign(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Show the preview with Confirm, Reshuffle and Cancel (or ask before replacing a confirmed one)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild is not None
+        roster = class_list(interaction.guild, self.bot.course)
+        try:
+            preview = await self.bot.assignments.preview(
+                guild_id=interaction.guild.id, channel_id=session_channel(interaction), roster=roster
+            )
+        except AlreadyConfirmed as asked:
+            view = discord.ui.View(timeout=None)
+            view.add_item(
+                AssignButton(
+                    "replace", asked.session_id, 0, "Make a new assignment", discord.ButtonStyle.danger
+                )
+            )
+            view.add_item(AssignButton("keep", asked.session_id, 0, "Keep it", discord.ButtonStyle.secondary))
+            await interaction.followup.send(str(asked), view=view, ephemeral=True)
+            return
+        await interaction.followup.send(ephemeral=True, **preview_message(self.bot, preview, roster))
+
+    @app_commands.command(name="myrole", description="Your paper and role card for today, only to you")
+    async def myrole(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Show the student's card again."""
+        channel = session_channel(interaction) if interaction.guild_id else None
+        session_id = await self.bot.assignments.my_session(interaction.user.id, interaction.guild_id, channel)
+        await send_card(interaction, session_id)
+
+
+def _member(interaction: discord.Interaction[ConductorBot], user: discord.Member | discord.User) -> int:
+    if user.bot:
+        raise ConductorError("Bots do not take part: pick a student.")
+    return user.id
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+class RolesGroup(
+    app_commands.Group, name="roles", description="The confirmed assignment: status and changes"
+):
+    """Instructor commands on the confirmed assignment of this channel's session."""
+
+    def __init__(self, bot: ConductorBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(
+        name="status", description="Who acknowledged their role, whose DM failed, who has not yet"
+    )
+    @instructor_only()
+    async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Show acknowledgements."""
+        assert interaction.guild_id is not None
+        lines = await self.bot.assignments.status(interaction.guild_id, session_channel(interaction))
+        await reply(interaction, "", embed=render.status_embed(lines))
+
+    async def _edit(self, interaction: discord.Interaction[ConductorBot], action: str, **args: Any) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild is not None
+        answer, outcome = await self.bot.assignments.edit(
+            guild_id=interaction.guild.id,
+            channel_id=session_channel(interaction),
+            action=action,
+            roster=class_list(interaction.guild, self.bot.course),
+            actor_id=interaction.user.id,
+            **args,
+        )
+        await interaction.followup.send(f"{answer} The table is updated. {outcome.summary()}", ephemeral=True)
+
+    @app_commands.command(name="swap", description="Two students exchange papers and roles")
+    @app_commands.describe(a="One student", b="The other student")
+    @instructor_only()
+    async def swap(
+        self, interaction: discord.Interaction[ConductorBot], a: discord.Member, b: discord.Member
+    ) -> None:
+        """Swap two students' seats."""
+        await self._edit(interaction, "swap", student=_member(interaction, a), other=_member(interaction, b))
+
+    @app_commands.command(name="move", description="Give a student another paper and role")
+    @app_commands.describe(student="The student", paper="The paper", role="The role")
+    @instructor_only()
+    async def move(
+        self, interaction: discord.Interaction[ConductorBot], student: discord.Member, paper: str, role: str
+    ) -> None:
+        """Move a student to a (paper, role)."""
+        await self._edit(interaction, "move", student=_member(interaction, student), paper=paper, role=role)
+
+    @move.autocomplete("paper")
+    async def paper_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer the configured papers."""
+        return [
+            app_commands.Choice(name=p.title, value=p.key)
+            for p in self.bot.course.papers
+            if current.lower() in p.title.lower()
+        ][:25]
+
+    @move.autocomplete("role")
+    async def role_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer the configured roles."""
+        return [
+            app_commands.Choice(name=r.name, value=r.key)
+            for r in self.bot.course.roles
+            if current.lower() in r.name.lower()
+        ][:25]
+
+    @app_commands.command(name="add", description="A late arrival joins where the plan is thinnest")
+    @app_commands.describe(student="The student who arrived")
+    @instructor_only()
+    async def add(self, interaction: discord.Interaction[ConductorBot], student: discord.Member) -> None:
+        """Seat a late student."""
+        await self._edit(interaction, "add", student=_member(interaction, student))
+
+    @app_commands.command(name="remove", description="An absent student leaves; partners and group are told")
+    @app_commands.describe(student="The absent student")
+    @instructor_only()
+    async def remove(self, interaction: discord.Interaction[ConductorBot], student: discord.Member) -> None:
+        """Unseat an absent student."""
+        await self._edit(interaction, "remove", student=_member(interaction, student))
+
+
+async def setup(bot: ConductorBot) -> None:
+    """Register `/assign`, `/myrole`, `/roles` and the persistent buttons."""
+    bot.add_dynamic_items(AssignButton, AckButton, ShowRoleButton)
+    bot.deliverer.register_view("role-card", lambda args: card_view(int(args["session"])))
+    bot.deliverer.register_view("show-role", lambda args: show_role_view(int(args["session"])))
+    await bot.add_cog(AssignCog(bot))
+    bot.tree.add_command(RolesGroup(bot))
+    await bot.assignments.rebuild()
+
+
+async def teardown(bot: commands.Bot) -> None:
+    """Unregister `/roles`."""
+    bot.tree.remove_command("roles")

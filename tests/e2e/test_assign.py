@@ -1,0 +1,214 @@
+"""/assign in a class of 43 (three with DMs closed): preview, confirm, role cards, threads, changes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import load_config
+from bot.sandbox import InteractionResult, Member, Message, Sandbox, Thread
+from bot.storage.models import AssignmentRow
+
+from .conftest import Classroom, populate, settings_for
+
+pytestmark = pytest.mark.e2e
+
+CLOSED = ("Student 07", "Student 21", "Student 38")  # DMs closed
+
+
+@pytest.fixture
+async def room(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
+    """The seed's class: 43 students, three of them with DMs closed, and the papers' teachers."""
+    guild, channel, teacher, people = populate(sandbox, students=40)
+    student_role = next(r for r in guild.roles if r.name == "Student")
+    for n in (41, 42, 43):
+        people.append(guild.add_member(f"Student {n:02d}", username=f"student{n:02d}", roles=[student_role]))
+    for member in people:
+        if member.name in CLOSED:
+            member.dms_open = False
+    for name in ("aasa", "thanos", "manxi", "paraskevas"):
+        guild.add_member(f"Teacher {name.title()}", username=f"teacher-{name}")
+    course = load_config(config_path)
+    classroom = Classroom(
+        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path)
+    )
+    await classroom.start_bot()
+    try:
+        yield classroom
+    finally:
+        await classroom.stop_bot()
+
+
+def table_of(message: Message) -> str:
+    """The monospaced table in a post or preview."""
+    return "\n".join(e.get("description", "") for e in message.embeds)
+
+
+def cards(room: Classroom, member: Member) -> list[Message]:
+    """Role cards the bot DMed to a student."""
+    return [m for m in room.sandbox.dms(member) if m.embeds and "Your role" in m.embeds[0].get("title", "")]
+
+
+async def preview(room: Classroom) -> InteractionResult:
+    """The instructor starts the session and asks for an assignment."""
+    await room.run(room.instructor, "session start", plan="reading-group")
+    return await room.run(room.instructor, "assign")
+
+
+async def confirm(room: Classroom, shown: InteractionResult) -> InteractionResult:
+    """The instructor presses Confirm on the preview and waits for the summary."""
+    message = shown.messages[-1]
+    button = next(cid for label, cid in message.buttons if label == "Confirm")
+    it = await room.sandbox.click(room.instructor, message, button)
+    await it.wait_followup(timeout=60)
+    return it
+
+
+async def seats(room: Classroom, status: str = "confirmed") -> dict[int, tuple[str, str]]:
+    assert room.bot is not None
+    async with room.bot.db.session() as s:
+        rows = await s.scalars(select(AssignmentRow).where(AssignmentRow.status == status))
+        return {r.user_id: (r.paper_key, r.role_key) for r in rows}
+
+
+async def test_preview_shows_the_table_and_sends_nothing_until_confirm(room: Classroom) -> None:
+    shown = await preview(room)
+    message = shown.messages[-1]
+    assert message.ephemeral
+    table = table_of(message)
+    assert "Diffusion Transformers" in table and "ControlNet" in table
+    assert "Scientific Peer Reviewer 1" in table and "Student 01" in table
+    assert "Nothing has been sent yet" in table
+    assert [label for label, _ in message.buttons] == ["Confirm", "Reshuffle", "Cancel"]
+    assert all(room.sandbox.dms(m) == [] for m in room.students)
+    assert len(await seats(room, "preview")) == 43 and await seats(room) == {}
+
+    reshuffle = next(cid for label, cid in message.buttons if label == "Reshuffle")
+    await room.sandbox.click(room.instructor, message, reshuffle)
+    await room.sandbox.wait_for(lambda: table_of(message) != table, timeout=5, what="a new table")
+    assert all(room.sandbox.dms(m) == [] for m in room.students)
+
+    cancel = next(cid for label, cid in message.buttons if label == "Cancel")
+    cancelled = await room.sandbox.click(room.instructor, message, cancel)
+    assert "nothing was sent" in message.text
+    assert cancelled.answered and await seats(room, "preview") == {}
+
+
+async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: Classroom) -> None:
+    shown = await preview(room)
+    done = await confirm(room, shown)
+    assert "40 role card(s) DMed" in done.text and "3 student(s) with closed DMs" in done.text
+
+    table_posts = [m for m in room.posts() if m.embeds and m.embeds[0].get("title") == "Roles for today"]
+    assert len(table_posts) == 1
+    placed = await seats(room)
+    assert len(placed) == 43
+
+    guild = room.guild
+    threads = {t.name: t for t in guild.threads}
+    bot_id = room.sandbox.bot_user.id
+    teachers = {m.user.username: m.id for m in guild.members}
+    for paper in room.course.papers:
+        group = threads[f"{paper.title} - group"]
+        assert isinstance(group, Thread) and group.private
+        expected = {uid for uid, (p, _) in placed.items() if p == paper.key}
+        expected |= {teachers[room.course.teacher(t).discord] for t in paper.teachers}  # type: ignore[union-attr]
+        assert set(group.member_ids) - {bot_id} == expected
+        for role in room.course.roles:
+            partners = threads[f"{paper.title} - {role.plural}"]
+            wanted = {uid for uid, seat in placed.items() if seat == (paper.key, role.key)}
+            assert set(partners.member_ids) - {bot_id} == wanted
+
+    for student in room.students:
+        got = cards(room, student)
+        paper = room.course.paper(placed[student.id][0])
+        role = room.course.role(placed[student.id][1])
+        if student.name in CLOSED:
+            assert got == []
+            group = threads[f"{paper.title} - group"]
+            pings = [m for m in group.messages if f"<@{student.id}>" in m.content and m.buttons]
+            assert len(pings) == 1 and pings[0].buttons[0][0] == "Show my role"
+            shown_card = await room.sandbox.click(student, pings[0], pings[0].buttons[0][1])
+            assert shown_card.ephemeral and role.name in shown_card.text and paper.link in shown_card.text
+        else:
+            assert len(got) == 1
+            text = got[0].text
+            assert role.name in text and paper.title in text and paper.link in text and "<t:" in text
+            assert [label for label, _ in got[0].buttons] == ["Got it"]
+    reviewer = next(s for s in room.students if placed[s.id][1] == "reviewer" and s.name not in CLOSED)
+    card_text = cards(room, reviewer)[0].text
+    assert "**Justification of rating.**" in card_text  # the whole brief, not cut
+
+    got_it = cards(room, reviewer)[0]
+    thanks = await room.sandbox.click(reviewer, got_it, got_it.buttons[0][1])
+    assert "Got it" in thanks.text and thanks.ephemeral
+    status = await room.run(room.instructor, "roles status")
+    embed = status.messages[-1].embeds[0]
+    assert embed["title"] == "Role cards: 1 of 43 acknowledged"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert f"<@{reviewer.id}>" in fields["Acknowledged (1)"]
+    assert fields["DM failed (3)"].count("thread button") == 3
+    assert "Not yet acknowledged (39)" in fields
+
+    mine = await room.run(reviewer, "myrole")
+    assert mine.ephemeral and "Scientific Peer Reviewer" in mine.text
+
+
+async def test_a_swap_touches_only_the_two_students(room: Classroom) -> None:
+    await confirm(room, await preview(room))
+    placed = await seats(room)
+    open_dms = [s for s in room.students if s.name not in CLOSED]
+    a = open_dms[0]
+    b = next(s for s in open_dms if placed[s.id][0] != placed[a.id][0])
+    before = {s.id: len(room.sandbox.dms(s)) for s in room.students}
+    table_post = next(m for m in room.posts() if m.embeds and m.embeds[0].get("title") == "Roles for today")
+
+    swapped = await room.run(room.instructor, "roles swap", a=a, b=b)
+    assert "Swapped" in swapped.text
+    after = await seats(room)
+    assert after[a.id] == placed[b.id] and after[b.id] == placed[a.id]
+    assert {k: v for k, v in after.items() if k not in (a.id, b.id)} == {
+        k: v for k, v in placed.items() if k not in (a.id, b.id)
+    }
+    changed = {s.id for s in room.students if len(room.sandbox.dms(s)) != before[s.id]}
+    assert changed == {a.id, b.id}
+    new_paper = room.course.paper(after[a.id][0]).title
+    assert new_paper in cards(room, a)[-1].text
+    assert table_post.edits  # the class table was edited in place, not posted again
+    group = room.guild.thread_named(f"{new_paper} - group")
+    assert a.id in group.member_ids and b.id not in group.member_ids
+
+
+async def test_impossible_plans_and_wrong_people_are_refused_clearly(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path
+) -> None:
+    guild, channel, teacher, people = populate(sandbox, students=3)
+    course = load_config(config_path)
+    room = Classroom(sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path))
+    await room.start_bot()
+    try:
+        no_session = await room.run(teacher, "assign")
+        assert "run `/session start`" in no_session.text
+        await room.run(teacher, "session start", plan="reading-group")
+        refused = await room.run(people[0], "assign")
+        assert "instructors only" in refused.text
+        impossible = await room.run(teacher, "assign")
+        assert "3 students cannot fill 4 papers x 5 roles" in impossible.text
+        assert await seats(room, "preview") == {} and await seats(room) == {}
+        assert all(sandbox.dms(p) == [] for p in people)
+        assert "no role in a running session" in (await room.run(people[0], "myrole")).text
+    finally:
+        await room.stop_bot()
+
+
+async def test_a_second_assign_asks_before_replacing(room: Classroom) -> None:
+    await confirm(room, await preview(room))
+    again = await room.run(room.instructor, "assign")
+    assert "already confirmed" in again.text
+    assert [label for label, _ in again.messages[-1].buttons] == ["Make a new assignment", "Keep it"]
+    keep = again.messages[-1].buttons[1][1]
+    await room.sandbox.click(room.instructor, again.messages[-1], keep)
+    assert "Kept" in again.messages[-1].text
