@@ -27,7 +27,10 @@ def titles(posts: list[Message]) -> list[str]:
 
 
 def finished(room: Classroom) -> bool:
-    return any("end of the session" in (m.content or "") for m in room.posts())
+    """The end was announced and every phase post has been marked over."""
+    posts = room.posts()
+    ended = any("end of the session" in (m.content or "") for m in posts)
+    return ended and not any(t.startswith("Now:") for t in titles(posts))
 
 
 async def test_every_phase_is_posted_once_in_order_with_countdowns(classroom: Classroom) -> None:
