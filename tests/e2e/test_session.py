@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Message, Sandbox
+from bot.sandbox import Message, Perm, Sandbox
 
 from .conftest import BotProcess, Classroom, populate, settings_for
 
@@ -146,3 +146,102 @@ async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
     assert not any("Do the role" in t for t in seen)  # the missed phase is summarised, not replayed
     assert seen.count("Run-of-show: fast") == 1
     assert len([m for m in posts() if "end of the session" in (m.content or "")]) == 1
+
+
+PRESENTING = """
+[[phases]]
+key = "fast-present"
+name = "Present slides"
+kind = "presentation"
+seconds = 960
+slot_seconds = 60
+text = "Each paper's roles present in turn."
+
+[plans.talks]
+phases = ["fast-present"]
+"""
+
+
+@pytest.fixture
+def talks_config(tmp_path: Path) -> Path:
+    from .conftest import FAST_PHASES, write_config
+
+    return write_config(tmp_path, FAST_PHASES + PRESENTING)
+
+
+async def test_the_presentation_conductor_announces_each_talk_and_moves_on(
+    sandbox: Sandbox, tmp_path: Path, talks_config: Path
+) -> None:
+    from bot.config import load_config
+
+    from .conftest import Classroom as Room
+
+    guild, channel, teacher, people = populate(sandbox, students=2)
+    room = Room(
+        sandbox,
+        guild,
+        channel,
+        teacher,
+        people,
+        load_config(talks_config),
+        settings_for(sandbox, tmp_path, talks_config),
+    )
+    await room.start_bot()
+    try:
+        await room.run(teacher, "session start", plan="talks")
+        await sandbox.wait_for(
+            lambda: any("Now: Diffusion Transformers - Spotlight" in t for t in titles(room.posts()))
+        )
+        first = next(m for m in room.posts() if m.embeds and "Spotlight" in m.embeds[0]["title"])
+        assert (
+            "**Now: Diffusion Transformers - Spotlight Presenter** (nobody assigned), slides: no slides submitted"
+            in first.content
+        )
+        assert "next: Diffusion Transformers - Scientific Peer Reviewer" in first.content
+        moved = await room.run(teacher, "session next")
+        assert "Diffusion Transformers - Scientific Peer Reviewer" in moved.text
+        await sandbox.wait_for(
+            lambda: any("Reviewer" in t and t.startswith("Now:") for t in titles(room.posts()))
+        )
+        status = await room.run(teacher, "session status")
+        assert "step 2 of 16" in status.text  # 4 papers x 4 presenting roles fill the phase exactly
+    finally:
+        await room.stop_bot()
+
+
+async def test_a_reconnect_during_transitions_neither_loses_nor_repeats_a_post(classroom: Classroom) -> None:
+    sb = classroom.sandbox
+    await classroom.run(classroom.instructor, "session start", plan="fast")
+    await sb.wait_for(lambda: any("Do the role" in t for t in titles(classroom.posts())), timeout=10)
+    await sb.send_reconnect()
+    await sb.wait_for(lambda: any("role-partner" in t for t in titles(classroom.posts())), timeout=10)
+    await sb.drop_connection()
+    await sb.wait_for(lambda: finished(classroom), timeout=20, what="the session to end")
+    seen = titles(classroom.posts())
+    assert [t for t in seen if t.startswith("Over:")] == [
+        "Over: Introduce and assign roles",
+        "Over: Do the role!",
+        "Over: Discuss with your role-partner",
+    ]
+    assert sum("end of the session" in (m.content or "") for m in classroom.posts()) == 1
+
+
+async def test_a_missing_permission_is_reported_once_and_the_session_keeps_running(
+    classroom: Classroom,
+) -> None:
+    sb = classroom.sandbox
+    await classroom.run(classroom.instructor, "session start", plan="fast")
+    await sb.wait_for(lambda: any("Introduce" in t for t in titles(classroom.posts())), timeout=10)
+    classroom.channel.deny_bot(Perm.SEND_MESSAGES)
+    await sb.wait_for(
+        lambda: any("grant me **Send Messages**" in m.text for m in sb.dms(classroom.instructor)),
+        timeout=15,
+        what="the instructor to be told which permission is missing",
+    )
+    status = await classroom.run(classroom.instructor, "session status")
+    assert "Now: **" in status.text or "over" in status.text
+    classroom.channel.deny_bot(0)
+    await sb.wait_for(
+        lambda: any("end of the session" in (m.content or "") for m in classroom.posts()), timeout=15
+    )
+    assert len([m for m in sb.dms(classroom.instructor) if "grant me" in m.text]) == 1
