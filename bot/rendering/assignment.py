@@ -57,7 +57,24 @@ def table_embeds(
         blocks[-1].append(line)
         used += len(line) + 1
     embeds = []
-    for i, block in enumerate(blocks[:EMBEDS_PER_MESSAGE]):
+    total = 0
+    shown = 0
+    for block in blocks[:EMBEDS_PER_MESSAGE]:  # one message holds at most 6000 characters of embeds
+        while block and total + len("\n".join(block)) + 300 > EMBED_TOTAL_MAX:
+            block = block[:-1]
+        if not block:
+            break
+        total += len("\n".join(block)) + 10
+        shown += len(block)
+        blocks[len(embeds)] = block
+        embeds.append(block)
+    if shown < len(lines):
+        footer = f"Showing {shown} of {len(lines)} table lines: the class is too large for one message. " + (
+            footer or ""
+        )
+    blocks = embeds
+    embeds = []
+    for i, block in enumerate(blocks):
         embed = discord.Embed(
             title=title if i == 0 else None, description="```\n" + "\n".join(block) + "\n```", colour=TABLE
         )

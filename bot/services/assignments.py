@@ -692,11 +692,39 @@ class AssignmentService:
                     )
 
 
+class Pace:
+    """Spaces bulk requests at most `per_second` apart on average, under Discord's global 50/s limit.
+
+    discord.py paces each route from the headers Discord sends, but learns of the global limit only from
+    a 429; adding dozens of members to dozens of threads at once would hit it, so those calls take a turn.
+    """
+
+    def __init__(self, per_second: float = 40.0) -> None:
+        self.gap = 1.0 / per_second
+        self.next_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def turn(self) -> None:
+        """Wait for this request's slot."""
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            now = loop.time()
+            at = max(now, self.next_at)
+            self.next_at = at + self.gap
+        if at > now:
+            await asyncio.sleep(at - now)
+
+
 class DiscordThreads:
     """`ThreadPort` over discord.py: private threads when allowed, public ones otherwise."""
 
     def __init__(self, bot: ConductorBot) -> None:
         self.bot = bot
+        self.pace = Pace()
+
+    async def _paced(self, call: Callable[[], Awaitable[None]]) -> None:
+        await self.pace.turn()
+        await call()
 
     def _channel(self, channel_id: int) -> discord.TextChannel:
         channel = self.bot.get_channel(channel_id)
@@ -734,10 +762,14 @@ class DiscordThreads:
         """Add members, side by side."""
         thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
         assert isinstance(thread, discord.Thread)
-        await asyncio.gather(*(thread.add_user(discord.Object(u)) for u in user_ids))
+        await asyncio.gather(
+            *(self._paced(lambda u=u: thread.add_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
+        )
 
     async def remove(self, thread_id: int, user_ids: list[int]) -> None:
         """Remove members, side by side."""
         thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
         assert isinstance(thread, discord.Thread)
-        await asyncio.gather(*(thread.remove_user(discord.Object(u)) for u in user_ids))
+        await asyncio.gather(
+            *(self._paced(lambda u=u: thread.remove_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
+        )

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import load_config
-from bot.sandbox import InteractionResult, Member, Message, Sandbox, Thread
+from bot.sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits, Thread
 from bot.storage.models import AssignmentRow
 
 from .conftest import Classroom, populate, settings_for
@@ -17,6 +17,12 @@ from .conftest import Classroom, populate, settings_for
 pytestmark = pytest.mark.e2e
 
 CLOSED = ("Student 07", "Student 21", "Student 38")  # DMs closed
+
+
+@pytest.fixture
+def limits() -> SandboxLimits:
+    """Discord's limits, with the DM-opening window shortened from 10 s to 1 s so a class of 43 is quick."""
+    return SandboxLimits(dm_open_window=1.0)
 
 
 @pytest.fixture
@@ -187,7 +193,9 @@ async def test_impossible_plans_and_wrong_people_are_refused_clearly(
 ) -> None:
     guild, channel, teacher, people = populate(sandbox, students=3)
     course = load_config(config_path)
-    room = Classroom(sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path))
+    room = Classroom(
+        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path)
+    )
     await room.start_bot()
     try:
         no_session = await room.run(teacher, "assign")

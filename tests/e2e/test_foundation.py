@@ -11,7 +11,7 @@ import pytest
 
 from bot.sandbox import Perm, Sandbox
 
-from .conftest import BotProcess, Classroom, populate, settings_for
+from .conftest import SHIPPED, BotProcess, Classroom, populate, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +93,7 @@ async def test_a_missing_token_is_a_clear_error(tmp_path: Path, monkeypatch: pyt
         "bot",
         "run",
         "--config",
-        str(Path(__file__).resolve().parents[2] / "config.toml"),
+        str(SHIPPED),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -112,7 +112,7 @@ async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
     sandbox: Sandbox, tmp_path: Path, config_path: Path
 ) -> None:
     """The bot is killed (SIGKILL) in the first phase and comes back during the third."""
-    guild, channel, teacher, _ = populate(sandbox, students=3)
+    _guild, channel, teacher, _ = populate(sandbox, students=3)
     settings = settings_for(sandbox, tmp_path, config_path)
     proc = BotProcess(sandbox, settings)
     await proc.start()
@@ -245,3 +245,32 @@ async def test_a_missing_permission_is_reported_once_and_the_session_keeps_runni
         lambda: any("end of the session" in (m.content or "") for m in classroom.posts()), timeout=15
     )
     assert len([m for m in sb.dms(classroom.instructor) if "grant me" in m.text]) == 1
+
+
+async def test_sessions_in_two_channels_do_not_interfere(classroom: Classroom) -> None:
+    other = classroom.guild.add_text_channel("reading-group-b")
+    teacher = classroom.instructor
+    await classroom.run(teacher, "session start", plan="fast")
+    await classroom.run(teacher, "session start", channel=other, plan="afternoon")
+    await classroom.run(teacher, "session pause")
+    here = await classroom.run(teacher, "session status")
+    there = await classroom.run(teacher, "session status", channel=other)
+    assert "**Paused** during **Introduce and assign roles**" in here.text
+    assert "Now: **Project proposals**" in there.text
+    await classroom.run(teacher, "session stop", channel=other)
+    assert "**Paused**" in (await classroom.run(teacher, "session status")).text
+
+
+async def test_an_unexpected_error_gets_an_apology_with_a_reference_not_silence(
+    classroom: Classroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    assert classroom.bot is not None
+    monkeypatch.setattr(classroom.bot.sessions, "status", broken)
+    answer = await classroom.run(classroom.instructor, "session status")
+    assert answer.ephemeral
+    assert "Sorry, something went wrong on my side" in answer.text
+    assert str(answer.id) in answer.text
+    assert "database on fire" not in answer.text and "Traceback" not in answer.text
