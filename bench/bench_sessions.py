@@ -81,7 +81,8 @@ async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) ->
     workdir = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
     config = workdir / "config.toml"
     config.write_text(
-        (ROOT / "config.toml").read_text().replace("warning_seconds = [120]", "warning_seconds = [2]") + PHASES
+        (ROOT / "config.toml").read_text().replace("warning_seconds = [120]", "warning_seconds = [2]")
+        + PHASES
     )
     db_path = workdir / "bench.db"
     sb = Sandbox(limits=SandboxLimits(rate_limits=rate_limits))
@@ -109,7 +110,9 @@ async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) ->
         answer_times = []
 
         async def start(index: int, channel: object) -> None:
-            await asyncio.sleep(index * stagger)  # spread the starts: classes do not begin on the same millisecond
+            await asyncio.sleep(
+                index * stagger
+            )  # spread the starts: classes do not begin on the same millisecond
             began = time.perf_counter()
             await sb.run_command(teacher, "session start", channel=channel, options={"plan": "bench"})
             answer_times.append(time.perf_counter() - began)
@@ -152,7 +155,9 @@ async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) ->
             received = datetime.fromisoformat(post.timestamp)
             lateness.append((received - scheduled).total_seconds() * 1000)
     limits = "on" if rate_limits else "off"
-    print(f"{sessions} sessions x 4 phases of 5 s, starts {stagger:g} s apart, rate limits {limits} ({len(lateness)} phase posts)")
+    print(
+        f"{sessions} sessions x 4 phases of 5 s, starts {stagger:g} s apart, rate limits {limits} ({len(lateness)} phase posts)"
+    )
     print("| metric | value |\n| --- | --- |")
     print(f"| phase-post lateness median | {statistics.median(lateness):.0f} ms |")
     print(f"| phase-post lateness p99 | {percentile(lateness, 99):.0f} ms |")

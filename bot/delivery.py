@@ -67,8 +67,13 @@ class Deliverer:
                 rows = await outbox.pending(s, scope)
             sent: dict[str, int] = {}
             outcomes: list[tuple[PostRow, Outcome]] = []
+            now = self.bot.clock.now()
             try:
                 for row in rows:
+                    if row.not_before is not None and row.not_before > now:
+                        # Decided ahead of its moment (and the process restarted early): send it then.
+                        self.bot.scheduler.at(f"outbox:{scope}", row.not_before, self.flush, scope)
+                        break
                     outcome = await self._deliver(row, sent)
                     outcomes.append((row, outcome))
                     if outcome.status == "pending":

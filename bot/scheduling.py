@@ -18,7 +18,7 @@ class Scheduler:
     def __init__(self) -> None:
         self._aps = AsyncIOScheduler(
             timezone=UTC,
-            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
+            job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 4},
         )
 
     def start(self) -> None:

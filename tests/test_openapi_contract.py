@@ -60,6 +60,7 @@ def test_the_checker_accepts_good_requests_and_names_bad_ones(contract: OpenAPIC
     assert "body.flags" in multipart
 
 
+@pytest.mark.e2e
 async def test_a_session_from_status_to_stop_sends_only_requests_the_spec_allows(
     classroom: Classroom, contract: OpenAPIContract
 ) -> None:

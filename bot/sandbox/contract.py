@@ -117,18 +117,19 @@ class _Spec:
         self.templates: list[_Template] = []
         ops: dict[str, Any] = {}
         for template, item in raw.get("paths", {}).items():
+            segments = template.strip("/").split("/")
             regex = "".join(
-                "/(?P<" + f"p{i}" + ">[^/]+)" if seg.startswith("{") else "/" + re.escape(seg)
-                for i, seg in enumerate(template.strip("/").split("/"))
+                f"/(?P<{seg[1:-1]}>[^/]+)" if seg.startswith("{") else "/" + re.escape(seg)
+                for seg in segments
             )
-            literals = sum(not seg.startswith("{") for seg in template.strip("/").split("/"))
+            literals = sum(not seg.startswith("{") for seg in segments)
             entry = _Template(template, re.compile("^" + regex + "$"), literals)
             shared = item.get("parameters", [])
             for method in METHODS:
                 op = item.get(method)
                 if op is None:
                     continue
-                op_id = op.get("operationId") or f"{method}_{template}"
+                op_id = re.sub(r"[^\w-]", "_", op.get("operationId") or f"{method}_{template}")
                 params: dict[str, tuple[str, dict[str, Any], bool]] = {}
                 for p in [*shared, *op.get("parameters", [])]:
                     schema = _adapt(p.get("schema", {}))
@@ -167,13 +168,7 @@ class _Spec:
                 best = (t, m)
         if best is None:
             return None, {}
-        t, m = best
-        names = re.findall(r"\{(\w+)\}", t.template)
-        return t, {name: m.group(f"p{i}") for i, name in zip(_param_slots(t.template), names, strict=True)}
-
-
-def _param_slots(template: str) -> list[int]:
-    return [i for i, seg in enumerate(template.strip("/").split("/")) if seg.startswith("{")]
+        return best[0], best[1].groupdict()
 
 
 @functools.cache

@@ -33,6 +33,7 @@ from bot.storage.models import AssignmentRow, SessionRow, Submission, ThreadRow
 
 log = logging.getLogger(__name__)
 Flush = Callable[[str], Awaitable[None]]
+LEAD = timedelta(seconds=1)  # how long before a transition its posts are decided and stored
 
 
 def scope_of(session_id: int) -> str:
@@ -121,6 +122,7 @@ class SessionService:
             store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
             names = {key: phase.name for key, phase in self.course.phases.items()}
             await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
+        await self.flush(scope_of(row.id))
         await self.tick(row.id)
         return row
 
@@ -134,6 +136,7 @@ class SessionService:
         if row is None:
             raise ConductorError("No session is running in this channel. Start one with `/session start`.")
         async with self._locks[row.id], self.db.session() as s, s.begin():
+            now = self.clock.now()  # after the lock: a transition being posted right now comes first
             row = await s.get(SessionRow, row.id)
             assert row is not None
             before = store.timeline_of(row)
@@ -212,19 +215,30 @@ class SessionService:
         for row in rows:
             await self.tick(row.id)
 
-    async def tick(self, session_id: int) -> None:
-        """Post whatever is due for a session now and set the timer for the next thing."""
+    async def tick(self, session_id: int, due: datetime | None = None) -> None:
+        """Post whatever is due for a session at `due` (default: now) and set the timer for the next thing.
+
+        The timer fires `LEAD` before a transition: the decision and its posts are written to the
+        database ahead of time, and at the instant itself only the sending is left, so a post is not
+        late by the time the database takes. Commands wait on the same lock, so nothing slips between.
+        """
         async with self._locks[session_id]:
-            wake = await self._decide_and_record(session_id)
-        await self.flush(scope_of(session_id))
+            now = self.clock.now()
+            at = max(due or now, now)
+            wake = await self._decide_and_record(session_id, at)
+            wait = (at - self.clock.now()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)  # until the transition itself; the work is already done
+            await self.flush(scope_of(session_id))
         job = f"session:{session_id}"
         if wake is None:
             self.scheduler.cancel(job)
         else:
-            self.scheduler.at(job, wake, self.tick, session_id)
+            now = self.clock.now()
+            # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
+            self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
-    async def _decide_and_record(self, session_id: int) -> datetime | None:
-        now = self.clock.now()
+    async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
         async with self.db.session() as s, s.begin():
             row = await s.get(SessionRow, session_id)
             if row is None or (row.status == "ended" and row.cursor >= len(row.entries)):
@@ -256,7 +270,9 @@ class SessionService:
             end = windows[action.index][1]
             for audience in self._audiences(row, step, seats, warn=True):
                 body = render.warning(step, end, action.remaining, audience)
-                await self._post(s, row, f"{action.keys[0]}:{audience.channel_id}", body, audience.channel_id)
+                await self._post(
+                    s, row, f"{action.keys[0]}:{audience.channel_id}", body, audience.channel_id, now
+                )
             await self._mark_done(s, row, action.keys[0])
             return
         previous = steps[action.previous].name if action.previous is not None else None
@@ -265,7 +281,7 @@ class SessionService:
             self._log_overtime(s, row, timeline, action.previous, now)
         if isinstance(action, Finish):
             stopped = timeline.stopped_at is not None
-            await self._post(s, row, "finished", render.finished(previous, missed, stopped))
+            await self._post(s, row, "finished", render.finished(previous, missed, stopped), at=now)
             await self._close_posts(s, row, now)
             store.log_event(s, row.id, "finished", now, None, stopped=stopped)
             return
@@ -305,7 +321,7 @@ class SessionService:
                 view=view,
             )
             key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
-            await self._post(s, row, key, body, audience.channel_id)
+            await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
         await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
@@ -338,8 +354,9 @@ class SessionService:
                 key=f"over:{key}",
                 channel_id=original.channel_id,
                 payload=body,
-                now=now,
+                now=self.clock.now(),
                 kind="edit",
+                not_before=now,
             )
         row.open_posts = []
 
@@ -395,8 +412,15 @@ class SessionService:
         return Seats({k: tuple(sorted(v)) for k, v in seats.items()}, threads, slides)
 
     async def _post(
-        self, s: AsyncSession, row: SessionRow, key: str, body: dict[str, Any], channel_id: int | None = None
+        self,
+        s: AsyncSession,
+        row: SessionRow,
+        key: str,
+        body: dict[str, Any],
+        channel_id: int | None = None,
+        at: datetime | None = None,
     ) -> None:
+        """Put a session post into the outbox, to be sent no earlier than `at`."""
         body["notify"] = row.created_by
         await outbox.enqueue(
             s,
@@ -405,6 +429,7 @@ class SessionService:
             channel_id=channel_id or row.channel_id,
             payload=body,
             now=self.clock.now(),
+            not_before=at,
         )
 
     async def _mark_done(self, s: AsyncSession, row: SessionRow, key: str) -> None:

@@ -157,6 +157,7 @@ class PostRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    not_before: Mapped[datetime | None]  # decided ahead of its moment: not sent before this instant
     sent_at: Mapped[datetime | None]
 
 

@@ -21,6 +21,7 @@ async def enqueue(
     payload: dict[str, Any],
     now: datetime,
     kind: str = "send",
+    not_before: datetime | None = None,
 ) -> PostRow | None:
     """Add a post unless one with the same scope and key exists (then None: it was decided already)."""
     exists = await s.scalar(select(PostRow.id).where(PostRow.scope == scope, PostRow.key == key))
@@ -36,6 +37,7 @@ async def enqueue(
         status="pending",
         attempts=0,
         created_at=now,
+        not_before=not_before if not_before is not None and not_before > now else None,
     )
     s.add(row)
     await s.flush()
@@ -51,7 +53,7 @@ async def keys(s: AsyncSession, scope: str, prefix: str = "") -> frozenset[str]:
 
 
 async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
-    """Posts not yet delivered, oldest first (optionally of one scope)."""
+    """Posts not yet delivered, oldest first (optionally of one scope), including those not yet due."""
     query = select(PostRow).where(PostRow.status == "pending").order_by(PostRow.id)
     if scope is not None:
         query = query.where(PostRow.scope == scope)

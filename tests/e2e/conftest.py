@@ -18,6 +18,7 @@ from bot.app import ConductorBot
 from bot.config import load_config
 from bot.core.plan import Course
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
+from bot.sandbox.contract import assert_requests_match_contract
 from bot.settings import Settings
 from bot.wiring import build_bot
 
@@ -153,6 +154,8 @@ async def sandbox(limits: SandboxLimits) -> AsyncIterator[Sandbox]:
         yield sb
     finally:
         await sb.close()
+    # Every request the bot made in the test must match Discord's OpenAPI description.
+    assert_requests_match_contract(sb)
 
 
 @pytest.fixture
