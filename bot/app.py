@@ -65,7 +65,7 @@ class ConductorBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
-        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer.flush)
+        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer)
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )

@@ -48,6 +48,7 @@ class Deliverer:
         self.views: dict[str, ViewFactory] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
+        self._handled: set[int] = set()  # outbox ids delivered (or given up on) by this process
         self.delivered = 0
 
     def register_view(self, name: str, factory: ViewFactory) -> None:
@@ -60,19 +61,29 @@ class Deliverer:
             scopes = await outbox.pending_scopes(s)
         await asyncio.gather(*(self.flush(scope) for scope in scopes))
 
-    async def flush(self, scope: str) -> None:
-        """Deliver a scope's pending posts in the order they were decided."""
+    async def pending(self, scope: str) -> list[PostRow]:
+        """A scope's undelivered posts, read ahead of the moment they are due."""
+        async with self.bot.db.session() as s:
+            return await outbox.pending(s, scope)
+
+    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
+        """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
         async with self._locks[scope]:
-            async with self.bot.db.session() as s:
-                rows = await outbox.pending(s, scope)
+            if rows is None:
+                rows = await self.pending(scope)
+            else:  # read before the lock: skip whatever another round delivered meanwhile
+                rows = [row for row in rows if row.id not in self._handled]
             sent: dict[str, int] = {}
             outcomes: list[tuple[PostRow, Outcome]] = []
             now = self.bot.clock.now()
             try:
                 for row in rows:
                     if row.not_before is not None and row.not_before > now:
-                        # Decided ahead of its moment (and the process restarted early): send it then.
+                        # Not due yet: come back then. A later edit may wait; a later message may not
+                        # overtake this one.
                         self.bot.scheduler.at(f"outbox:{scope}", row.not_before, self.flush, scope)
+                        if row.kind == "edit":
+                            continue
                         break
                     outcome = await self._deliver(row, sent)
                     outcomes.append((row, outcome))
@@ -81,6 +92,7 @@ class Deliverer:
                         break
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
+                self._handled.update(row.id for row, outcome in outcomes if outcome.status != "pending")
                 await self._record(outcomes)
 
     def _retry_later(self, scope: str, attempts: int) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +28,27 @@ from bot.scheduling import Scheduler
 from bot.storage import outbox
 from bot.storage import sessions as store
 from bot.storage.db import Database
-from bot.storage.models import AssignmentRow, SessionRow, Submission, ThreadRow
+from bot.storage.models import AssignmentRow, PostRow, SessionRow, Submission, ThreadRow
 
 log = logging.getLogger(__name__)
-Flush = Callable[[str], Awaitable[None]]
+
+
+class Outbox(Protocol):
+    """Where session posts go once decided: read ahead, then delivered (bot.delivery.Deliverer)."""
+
+    async def pending(self, scope: str) -> list[PostRow]:
+        """Undelivered posts of a scope."""
+        ...
+
+    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
+        """Deliver a scope's posts that are due."""
+        ...
+
+
 LEAD = timedelta(seconds=1)  # how long before a transition its posts are decided and stored
+# Marking the previous phase "over" is cosmetic: it waits a moment so that, when many sessions change
+# phase at once, every new phase's post goes out before any of those edits use up the rate limit.
+EDIT_DELAY = timedelta(seconds=1.5)
 
 
 def scope_of(session_id: int) -> str:
@@ -74,13 +89,13 @@ class SessionService:
     """Starts and steers sessions and posts their phases; knows nothing of Discord beyond channel ids."""
 
     def __init__(
-        self, course: Course, db: Database, scheduler: Scheduler, clock: Clock, flush: Flush
+        self, course: Course, db: Database, scheduler: Scheduler, clock: Clock, outbox: Outbox
     ) -> None:
         self.course = course
         self.db = db
         self.scheduler = scheduler
         self.clock = clock
-        self.flush = flush
+        self.outbox = outbox
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- commands -----------------------------------------------------------------------------
@@ -122,7 +137,7 @@ class SessionService:
             store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
             names = {key: phase.name for key, phase in self.course.phases.items()}
             await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
-        await self.flush(scope_of(row.id))
+        await self.outbox.flush(scope_of(row.id))
         await self.tick(row.id)
         return row
 
@@ -226,10 +241,12 @@ class SessionService:
             now = self.clock.now()
             at = max(due or now, now)
             wake = await self._decide_and_record(session_id, at)
-            wait = (at - self.clock.now()).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)  # until the transition itself; the work is already done
-            await self.flush(scope_of(session_id))
+            rows = None
+            if at > self.clock.now():
+                rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
+                # Wait for the transition itself: the work is done, only sending is left.
+                await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
+            await self.outbox.flush(scope_of(session_id), rows)
         job = f"session:{session_id}"
         if wake is None:
             self.scheduler.cancel(job)
@@ -356,7 +373,7 @@ class SessionService:
                 payload=body,
                 now=self.clock.now(),
                 kind="edit",
-                not_before=now,
+                not_before=now + EDIT_DELAY,
             )
         row.open_posts = []
 
