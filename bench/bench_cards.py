@@ -45,7 +45,7 @@ def config(tmp: Path, papers: int) -> Path:
     return path
 
 
-async def main(students: int, dm_window: float) -> None:
+async def main(students: int, dm_window: float, timeline: bool = False) -> None:
     """Run the benchmark once and print the figures."""
     limits = SandboxLimits(dm_open_window=dm_window)
     sandbox = Sandbox(limits=limits)
@@ -115,6 +115,11 @@ async def main(students: int, dm_window: float) -> None:
                 f"confirm pressed -> summary (table, {len(guild.threads)} threads, all cards): {total:.2f} s"
             )
             print(f"429s: {sandbox.stats.rate_limited} {dict(sandbox.stats.rate_limited_by_route)}")
+            if timeline:
+                for second in range(math.ceil(last - first) + 1):
+                    o = sum(1 for x in opens if second <= x - first < second + 1)
+                    s = sum(1 for x in sends if second <= x - first < second + 1)
+                    print(f"  t={second:3d}s  DM channels opened {o:3d}  messages sent {s:3d}")
         finally:
             await bot.close()
             await asyncio.gather(run, return_exceptions=True)
@@ -128,5 +133,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--dm-window", type=float, default=1.0, help="seconds per 10 DM opens (Discord-like: 10)"
     )
+    parser.add_argument("--timeline", action="store_true", help="print requests per second")
     args = parser.parse_args()
-    asyncio.run(main(args.students, args.dm_window))
+    asyncio.run(main(args.students, args.dm_window, args.timeline))

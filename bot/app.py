@@ -15,7 +15,9 @@ from bot.core.plan import Course
 from bot.delivery import Deliverer
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
+from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
+from bot.services.submissions import SubmissionService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import BotState
@@ -23,7 +25,14 @@ from bot.tree import ConductorTree
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.admin", "cogs.session", "cogs.assign")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.admin",
+    "cogs.session",
+    "cogs.assign",
+    "cogs.roster",
+    "cogs.submit",
+    "cogs.deliverables",
+)
 
 
 def intents() -> discord.Intents:
@@ -69,6 +78,8 @@ class ConductorBot(commands.Bot):
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )
+        self.roster = RosterService(db)
+        self.submissions = SubmissionService(course, db, clock, self.deliverer.flush)
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
@@ -104,7 +115,8 @@ class ConductorBot(commands.Bot):
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Stop timers, close the gateway, release the database."""
+        """Stop timers (letting running ones finish), close the gateway, release the database."""
+        await self.scheduler.drain()
         self.scheduler.shutdown()
         await super().close()
         await self.db.close()

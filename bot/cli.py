@@ -21,6 +21,19 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, help="course configuration (default: config.toml)")
     check = sub.add_parser("check-config", help="validate a configuration and print its summary")
     check.add_argument("path", nargs="?", type=Path, default=Path("config.toml"))
+    rehearse = sub.add_parser("rehearse", help="dry-run the afternoon against the local sandbox, fast")
+    rehearse.add_argument("config", nargs="?", type=Path, default=Path("config.toml"))
+    rehearse.add_argument("--speed", type=float, default=None, help="speed-up (default: the plan in ~2 min)")
+    rehearse.add_argument("--students", type=int, default=43, help="simulated students (default 43)")
+    rehearse.add_argument("--seed", type=int, default=0, help="seed of the class's behaviour")
+    rehearse.add_argument("--plan", default=None, help="plan to run (default: the configured default)")
+    rehearse.add_argument("--out", type=Path, default=None, help="folder for the transcript and exports")
+    export = sub.add_parser("export", help="write a session's CSV and Markdown report (uses DATABASE_URL)")
+    export.add_argument("session", type=int, help="the session number")
+    export.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
+    export.add_argument(
+        "--config", type=Path, default=None, help="course configuration (default: config.toml)"
+    )
     return parser
 
 
@@ -33,6 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_check_config(args.path)
     if args.command == "run":
         return _run(args.config)
+    if args.command == "rehearse":
+        return _rehearse(args)
+    if args.command == "export":
+        return _export(args.session, args.out, args.config)
     return 2
 
 
@@ -53,4 +70,44 @@ def _run(config_path: Path | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 0
+    return 0
+
+
+def _rehearse(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError
+    from bot.rehearse import Options, main_rehearse
+
+    if args.students < 1 or (args.speed is not None and args.speed <= 0):
+        print("error: --students must be at least 1 and --speed positive", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return main_rehearse(
+            Options(
+                config=args.config,
+                speed=args.speed,
+                students=args.students,
+                seed=args.seed,
+                plan=args.plan,
+                out=args.out,
+            )
+        )
+    except (ConfigError, ConductorError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _export(session_id: int, out: Path, config_path: Path | None) -> int:
+    from bot.config import ConfigError
+    from bot.services.submissions import export_files
+
+    try:
+        files = asyncio.run(export_files(session_id, config_path))
+    except (ConfigError, ConductorError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+        print(out / name)
     return 0

@@ -115,6 +115,11 @@ class Deliverer:
             log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
             status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
             return Outcome(status, None, repr(error), attempts)
+        except Exception as error:  # a bug must not wedge the outbox: retried, then given up on
+            attempts = row.attempts + 1
+            log.exception("post %s/%s attempt %d raised", row.scope, row.key, attempts)
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            return Outcome(status, None, repr(error), attempts)
         if message_id is not None:
             sent[row.key] = message_id
         self.delivered += 1
@@ -151,7 +156,16 @@ class Deliverer:
         view = None
         if payload.get("view"):
             spec = payload["view"]
-            view = self.views[spec["name"]](spec.get("args", {}))
+            factory = self.views.get(spec["name"])
+            if factory is None:  # a post must never be lost for want of its buttons
+                log.error(
+                    "no view named %r is registered: posting %s/%s without it",
+                    spec["name"],
+                    row.scope,
+                    row.key,
+                )
+            else:
+                view = factory(spec.get("args", {}))
         if row.kind == "edit":
             target_id = sent.get(payload["target"])
             if target_id is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ class Scheduler:
     """Fires coroutines at absolute times; the database, not the job store, is the source of truth."""
 
     def __init__(self) -> None:
+        self._running: set[asyncio.Task[Any]] = set()
         self._aps = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 4},
@@ -31,11 +33,30 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
+    async def drain(self, grace: float = 5.0) -> None:
+        """Stop firing new jobs and let the ones already running finish (up to `grace` seconds)."""
+        if self._aps.running:
+            self._aps.pause()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace)
+
     def at(self, job_id: str, when: datetime, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
         """Run `func(*args)` at `when` (aware), replacing any job with the same id."""
         if when.tzinfo is None:
             raise ValueError("schedule with aware datetimes")
-        self._aps.add_job(func, "date", run_date=when, args=args, id=job_id, replace_existing=True)
+        self._aps.add_job(
+            self._tracked, "date", run_date=when, args=(func, *args), id=job_id, replace_existing=True
+        )
+
+    async def _tracked(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            await func(*args)
+        finally:
+            if task is not None:
+                self._running.discard(task)
 
     def cancel(self, job_id: str) -> None:
         """Forget a job if it exists."""

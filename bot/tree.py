@@ -1,4 +1,4 @@
-"""The command tree with the one error path every slash command goes through."""
+"""The one error path every slash command, button and modal goes through (`answer_error`)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def explain(error: app_commands.AppCommandError) -> str | None:
+def explain(error: Exception) -> str | None:
     """The message for an error meant for the user, or None for an unexpected one."""
-    original = getattr(error, "original", None)
+    original = getattr(error, "original", error)
     if isinstance(original, ConductorError):
         return str(original)
     if isinstance(error, app_commands.BotMissingPermissions):
@@ -46,21 +46,31 @@ class ConductorTree(app_commands.CommandTree["ConductorBot"]):
         self, interaction: discord.Interaction[ConductorBot], error: app_commands.AppCommandError
     ) -> None:
         """Answer the user ephemerally and log what was unexpected, with the interaction id."""
-        message = explain(error)
-        if message is None:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error(
-                "unexpected error in /%s (interaction %s, user %s)",
-                command,
-                interaction.id,
-                interaction.user.id,
-                exc_info=error,
-            )
-            message = (
-                "Sorry, something went wrong on my side and nothing was changed. "
-                f"Please try again; if it keeps happening, tell the instructor (reference {interaction.id})."
-            )
-        await reply(interaction, message)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        await answer_error(interaction, error, f"/{command}")
+
+
+def apology(interaction: discord.Interaction) -> str:
+    """The short answer to an unexpected error: no details, a reference to find it in the log."""
+    return (
+        "Sorry, something went wrong on my side and nothing was changed. "
+        f"Please try again; if it keeps happening, tell the instructor (reference {interaction.id})."
+    )
+
+
+async def answer_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
+    """Tell the user what to do (ConductorError's words), or log the unexpected and apologise with a reference."""
+    message = explain(error)
+    if message is None:
+        log.error(
+            "unexpected error in %s (interaction %s, user %s)",
+            where,
+            interaction.id,
+            interaction.user.id,
+            exc_info=error,
+        )
+        message = apology(interaction)
+    await reply(interaction, message)
 
 
 async def reply(interaction: discord.Interaction, message: str, **kwargs: object) -> None:

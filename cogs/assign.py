@@ -1,4 +1,4 @@
-"""`/assign`, `/myrole` and `/roles`: preview and confirm the assignment, role cards, status and changes."""
+"""`/checkin`, `/assign`, `/myrole` and `/roles`: attendance, preview and confirm, role cards, changes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ConductorBot
+from bot.components import ConductorItem
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.permissions import instructor_only, is_instructor
@@ -64,7 +65,7 @@ def preview_message(bot: ConductorBot, preview: Preview, roster: ClassList) -> d
 
 
 class AssignButton(
-    discord.ui.DynamicItem[discord.ui.Button],
+    ConductorItem[discord.ui.Button],
     template=r"conductor:assign:(?P<action>confirm|reshuffle|cancel|replace|keep):(?P<session>\d+):(?P<seed>\d+)",
 ):
     """A button on a preview (or on the "replace it?" question)."""
@@ -93,21 +94,15 @@ class AssignButton(
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["session"]), int(match["seed"]))
 
-    async def interaction_check(self, interaction: discord.Interaction[ConductorBot]) -> bool:
+    async def allowed(self, interaction: discord.Interaction[ConductorBot]) -> bool:
         """Only instructors press these."""
         if not is_instructor(interaction.user, tuple(interaction.client.course.instructor_roles)):
             await reply(interaction, "Only instructors can confirm or change the assignment.")
             return False
         return True
 
-    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
-        """Run the pressed action; errors are answered in plain words."""
-        try:
-            await self._run(interaction)
-        except ConductorError as error:
-            await reply(interaction, str(error))
-
-    async def _run(self, interaction: discord.Interaction[ConductorBot]) -> None:
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Run the pressed action."""
         bot = interaction.client
         assert interaction.guild is not None
         roster = class_list(interaction.guild, bot.course)
@@ -141,7 +136,7 @@ class AssignButton(
         )
 
 
-class AckButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:ack:(?P<session>\d+)"):
+class AckButton(ConductorItem[discord.ui.Button], template=r"conductor:ack:(?P<session>\d+)"):
     """ "Got it" on a role card."""
 
     def __init__(self, session_id: int) -> None:
@@ -161,16 +156,13 @@ class AckButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:
         """Rebuild the button from its custom id."""
         return cls(int(match["session"]))
 
-    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Record the acknowledgement."""
-        try:
-            answer = await interaction.client.assignments.acknowledge(self.session_id, interaction.user.id)
-        except ConductorError as error:
-            answer = str(error)
+        answer = await interaction.client.assignments.acknowledge(self.session_id, interaction.user.id)
         await reply(interaction, answer)
 
 
-class ShowRoleButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:card:(?P<session>\d+)"):
+class ShowRoleButton(ConductorItem[discord.ui.Button], template=r"conductor:card:(?P<session>\d+)"):
     """ "Show my role" in a group thread, for students whose DMs are closed."""
 
     def __init__(self, session_id: int) -> None:
@@ -190,9 +182,53 @@ class ShowRoleButton(discord.ui.DynamicItem[discord.ui.Button], template=r"condu
         """Rebuild the button from its custom id."""
         return cls(int(match["session"]))
 
-    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show the presser their own card, only to them."""
         await send_card(interaction, self.session_id)
+
+
+class CheckInButton(ConductorItem[discord.ui.Button], template=r"conductor:checkin:(?P<session>\d+)"):
+    """ "I'm here" on the check-in message."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="I'm here",
+                style=discord.ButtonStyle.success,
+                custom_id=f"conductor:checkin:{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> CheckInButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["session"]))
+
+    async def allowed(self, interaction: discord.Interaction[ConductorBot]) -> bool:
+        """Only members with the student role check in."""
+        wanted = interaction.client.course.student_role.casefold()
+        roles = getattr(interaction.user, "roles", [])
+        if any(r.name.casefold() == wanted for r in roles):
+            return True
+        raise ConductorError(
+            f"Only members with the **{interaction.client.course.student_role}** role check in; "
+            "ask the instructor to give you the role if you are in the class."
+        )
+
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Record that the student is here."""
+        answer = await interaction.client.assignments.check_in(self.session_id, interaction.user.id)
+        await reply(interaction, answer)
+
+
+def checkin_view(session_id: int) -> discord.ui.View:
+    """The I'm here button under the check-in message."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(CheckInButton(session_id))
+    return view
 
 
 def card_view(session_id: int) -> discord.ui.View:
@@ -211,11 +247,7 @@ def show_role_view(session_id: int) -> discord.ui.View:
 
 async def send_card(interaction: discord.Interaction[ConductorBot], session_id: int) -> None:
     """Answer with the student's own card, ephemerally, with its Got it button."""
-    try:
-        card = await interaction.client.assignments.card(session_id, interaction.user.id)
-    except ConductorError as error:
-        await reply(interaction, str(error))
-        return
+    card = await interaction.client.assignments.card(session_id, interaction.user.id)
     body = render.card_post(card)
     await reply(
         interaction,
@@ -255,6 +287,19 @@ class AssignCog(commands.Cog):
             await interaction.followup.send(str(asked), view=view, ephemeral=True)
             return
         await interaction.followup.send(ephemeral=True, **preview_message(self.bot, preview, roster))
+
+    @app_commands.command(
+        name="checkin", description='Post an "I\'m here" button; /assign then seats only those who press it'
+    )
+    @instructor_only()
+    async def checkin(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Post the check-in message in this channel's session."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        answer = await self.bot.assignments.post_checkin(
+            interaction.guild_id, session_channel(interaction), interaction.user.id
+        )
+        await interaction.followup.send(answer, ephemeral=True)
 
     @app_commands.command(name="myrole", description="Your paper and role card for today, only to you")
     async def myrole(self, interaction: discord.Interaction[ConductorBot]) -> None:
@@ -361,7 +406,8 @@ class RolesGroup(
 
 async def setup(bot: ConductorBot) -> None:
     """Register `/assign`, `/myrole`, `/roles` and the persistent buttons."""
-    bot.add_dynamic_items(AssignButton, AckButton, ShowRoleButton)
+    bot.add_dynamic_items(AssignButton, AckButton, ShowRoleButton, CheckInButton)
+    bot.deliverer.register_view("checkin", lambda args: checkin_view(int(args["session"])))
     bot.deliverer.register_view("role-card", lambda args: card_view(int(args["session"])))
     bot.deliverer.register_view("show-role", lambda args: show_role_view(int(args["session"])))
     await bot.add_cog(AssignCog(bot))

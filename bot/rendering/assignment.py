@@ -186,6 +186,16 @@ def fallback_post(session_id: int, user_id: int, notify: int) -> dict[str, Any]:
     return body
 
 
+def checkin_post(session_id: int, notify: int) -> dict[str, Any]:
+    """The class channel's check-in: students press I'm here, and `/assign` seats only them."""
+    body = payload(
+        "**Check-in for today's reading group.** Press **I'm here** so you get a paper and a role.",
+        view={"name": "checkin", "args": {"session": session_id}},
+    )
+    body["notify"] = notify
+    return body
+
+
 def change_post(user_ids: Sequence[int], text: str, notify: int) -> dict[str, Any]:
     """A short notice in a thread (e.g. a partner left or joined), pinging those it concerns."""
     body = payload(text, mentions=list(user_ids))

@@ -148,6 +148,7 @@ def new_message(
             sb.dispatch(
                 "MESSAGE_CREATE", {**msg.payload(sb.bot_user), "member": ch.guild.bot_member.payload(False)}
             )
+        sb.notify_message("posted", msg, ch)
     sb._changed()
     return msg
 
@@ -172,6 +173,8 @@ def edit_message(sb: Sandbox, msg: Message, body: dict[str, Any], files: list[At
     ch = sb.world.channels.get(msg.channel_id)
     if ch is not None and ch.guild is not None and not msg.flags & 64:
         sb.dispatch("MESSAGE_UPDATE", msg.payload(sb.bot_user))
+    if ch is not None and not msg.flags & 64:
+        sb.notify_message("edited", msg, ch)
     sb._changed()
     return msg
 

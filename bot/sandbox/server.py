@@ -112,6 +112,7 @@ class Sandbox:
         self.port = 0
         self._faults: list[_Fault] = []
         self._waiters: list[asyncio.Future[None]] = []
+        self.message_listeners: list[Callable[[str, Message, Channel], None]] = []
         self._runner: web.AppRunner | None = None
 
     # lifecycle ---------------------------------------------------------------
@@ -221,6 +222,11 @@ class Sandbox:
         """Send a gateway dispatch (queued for RESUME if the client is away)."""
         self.gateway.dispatch(event, data)
         self._changed()
+
+    def notify_message(self, kind: str, message: Message, channel: Channel) -> None:
+        """Tell the message listeners (e.g. a rehearsal's transcript) that the bot posted or edited."""
+        for listener in self.message_listeners:
+            listener(kind, message, channel)
 
     def _changed(self) -> None:
         waiters, self._waiters = self._waiters, []

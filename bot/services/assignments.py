@@ -40,13 +40,18 @@ from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
 from bot.storage.db import Database
-from bot.storage.models import Acknowledgement, AssignmentRow, SessionRow, ThreadRow
+from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, SessionRow, ThreadRow
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
 
 log = logging.getLogger(__name__)
 Flush = Callable[[str], Awaitable[None]]
+# DM channels are opened this many at a time (each card is sent as soon as its channel is open). Opening
+# is limited to a few per window; discord.py learns the window from each response's headers, and a crowd
+# of concurrent openers spoils that count (it sleeps out whole windows with tokens unused), so a short
+# queue keeps the opener at the limit while the cards themselves go out side by side.
+DM_OPENS_AT_ONCE = 1
 
 
 def scope_of(session_id: int) -> str:
@@ -76,6 +81,14 @@ class ThreadPort(Protocol):
 
     async def remove(self, thread_id: int, user_ids: list[int]) -> None:
         """Remove members from a thread."""
+        ...
+
+    async def archive(self, thread_id: int) -> None:
+        """Archive a thread (members keep reading it; it leaves the channel's active list)."""
+        ...
+
+    async def open_dm(self, user_id: int) -> None:
+        """Open (or find) the DM channel with a user, so sending the card needs no further request."""
         ...
 
 
@@ -517,7 +530,17 @@ class AssignmentService:
                     kind="dm",
                 )
                 keys[uid] = key
-        await asyncio.gather(*(self.flush(card_scope(row.id, uid)) for uid in users))
+        gate = asyncio.Semaphore(DM_OPENS_AT_ONCE)
+
+        async def deliver(uid: int) -> None:
+            async with gate:
+                try:
+                    await self.threads.open_dm(uid)
+                except (discord.HTTPException, OSError) as error:  # the card's own delivery retries
+                    log.warning("could not open a DM channel with %s: %r", uid, error)
+            await self.flush(card_scope(row.id, uid))
+
+        await asyncio.gather(*(deliver(uid) for uid in users))
         sent = fallbacks = failed = pending = 0
         scope = scope_of(row.id)
         async with self.db.session() as s, s.begin():
@@ -679,6 +702,69 @@ class AssignmentService:
                 scopes.append(scope)
         await asyncio.gather(*(self.flush(sc) for sc in sorted(set(scopes))))
 
+    # --- attendance -----------------------------------------------------------------------------------
+
+    async def post_checkin(self, guild_id: int, channel_id: int, actor_id: int) -> str:
+        """Post an "I'm here" message in the session's channel; `/assign` then seats only those who press it."""
+        async with self.db.session() as s, s.begin():
+            row = await self._live(s, guild_id, channel_id)
+            scope = scope_of(row.id)
+            n = len(await outbox.keys(s, scope, "checkin:")) + 1
+            await outbox.enqueue(
+                s,
+                scope=scope,
+                key=f"checkin:{n}",
+                channel_id=row.channel_id,
+                payload=render.checkin_post(row.id, actor_id),
+                now=self.clock.now(),
+            )
+            present = len(await store.checked_in(s, row.id))
+        await self.flush(scope)
+        return (
+            f"Posted the check-in ({present} checked in so far). `/assign` now seats only the students "
+            "who press **I'm here**; run it once everyone has."
+        )
+
+    async def check_in(self, session_id: int, user_id: int) -> str:
+        """A student pressed "I'm here" (pressing again changes nothing)."""
+        async with self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, session_id)
+            if row is None or row.status not in sessions_store.LIVE:
+                raise ConductorError("This check-in is closed: the session is over.")
+            if user_id in await store.checked_in(s, session_id):
+                return "You are already checked in."
+            s.add(CheckIn(session_id=session_id, user_id=user_id, at=self.clock.now()))
+            seated = await store.seats(s, session_id, "confirmed")
+        if seated and all(r.user_id != user_id for r in seated):
+            return (
+                "Checked in. Roles are already handed out: tell the instructor you are here so they can "
+                "`/roles add` you."
+            )
+        return "Checked in: you will get a paper and a role when the instructor assigns them."
+
+    # --- the end of the session ------------------------------------------------------------------------
+
+    async def archive_threads(self, session_id: int) -> None:
+        """Archive the session's group and partner threads (each once; call when the session has ended)."""
+        self.scheduler.cancel(f"ack-reminder:{session_id}")
+        async with self.db.session() as s:
+            rows = [t for t in (await store.threads(s, session_id)).values() if not t.archived]
+        results = await asyncio.gather(
+            *(self.threads.archive(t.thread_id) for t in rows), return_exceptions=True
+        )
+        done = []
+        for thread, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("could not archive thread %s of session %s: %r", thread.key, session_id, result)
+            else:
+                done.append(thread.id)
+        if done:
+            async with self.db.session() as s, s.begin():
+                for thread_id in done:
+                    stored = await s.get(ThreadRow, thread_id)
+                    if stored is not None:
+                        stored.archived = True
+
     async def rebuild(self) -> None:
         """At start-up: set the reminder timer again for live sessions with unacknowledged cards."""
         async with self.db.session() as s:
@@ -773,3 +859,16 @@ class DiscordThreads:
         await asyncio.gather(
             *(self._paced(lambda u=u: thread.remove_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
         )
+
+    async def open_dm(self, user_id: int) -> None:
+        """Open the DM channel (discord.py caches it for the card that follows)."""
+        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+        await user.create_dm()
+
+    async def archive(self, thread_id: int) -> None:
+        """Archive a thread (already archived: nothing to do)."""
+        thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+        assert isinstance(thread, discord.Thread)
+        if not thread.archived:
+            await self.pace.turn()
+            await thread.edit(archived=True)

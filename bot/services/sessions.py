@@ -246,7 +246,10 @@ class SessionService:
                 rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
-            await self.outbox.flush(scope_of(session_id), rows)
+            try:
+                await self.outbox.flush(scope_of(session_id), rows)
+            except Exception:  # the clock must keep running whatever happened to one post
+                log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
         job = f"session:{session_id}"
         if wake is None:
             self.scheduler.cancel(job)

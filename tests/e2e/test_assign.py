@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import load_config
-from bot.sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits, Thread
-from bot.storage.models import AssignmentRow
+from bot.sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
+from bot.storage.models import AssignmentRow, ThreadRow
 
-from .conftest import Classroom, populate, settings_for
+from .conftest import Classroom, populate, settings_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -220,3 +221,161 @@ async def test_a_second_assign_asks_before_replacing(room: Classroom) -> None:
     keep = again.messages[-1].buttons[1][1]
     await room.sandbox.click(room.instructor, again.messages[-1], keep)
     assert "Kept" in again.messages[-1].text
+
+
+async def small_class(
+    sandbox: Sandbox, tmp_path: Path, config: Path, students: int = 21, closed: tuple[str, ...] = ()
+) -> Classroom:
+    """A quick class just above the 20 seats the shipped config needs, some with DMs closed."""
+    guild, channel, teacher, people = populate(sandbox, students=students)
+    for member in people:
+        member.dms_open = member.name not in closed
+    course = load_config(config)
+    room = Classroom(
+        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config)
+    )
+    await room.start_bot()
+    return room
+
+
+def notices(thread: Thread, words: str) -> list[Message]:
+    """The bot's posts in a thread containing `words`."""
+    return [m for m in thread.messages if words in m.content]
+
+
+async def test_late_arrival_move_and_absence_touch_only_those_named(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path
+) -> None:
+    room = await small_class(sandbox, tmp_path, config_path)
+    try:
+        await confirm(room, await preview(room))
+        placed = await seats(room)
+        course, guild = room.course, room.guild
+        title = {p.key: p.title for p in course.papers}
+        plural = {r.key: r.plural for r in course.roles}
+
+        def group(paper: str) -> Thread:
+            return guild.thread_named(f"{title[paper]} - group")
+
+        def partners(seat: tuple[str, str]) -> Thread:
+            return guild.thread_named(f"{title[seat[0]]} - {plural[seat[1]]}")
+
+        # Late arrival: seated in a smallest paper group, gets a card, joins that group's threads.
+        student_role = next(r for r in guild.roles if r.name == "Student")
+        late = guild.add_member("Student 99", username="student99", roles=[student_role])
+        sizes = {p.key: sum(1 for s in placed.values() if s[0] == p.key) for p in course.papers}
+        added = await room.run(room.instructor, "roles add", student=late)
+        assert "Added **Student 99**" in added.text and "1 role card(s) DMed" in added.text
+        now = await seats(room)
+        assert {k: v for k, v in now.items() if k != late.id} == placed
+        assert sizes[now[late.id][0]] == min(sizes.values())
+        assert len(cards(room, late)) == 1 and title[now[late.id][0]] in cards(room, late)[0].text
+        assert late.id in group(now[late.id][0]).member_ids and late.id in partners(now[late.id]).member_ids
+        assert notices(group(now[late.id][0]), "**Student 99** joins this group")
+
+        # Move: a student of a two-person cell takes a reviewer seat on another paper.
+        before = {s.id: len(room.sandbox.dms(s)) for s in room.students}
+        doubles = [u for u, s in now.items() if u != late.id and list(now.values()).count(s) == 2]
+        mover = doubles[0]
+        old_seat = now[mover]
+        target = next(p.key for p in course.papers if p.key != old_seat[0])
+        moved = await room.run(
+            room.instructor, "roles move", student=guild.member(mover), paper=target, role="reviewer"
+        )
+        assert "Moved" in moved.text
+        after = await seats(room)
+        assert after[mover] == (target, "reviewer")
+        assert {k: v for k, v in after.items() if k != mover} == {k: v for k, v in now.items() if k != mover}
+        assert {s.id for s in room.students if len(room.sandbox.dms(s)) != before[s.id]} == {mover}
+        assert mover not in group(old_seat[0]).member_ids and mover not in partners(old_seat).member_ids
+        assert mover in group(target).member_ids and mover in partners((target, "reviewer")).member_ids
+
+        # Absent: partners and group are told; the threads lose them; their old card no longer works.
+        absent = next(u for u, s in after.items() if list(after.values()).count(s) >= 2 and u != late.id)
+        seat = after[absent]
+        partner_ids = {u for u, s in after.items() if s == seat and u != absent}
+        member = guild.member(absent)
+        assert member is not None
+        removed = await room.run(room.instructor, "roles remove", student=member)
+        assert "Removed" in removed.text and "partners and group were told" in removed.text
+        assert absent not in await seats(room)
+        told = notices(group(seat[0]), f"**{member.name}** is absent today")
+        assert len(told) == 1 and {int(u) for u in told[0].allowed_mentions["users"]} == partner_ids
+        assert absent not in group(seat[0]).member_ids and absent not in partners(seat).member_ids
+        old_card = cards(room, member)[-1]
+        pressed = await room.sandbox.click(member, old_card, old_card.buttons[0][1])
+        assert pressed.ephemeral and "You have no role in this session" in pressed.text
+    finally:
+        await room.stop_bot()
+
+
+async def test_without_private_threads_the_instructor_is_told_and_threads_are_public_then_archived(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path
+) -> None:
+    room = await small_class(sandbox, tmp_path, config_path, students=20)
+    try:
+        room.channel.deny_bot(Perm.CREATE_PRIVATE_THREADS)
+        done = await confirm(room, await preview(room))
+        assert "I lack **Create Private Threads**" in done.text and "threads are **public**" in done.text
+        threads = [t for t in room.guild.threads if t.parent_id == room.channel.id]
+        assert len(threads) == 4 + 4 * 5 and not any(t.private for t in threads)
+        assert all(set(t.member_ids) - {room.sandbox.bot_user.id} for t in threads)
+
+        assert room.bot is not None
+        placed = await seats(room)
+        async with room.bot.db.session() as s:
+            session_id = await s.scalar(select(AssignmentRow.session_id).limit(1))
+        assert session_id is not None and placed
+        await room.run(room.instructor, "session stop")
+        await room.bot.assignments.archive_threads(session_id)
+        await room.bot.assignments.archive_threads(session_id)  # twice: nothing more happens
+        assert all(t.archived for t in threads)
+        async with room.bot.db.session() as s:
+            assert all(t.archived for t in await s.scalars(select(ThreadRow)))
+        archives = [
+            r for r in room.sandbox.requests if r.method == "PATCH" and (r.json or {}).get("archived")
+        ]
+        assert len(archives) == len(threads)
+    finally:
+        await room.stop_bot()
+
+
+def thread_reminders(room: Classroom) -> list[Message]:
+    """Reminders posted in threads (for students whose DMs are closed)."""
+    return [m for t in room.guild.threads for m in t.messages if "Reminder:" in m.content]
+
+
+async def test_one_reminder_for_unacknowledged_cards_even_across_a_restart(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, **{"ack_reminder_minutes = 10": "ack_reminder_seconds = 1"})
+    room = await small_class(sandbox, tmp_path, config, students=20, closed=("Student 05",))
+    try:
+        shown = await preview(room)
+        eager = room.students[0]
+        confirming = asyncio.create_task(confirm(room, shown))
+        card = (await room.sandbox.wait_for(lambda: cards(room, eager), what="the first card"))[0]
+        await room.sandbox.click(eager, card, card.buttons[0][1])  # Got it, well before the reminder
+        await confirming
+
+        def reminders(member: Member) -> list[Message]:
+            return [m for m in room.sandbox.dms(member) if m.content.startswith("Reminder:")]
+
+        closed = next(s for s in room.students if s.name == "Student 05")
+        waiting = [s for s in room.students if s not in (eager, closed)]
+        await room.sandbox.wait_for(lambda: all(reminders(s) for s in waiting), timeout=10, what="reminders")
+        assert reminders(eager) == []
+        in_threads = await room.sandbox.wait_for(lambda: thread_reminders(room), what="a thread reminder")
+        assert len(in_threads) == 1 and f"<@{closed.id}>" in in_threads[0].content
+
+        await room.stop_bot()
+        bot = await room.start_bot()
+        assert not [job for job, _ in bot.scheduler.upcoming(50) if job.startswith("ack-reminder")]
+        async with bot.db.session() as s:
+            session_id = await s.scalar(select(AssignmentRow.session_id).limit(1))
+        assert session_id is not None
+        await bot.assignments.remind(session_id)  # as if the timer fired again: nobody is reminded twice
+        assert all(len(reminders(s)) == 1 for s in waiting)
+        assert len(thread_reminders(room)) == 1
+    finally:
+        await room.stop_bot()

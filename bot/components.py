@@ -1,0 +1,62 @@
+"""Buttons, views and modals whose errors take the same single path as slash commands (`bot.tree`).
+
+discord.py only logs an exception raised by a persistent (dynamic) button's callback and answers
+nothing, so the student sees "This interaction failed". Every Conductor component derives from one
+of these bases instead: a `ConductorError` comes back as an ephemeral message with its words, and
+anything unexpected is logged with the interaction id and answered with the same short apology.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import discord
+
+from bot.tree import answer_error
+
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
+
+
+class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
+    """A persistent component: subclasses implement `allowed` and `act`; errors are answered centrally."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Run `allowed`; an error there is answered like any other."""
+        try:
+            return await self.allowed(interaction)
+        except Exception as error:
+            await answer_error(interaction, error, f"component {self.custom_id!r}")
+            return False
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+        """Run `act`; errors are answered ephemerally, never swallowed."""
+        try:
+            await self.act(interaction)
+        except Exception as error:
+            await answer_error(interaction, error, f"component {self.custom_id!r}")
+
+    async def allowed(self, interaction: discord.Interaction[Any]) -> bool:
+        """Whether this user may use the component (answer them yourself when not); default yes."""
+        return True
+
+    async def act(self, interaction: discord.Interaction[Any]) -> None:
+        """What pressing the component does."""
+        raise NotImplementedError
+
+
+class ConductorView(discord.ui.View):
+    """A view (non-persistent items) whose callback errors go through the single error path."""
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the user; log the unexpected."""
+        await answer_error(interaction, error, f"view item {getattr(item, 'custom_id', item)!r}")
+
+
+class ConductorModal(discord.ui.Modal):
+    """A modal whose submit errors go through the single error path."""
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+        """Answer the user; log the unexpected."""
+        await answer_error(interaction, error, f"modal {self.custom_id!r}")

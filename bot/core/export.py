@@ -1,0 +1,246 @@
+"""A session's record as files: a CSV (one row per student) and a Markdown report.
+
+Pure: standard library only, built from plain dataclasses, so `/export` and `python -m bot export` write
+the same files. Student text is neutralised: spreadsheet formulas cannot run from a CSV cell, and the
+Markdown shows what was typed without mentions, markdown or masked links taking effect.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.submissions import defuse_mentions
+
+CSV_COLUMNS = (
+    "student_id",
+    "discord_id",
+    "name",
+    "paper",
+    "role",
+    "partners",
+    "acknowledged",
+    "deliverables_submitted",
+    "slides_link",
+)
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    """One student's line of the export."""
+
+    user_id: int
+    student_id: str
+    name: str
+    paper: str
+    role: str
+    partners: tuple[str, ...]
+    acknowledged: datetime | None
+    deliverables: tuple[str, ...]  # labels of the fields submitted ("" when none)
+    slides_link: str
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened to the session's clock."""
+
+    at: datetime
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """A phase as it actually ran."""
+
+    name: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """A paper group's current slides link, or its absence."""
+
+    paper: str
+    url: str | None
+    by: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliverableRecord:
+    """One student's current deliverable: (field label, value) pairs."""
+
+    paper: str
+    role: str
+    name: str
+    at: datetime
+    answers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """Everything the export files say about one session."""
+
+    session_id: int
+    course: str
+    plan: str
+    status: str
+    started_at: datetime
+    timezone: str
+    students: tuple[StudentRecord, ...]
+    phases: tuple[PhaseRecord, ...] = ()
+    events: tuple[EventRecord, ...] = ()
+    links: tuple[LinkRecord, ...] = ()
+    deliverables: tuple[DeliverableRecord, ...] = field(default_factory=tuple)
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a leading apostrophe."""
+    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+
+
+def _iso(when: datetime | None) -> str:
+    return when.isoformat(timespec="seconds") if when else ""
+
+
+def build_csv(record: SessionRecord) -> str:
+    """The CSV: a header and one row per student, sorted by paper, role and name."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in sorted(record.students, key=lambda s: (s.paper, s.role, s.user_id)):
+        writer.writerow(
+            [
+                csv_cell(s.student_id),
+                str(s.user_id),
+                csv_cell(s.name),
+                csv_cell(s.paper),
+                csv_cell(s.role),
+                csv_cell("; ".join(s.partners)),
+                _iso(s.acknowledged),
+                csv_cell("; ".join(s.deliverables)),
+                csv_cell(s.slides_link),
+            ]
+        )
+    return out.getvalue()
+
+
+def md_text(text: str) -> str:
+    """Student text for the Markdown report: markdown and HTML escaped, mentions defused, one line."""
+    escaped = "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~" else c for c in text)
+    return defuse_mentions(escaped.replace("\r", "").replace("\n", "<br>"))
+
+
+def md_link(url: str | None) -> str:
+    """A stored link in the report: as a code span (shown, never rendered as markup)."""
+    if not url:
+        return "no slides submitted"
+    return "`" + url.replace("`", "%60") + "`"
+
+
+def _time(when: datetime | None) -> str:
+    return when.strftime("%H:%M:%S UTC") if when else ""
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 60:g} min"
+
+
+def build_markdown(record: SessionRecord) -> str:
+    """The report: assignment table, the timeline as it ran (pauses, extensions), links and deliverables."""
+    lines = [
+        f"# {md_text(record.course)}: session {record.session_id}",
+        "",
+        f"Plan **{md_text(record.plan)}**, started {_iso(record.started_at)} ({record.status}). "
+        f"Times are UTC; the course runs in {record.timezone}.",
+        "",
+        "## Assignment",
+        "",
+        "| Student | Id | Paper | Role | Partners | Acknowledged | Deliverables | Slides |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in sorted(record.students, key=lambda s: (s.paper, s.role, s.name)):
+        cells = [
+            md_text(s.name),
+            md_text(s.student_id),
+            md_text(s.paper),
+            md_text(s.role),
+            md_text(", ".join(s.partners)) or "—",
+            _time(s.acknowledged) or "no",
+            md_text(", ".join(s.deliverables)) or "none",
+            md_link(s.slides_link or None),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Timeline as it ran", ""]
+    if record.phases:
+        lines += ["| Phase | Start | End | Length |", "| --- | --- | --- | --- |"]
+        for p in record.phases:
+            lines.append(
+                f"| {md_text(p.name)} | {_time(p.start)} | {_time(p.end)} | {_minutes(p.end - p.start)} |"
+            )
+        lines.append("")
+    for e in record.events:
+        detail = f": {md_text(e.detail)}" if e.detail else ""
+        lines.append(f"- {_time(e.at)} {md_text(e.kind)}{detail}")
+    lines += ["", "## Slides", ""]
+    for link in record.links:
+        who = f" (by {md_text(link.by)}, {_time(link.at)})" if link.url else ""
+        lines.append(f"- **{md_text(link.paper)}**: {md_link(link.url)}{who}")
+    lines += ["", "## Deliverables", ""]
+    if not record.deliverables:
+        lines.append("None submitted.")
+    for d in sorted(record.deliverables, key=lambda d: (d.paper, d.role, d.name)):
+        lines += ["", f"### {md_text(d.paper)}: {md_text(d.role)}, {md_text(d.name)}", ""]
+        lines.append(f"Submitted {_iso(d.at)}.")
+        lines.append("")
+        for label, value in d.answers:
+            lines.append(f"- **{md_text(label)}**: {md_text(value) if value else '—'}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def filenames(session_id: int) -> tuple[str, str]:
+    """The export's file names."""
+    return f"session-{session_id}.csv", f"session-{session_id}-report.md"
+
+
+def parse_students(text: str) -> list[dict[str, str]]:
+    """Read an exported CSV back (for checks): one dict per student row."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def event_detail(kind: str, data: dict[str, object]) -> str:
+    """A readable detail for a stored timeline event (pause, extend by N min, …)."""
+    if kind == "extend" and data.get("minutes") is not None:
+        minutes = float(data["minutes"])  # type: ignore[arg-type]
+        return f"{'extended' if minutes > 0 else 'shortened'} by {abs(minutes):g} min"
+    if kind == "start":
+        return f"plan {data.get('plan', '')}"
+    if kind == "finished":
+        return "stopped early" if data.get("stopped") else "ran to the end"
+    if kind == "slot-ended" and data.get("overtime_s"):
+        return f"{data.get('slot', '')} overtime {float(data['overtime_s']):+.0f} s"  # type: ignore[arg-type]
+    return ""
+
+
+__all__: Sequence[str] = (
+    "CSV_COLUMNS",
+    "DeliverableRecord",
+    "EventRecord",
+    "LinkRecord",
+    "PhaseRecord",
+    "SessionRecord",
+    "StudentRecord",
+    "build_csv",
+    "build_markdown",
+    "csv_cell",
+    "event_detail",
+    "filenames",
+    "md_link",
+    "md_text",
+    "parse_students",
+)

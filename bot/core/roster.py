@@ -1,0 +1,224 @@
+"""Reading a class list (CSV: student id, name, Discord username or id) and matching it to Discord members.
+
+Pure: standard library only. Parsing never stores anything: it returns the rows and every problem found
+(with line numbers), so the caller can store the whole file or nothing. Handled: a UTF-8 byte-order mark
+(and UTF-16 from spreadsheet "Unicode text" exports), comma, semicolon or tab separators, a header row
+in any of the usual spellings (or none: then the columns are id, name, Discord), blank lines, stray
+spaces, and Discord references written as `name`, `@name`, `name#0`, `<@123>` or a numeric id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+MAX_ROWS = 5000
+MAX_BYTES = 1_000_000
+
+_HEADERS: dict[str, frozenset[str]] = {
+    "student_id": frozenset(
+        {
+            "id",
+            "sid",
+            "studentid",
+            "studentno",
+            "studentnumber",
+            "studentnr",
+            "matriculationnumber",
+            "studienummer",
+            "studynumber",
+        }
+    ),
+    "name": frozenset({"name", "fullname", "studentname", "navn", "displayname"}),
+    "discord": frozenset(
+        {
+            "discord",
+            "discordusername",
+            "discordname",
+            "discordid",
+            "discorduser",
+            "discordhandle",
+            "discorduserid",
+            "username",
+            "userid",
+            "user",
+            "handle",
+        }
+    ),
+}
+_MENTION = re.compile(r"^<@!?(\d+)>$")
+_DISCRIMINATOR = re.compile(r"#\d{1,4}$")
+_SNOWFLAKE = re.compile(r"^\d{15,21}$")
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One student of the file: their student id, name and Discord reference (as normalised by `discord_key`)."""
+
+    line: int
+    student_id: str
+    name: str
+    discord: str
+
+
+@dataclass(frozen=True)
+class RosterFile:
+    """The rows read from a file and every problem found; store it only when `problems` is empty."""
+
+    rows: tuple[RosterRow, ...]
+    problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Known:
+    """One roster student as shown by `/roster list`."""
+
+    student_id: str
+    name: str
+    discord: str
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class RosterView:
+    """Who is known and matched, who is in the file but not in the server, who studies without a row."""
+
+    matched: tuple[Known, ...]
+    not_in_server: tuple[Known, ...]
+    not_in_roster: tuple[int, ...]
+
+
+def discord_key(ref: str) -> str:
+    """A Discord reference as matched: a numeric user id, or a username in lower case without `@` or `#0`."""
+    text = ref.strip()
+    mention = _MENTION.match(text)
+    if mention:
+        return mention[1]
+    text = _DISCRIMINATOR.sub("", text.lstrip("@")).strip()
+    return text if _SNOWFLAKE.match(text) else text.casefold()
+
+
+def decode(data: bytes) -> str:
+    """Text from the file's bytes: UTF-16 or UTF-8 (with or without a byte-order mark), else Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _squash(cell: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", cell.casefold())
+
+
+def _header(cells: list[str]) -> dict[str, int] | None:
+    """Which column holds what, when `cells` is a header row (at least two known column names)."""
+    found: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        key = _squash(cell)
+        for field, names in _HEADERS.items():
+            if key in names and field not in found:
+                found[field] = i
+    return found if len(found) >= 2 else None
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    sample = "\n".join(line for line in text.splitlines()[:20] if line.strip())
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def parse_roster(text: str) -> RosterFile:
+    """Read a class list; every row needs a student id, a name and a Discord username or id."""
+    problems: list[str] = []
+    text = text.lstrip("\ufeff")
+    lines = [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text), _dialect(text)), start=1)]
+    lines = [(n, [c.strip() for c in cells]) for n, cells in lines if any(c.strip() for c in cells)]
+    if not lines:
+        return RosterFile((), ("The file has no rows: expected columns student id, name, Discord username.",))
+    columns = _header(lines[0][1])
+    if columns is not None:
+        lines = lines[1:]
+        missing = [field for field in ("student_id", "name", "discord") if field not in columns]
+        if missing:
+            labels = {"student_id": "student id", "name": "name", "discord": "Discord username or id"}
+            problems.append(
+                "The header row has no "
+                + " and no ".join(f"**{labels[m]}** column" for m in missing)
+                + ": name the columns e.g. `student id, name, discord`."
+            )
+            return RosterFile((), tuple(problems))
+    else:
+        columns = {"student_id": 0, "name": 1, "discord": 2}
+    if len(lines) > MAX_ROWS:
+        return RosterFile((), (f"The file has {len(lines)} rows; at most {MAX_ROWS} are accepted.",))
+    rows: list[RosterRow] = []
+    for n, cells in lines:
+
+        def cell(field: str, cells: list[str] = cells) -> str:
+            i = columns[field]
+            return cells[i] if i < len(cells) else ""
+
+        sid, name, ref = cell("student_id"), cell("name"), cell("discord")
+        empty = [
+            label for label, value in (("student id", sid), ("name", name), ("Discord", ref)) if not value
+        ]
+        if empty:
+            problems.append(f"Line {n}: no {' and no '.join(empty)}.")
+            continue
+        if len(sid) > 64 or len(name) > 200 or len(ref) > 100:
+            problems.append(
+                f"Line {n}: a value is too long (student id 64, name 200, Discord 100 characters)."
+            )
+            continue
+        rows.append(RosterRow(n, sid, name, discord_key(ref)))
+    problems.extend(_duplicates(rows, "student id", lambda r: r.student_id.casefold()))
+    problems.extend(_duplicates(rows, "Discord user", lambda r: r.discord))
+    return RosterFile(tuple(rows), tuple(problems))
+
+
+def _duplicates(rows: list[RosterRow], what: str, key: object) -> list[str]:
+    seen: dict[str, list[RosterRow]] = {}
+    for row in rows:
+        seen.setdefault(key(row), []).append(row)  # type: ignore[operator]
+    out = []
+    for same in seen.values():
+        if len(same) > 1:
+            where = ", ".join(str(r.line) for r in same)
+            value = same[0].student_id if what == "student id" else same[0].discord
+            out.append(f"Duplicate {what} `{value}` on lines {where}: each student once.")
+    return out
+
+
+def resolve(key: str, usernames: Mapping[str, int], member_ids: frozenset[int]) -> int | None:
+    """The member a normalised Discord reference names, or None when no member has that username or id."""
+    if _SNOWFLAKE.match(key):
+        return int(key) if int(key) in member_ids else None
+    return usernames.get(key)
+
+
+def match(
+    rows: tuple[RosterRow, ...], usernames: Mapping[str, int], member_ids: frozenset[int]
+) -> dict[int, int | None]:
+    """Each row's (by line) Discord user id in this server, or None when no member has that username or id."""
+    return {row.line: resolve(row.discord, usernames, member_ids) for row in rows}
+
+
+def same_member(rows: tuple[RosterRow, ...], matched: Mapping[int, int | None]) -> list[str]:
+    """Problems where two rows name the same member (e.g. once by username, once by id)."""
+    by_user: dict[int, list[int]] = {}
+    for row in rows:
+        uid = matched.get(row.line)
+        if uid is not None:
+            by_user.setdefault(uid, []).append(row.line)
+    return [
+        f"Lines {', '.join(map(str, lines))} name the same Discord member: each student once."
+        for lines in by_user.values()
+        if len(lines) > 1
+    ]

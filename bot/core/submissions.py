@@ -1,0 +1,191 @@
+"""What students hand in: slide links and role deliverables, checked and made safe to show.
+
+Pure: standard library only. Everything a student typed is stored as typed; these functions decide
+whether it is acceptable (with a message saying what to fix) and how to show it to others without
+pinging anyone, breaking the layout, or unfurling a private document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.core.errors import ConductorError
+from bot.core.plan import Field
+
+#: The longest link accepted: Discord's limit for a link button's URL, so a link can always be shown.
+URL_MAX_LENGTH = 512
+#: The kind of a group's slides submission, and of a role's deliverable (Submission.kind).
+SLIDES = "slides"
+DELIVERABLE = "deliverable"
+
+
+class InvalidLink(ConductorError):
+    """A link that cannot be accepted; the message says why and what to send instead."""
+
+
+def normalise_url(raw: str) -> str:
+    """The link as stored (stripped, scheme and host lowercased), or InvalidLink saying what is wrong."""
+    text = raw.strip()
+    if not text:
+        raise InvalidLink("The link is empty: paste the full address, starting with `https://`.")
+    if len(text) > URL_MAX_LENGTH:
+        raise InvalidLink(
+            f"That link is {len(text)} characters long; Discord allows at most {URL_MAX_LENGTH}. "
+            "Use the document's share link (or a link shortener) instead."
+        )
+    if any(c.isspace() or ord(c) < 32 for c in text):
+        raise InvalidLink("A link cannot contain spaces or line breaks: paste only the address.")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InvalidLink(
+            "I could not read that as a link: paste the full address, starting with `https://`."
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme in {"javascript", "data", "vbscript", "file"}:
+        raise InvalidLink(f"`{scheme}:` links are not accepted: send an `https://` link to your slides.")
+    if scheme not in {"http", "https"}:
+        raise InvalidLink(
+            "Only web links are accepted: send the slides' address starting with `https://` "
+            "(e.g. `https://docs.google.com/presentation/...`)."
+        )
+    host = (parts.hostname or "").lower()
+    if not host or ("." not in host and host != "localhost"):
+        raise InvalidLink("That link has no website in it: send the full address, e.g. `https://host/path`.")
+    netloc = parts.netloc
+    at = netloc.rfind("@")
+    userinfo, hostport = (netloc[: at + 1], netloc[at + 1 :]) if at >= 0 else ("", netloc)
+    if userinfo:
+        raise InvalidLink("Links with a user name or password in them are not accepted: send the plain link.")
+    hostport = hostport.lower() if port is None else f"{host}:{port}"
+    return urlunsplit((scheme, hostport, parts.path, parts.query, parts.fragment))
+
+
+def slides_group(paper: str) -> str:
+    """The group that submits one slides link: the paper group."""
+    return paper
+
+
+def deliverable_group(paper: str, role: str) -> str:
+    """The group key under which a student's role deliverable is stored."""
+    return f"{paper}/{role}"
+
+
+# --- rendering safely ------------------------------------------------------------------------------
+
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<:-])")
+_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#|/)(?=[\w:])", re.IGNORECASE)
+ZWSP = "\u200b"
+
+
+def defuse_mentions(text: str) -> str:
+    """Break @everyone, @here and <@…>, <@&…>, <#…> so they neither ping nor render as mentions."""
+    return _MENTION.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], text)
+
+
+def escape_markdown(text: str) -> str:
+    """Escape Discord markdown (bold, links, headings, quotes, code) so text shows as typed."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def safe_text(text: str) -> str:
+    """Student text made safe to show to others in Discord: no markdown, no mentions, no masked links."""
+    return defuse_mentions(escape_markdown(text))
+
+
+def safe_link(url: str) -> str:
+    """A stored link for a Discord message: wrapped in <...> so it does not unfurl, mentions defused."""
+    return f"<{defuse_mentions(url.replace('>', '%3E').replace(' ', '%20'))}>"
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut at `limit` characters with an ellipsis (never inside an escape sequence)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while cut.endswith("\\"):
+        cut = cut[:-1]
+    return cut + "…"
+
+
+# --- deliverable forms -----------------------------------------------------------------------------
+
+_SENTENCE = re.compile(r"[^.!?]*[A-Za-z0-9][^.!?]*(?:[.!?]+(?=\s|$)|$)")
+_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|et al|etc|vs|cf|fig|eq|sec|no|approx)\.", re.IGNORECASE)
+_DECIMAL = re.compile(r"(\d)\.(\d)")
+
+
+def count_sentences(text: str) -> int:
+    """Sentences in `text`: ends at . ! ? followed by a space or the end (e.g., 3.5, et al. do not end one)."""
+    cleaned = _DECIMAL.sub(r"\1\2", _ABBREVIATIONS.sub(r"\1", text.strip()))
+    return sum(1 for m in _SENTENCE.finditer(cleaned) if m.group(0).strip())
+
+
+@dataclass(frozen=True)
+class FormCheck:
+    """A form's values as typed (stripped at the ends) and the problems found, one line each."""
+
+    values: dict[str, str]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the form can be stored."""
+        return not self.problems
+
+
+def check_field(field: Field, value: str) -> str | None:
+    """What is wrong with one field's value, or None."""
+    name = f"**{field.label}**"
+    if not value:
+        return f"{name} is empty: please fill it in." if field.required else None
+    if field.kind == "choice":
+        if value not in field.choices:
+            return f"{name} must be one of: {', '.join(field.choices)}."
+        return None
+    if field.kind == "url":
+        try:
+            normalise_url(value)
+        except InvalidLink as error:
+            return f"{name}: {error}"
+        return None
+    if len(value) < field.min_length:
+        return f"{name} is {len(value)} characters; write at least {field.min_length}."
+    if len(value) > field.max_length:
+        return f"{name} is {len(value)} characters; keep it to {field.max_length}."
+    if field.min_sentences is not None or field.max_sentences is not None:
+        n = count_sentences(value)
+        lo = field.min_sentences or 0
+        hi = field.max_sentences
+        if n < lo or (hi is not None and n > hi):
+            wanted = f"{lo}-{hi}" if hi is not None else f"at least {lo}"
+            return f"{name} has {n} sentence(s); the guidance is {wanted} sentences."
+    return None
+
+
+def check_form(fields: Sequence[Field], typed: Mapping[str, str]) -> FormCheck:
+    """Check every field of a role's form; values are kept as typed, URLs normalised."""
+    values: dict[str, str] = {}
+    problems = []
+    for field in fields:
+        value = (typed.get(field.key) or "").strip()
+        problem = check_field(field, value)
+        if problem:
+            problems.append(problem)
+        elif field.kind == "url" and value:
+            value = normalise_url(value)
+        values[field.key] = value
+    return FormCheck(values, tuple(problems))
+
+
+def render_value(field: Field, value: str) -> str:
+    """One stored field value as shown to other students."""
+    if not value:
+        return "—"
+    if field.kind == "url":
+        return safe_link(value)
+    return safe_text(value)

@@ -1,0 +1,86 @@
+"""The class list: importing it from a CSV (all or nothing) and showing who is matched to Discord."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.core.errors import ConductorError
+from bot.core.roster import MAX_BYTES, Known, RosterView, decode, match, parse_roster, resolve, same_member
+from bot.storage import roster as store
+from bot.storage.db import Database
+from bot.storage.models import RosterEntry
+
+
+@dataclass(frozen=True)
+class Members:
+    """The guild's members as the roster matches them: username (lower case) -> id, and every member id."""
+
+    usernames: Mapping[str, int]
+    ids: frozenset[int]
+    students: Mapping[int, str]  # members holding the student role: id -> display name
+
+
+def _problems(problems: list[str] | tuple[str, ...]) -> ConductorError:
+    shown = list(problems[:15])
+    more = f"\n…and {len(problems) - 15} more." if len(problems) > 15 else ""
+    return ConductorError(
+        "Nothing was imported: fix these rows and upload the file again.\n"
+        + "\n".join(f"- {p}" for p in shown)
+        + more
+    )
+
+
+class RosterService:
+    """Imports and lists a guild's class list; the Discord side hands in who the members are."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def import_csv(self, guild_id: int, filename: str, data: bytes, members: Members) -> RosterView:
+        """Replace the guild's class list with the file's, or store nothing and say what to fix."""
+        if not filename.casefold().endswith((".csv", ".txt", ".tsv")):
+            raise ConductorError(
+                "Upload the class list as a `.csv` file (columns: student id, name, Discord)."
+            )
+        if len(data) > MAX_BYTES:
+            raise ConductorError(f"That file is too large ({len(data):,} bytes): at most {MAX_BYTES:,}.")
+        parsed = parse_roster(decode(data))
+        if parsed.problems:
+            raise _problems(parsed.problems)
+        matched = match(parsed.rows, members.usernames, members.ids)
+        clashes = same_member(parsed.rows, matched)
+        if clashes:
+            raise _problems(clashes)
+        rows = [
+            RosterEntry(
+                guild_id=guild_id,
+                user_id=matched[r.line],
+                student_id=r.student_id,
+                name=r.name,
+                discord_ref=r.discord,
+            )
+            for r in parsed.rows
+        ]
+        async with self.db.session() as s, s.begin():
+            await store.replace(s, guild_id, rows)
+        return await self.listing(guild_id, members)
+
+    async def listing(self, guild_id: int, members: Members) -> RosterView:
+        """The class list against the server now (students who joined since the import are matched)."""
+        async with self.db.session() as s, s.begin():
+            rows = await store.entries(s, guild_id)
+            taken = {r.user_id for r in rows if r.user_id is not None}
+            for r in rows:
+                if r.user_id is not None and r.user_id not in members.ids:
+                    continue
+                if r.user_id is None and r.discord_ref:
+                    found = resolve(r.discord_ref, members.usernames, members.ids)
+                    if found is not None and found not in taken:
+                        r.user_id = found
+                        taken.add(found)
+            known = [Known(r.student_id or "", r.name, r.discord_ref or "", r.user_id) for r in rows]
+        matched = tuple(k for k in known if k.user_id is not None and k.user_id in members.ids)
+        missing = tuple(k for k in known if k.user_id is None or k.user_id not in members.ids)
+        unlisted = tuple(sorted(u for u in members.students if u not in taken))
+        return RosterView(matched, missing, unlisted)

@@ -1,0 +1,495 @@
+"""Collecting the work: each group's slides link, each student's role deliverable, reminders and exports.
+
+A submission and the post it calls for (the group's confirmation, the review in the partner thread, a
+reminder) are written in one transaction; the outbox delivers the post afterwards, with mentions
+disabled unless the post is a reminder meant to ping. Everything a student typed is stored as typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import export
+from bot.core.clock import Clock
+from bot.core.errors import ConductorError
+from bot.core.plan import Course, Paper, Role
+from bot.core.submissions import (
+    DELIVERABLE,
+    SLIDES,
+    FormCheck,
+    check_form,
+    deliverable_group,
+    normalise_url,
+    slides_group,
+)
+from bot.rendering import submissions as render
+from bot.rendering.session import phase_blocks
+from bot.storage import assignments as seats_store
+from bot.storage import outbox
+from bot.storage import sessions as sessions_store
+from bot.storage import submissions as store
+from bot.storage.db import Database
+from bot.storage.models import AssignmentRow, SessionRow
+
+log = logging.getLogger(__name__)
+Flush = Callable[[str], Awaitable[None]]
+OPEN = ("running", "paused")  # sessions that take submissions
+
+
+def scope_of(session_id: int) -> str:
+    """The outbox scope of a session's submission posts (confirmations, reviews, reminders)."""
+    return f"submit:{session_id}"
+
+
+@dataclass(frozen=True)
+class Form:
+    """A student's deliverable form: their role's fields and what they last submitted (or typed)."""
+
+    session_id: int
+    paper: Paper
+    role: Role
+    values: dict[str, str]
+    submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The result of sending a form: the check, and the answer for the student."""
+
+    check: FormCheck
+    answer: str
+
+
+class SubmissionService:
+    """Slides links, deliverables, reminders and exports; knows nothing of Discord beyond ids."""
+
+    def __init__(self, course: Course, db: Database, clock: Clock, flush: Flush) -> None:
+        self.course = course
+        self.db = db
+        self.clock = clock
+        self.flush = flush
+
+    # --- finding the student's seat -----------------------------------------------------------------
+
+    async def _seat(self, s: AsyncSession, session_id: int, user_id: int) -> AssignmentRow | None:
+        return await s.scalar(
+            select(AssignmentRow).where(
+                AssignmentRow.session_id == session_id,
+                AssignmentRow.user_id == user_id,
+                AssignmentRow.status == "confirmed",
+            )
+        )
+
+    async def _locate(
+        self,
+        s: AsyncSession,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        session_id: int | None,
+    ) -> tuple[SessionRow, AssignmentRow]:
+        """The open session in which the student has a seat, and the seat; refusals say what to do."""
+        if session_id is not None:
+            row = await s.get(SessionRow, session_id)
+            candidates = [row] if row is not None else []
+        elif guild_id is not None:
+            candidates = await sessions_store.live_in_guild(s, guild_id)
+        else:
+            candidates = list(await sessions_store.all_live(s))
+        if not candidates and guild_id is not None:
+            latest = await sessions_store.latest_in_guild(s, guild_id)
+            if latest is not None and await self._seat(s, latest.id, user_id) is not None:
+                candidates = [latest]
+        if not candidates:
+            raise ConductorError(
+                "No session is running, so there is nothing to hand in yet. "
+                "Submissions open once the instructor starts the session."
+            )
+        seated = [(r, seat) for r in candidates if (seat := await self._seat(s, r.id, user_id)) is not None]
+        if not seated:
+            raise ConductorError(
+                "You have no group in this session, so there is nothing for you to submit. "
+                "If you just arrived, ask the instructor to `/roles add` you."
+            )
+        seated.sort(key=lambda pair: (pair[0].channel_id != channel_id, -pair[0].id))
+        row, seat = seated[0]
+        if row.status == "scheduled":
+            raise ConductorError("The session has not started yet: submit once it is running.")
+        if row.status not in OPEN:
+            raise ConductorError("This session has ended, so submissions are closed. Ask your teacher.")
+        return row, seat
+
+    # --- slides ---------------------------------------------------------------------------------------
+
+    async def submit_slides(
+        self,
+        *,
+        user_id: int,
+        url: str,
+        guild_id: int | None,
+        channel_id: int | None,
+        session_id: int | None = None,
+    ) -> str:
+        """Store the group's slides link (replacing the earlier one) and tell the group in its thread."""
+        link = normalise_url(url)
+        now = self.clock.now()
+        async with self.db.session() as s, s.begin():
+            row, seat = await self._locate(
+                s, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
+            )
+            group = slides_group(seat.paper_key)
+            before = await store.current(s, row.id, SLIDES, group)
+            sub = await store.replace(
+                s,
+                session_id=row.id,
+                kind=SLIDES,
+                group_key=group,
+                user_id=user_id,
+                payload={"url": link, "typed": url},
+                now=now,
+            )
+            threads = await seats_store.threads(s, row.id)
+            thread = threads.get(f"group:{seat.paper_key}")
+            paper = self.course.paper(seat.paper_key)
+            if thread is not None:
+                await outbox.enqueue(
+                    s,
+                    scope=scope_of(row.id),
+                    key=f"slides:{sub.id}",
+                    channel_id=thread.thread_id,
+                    payload=render.slides_confirmation(paper, user_id, link, replaced=bool(before)),
+                    now=now,
+                )
+            session = row.id
+        await self.flush(scope_of(session))
+        where = " Your group sees it in its thread." if thread is not None else ""
+        verb = "Replaced your group's slides link" if before else "Saved your group's slides link"
+        return f"{verb} for **{paper.title}**: {render.safe_link(link)}.{where}"
+
+    async def links(self, guild_id: int, channel_id: int) -> list[render.LinkLine]:
+        """Every paper group of the channel's session: its current link, who sent it when, or who is missing."""
+        async with self.db.session() as s:
+            row = await self._instructor_session(s, guild_id, channel_id)
+            members = await self._members(s, row.id)
+            current = {sub.group_key: sub for sub in await store.current(s, row.id, SLIDES)}
+        out = []
+        for paper in self.course.papers:
+            group = members.get(paper.key, ())
+            if not group:
+                continue
+            sub = current.get(slides_group(paper.key))
+            out.append(
+                render.LinkLine(
+                    paper=paper,
+                    url=sub.payload.get("url") if sub else None,
+                    by=sub.user_id if sub else None,
+                    at=sub.submitted_at if sub else None,
+                    members=group,
+                )
+            )
+        return out
+
+    async def remind_missing_slides(self, session_id: int, at: datetime) -> None:
+        """Ping, in their thread, every group of the session that has no slides link yet (once per `at`)."""
+        async with self.db.session() as s, s.begin():
+            await self.enqueue_slide_reminders(s, session_id, at, scope_of(session_id))
+        await self.flush(scope_of(session_id))
+
+    async def enqueue_slide_reminders(
+        self, s: AsyncSession, session_id: int, at: datetime, scope: str
+    ) -> int:
+        """Inside a caller's transaction: outbox reminders for groups without slides; returns how many."""
+        row = await s.get(SessionRow, session_id)
+        if row is None or row.status not in OPEN:
+            return 0
+        members = await self._members(s, session_id)
+        current = {sub.group_key for sub in await store.current(s, session_id, SLIDES)}
+        threads = await seats_store.threads(s, session_id)
+        n = 0
+        for paper in self.course.papers:
+            group = members.get(paper.key, ())
+            if not group or slides_group(paper.key) in current:
+                continue
+            thread = threads.get(f"group:{paper.key}")
+            body = render.slides_reminder(session_id, paper, group)
+            body["notify"] = row.created_by
+            added = await outbox.enqueue(
+                s,
+                scope=scope,
+                key=f"slides-reminder:{int(at.timestamp())}:{paper.key}",
+                channel_id=thread.thread_id if thread is not None else row.channel_id,
+                payload=body,
+                now=self.clock.now(),
+            )
+            n += added is not None
+        return n
+
+    # --- deliverables ---------------------------------------------------------------------------------
+
+    async def form(
+        self,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        session_id: int | None = None,
+    ) -> Form:
+        """The student's role form, pre-filled with their current submission."""
+        async with self.db.session() as s:
+            row, seat = await self._locate(
+                s, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
+            )
+            role = self.course.role(seat.role_key)
+            if not role.fields:
+                raise ConductorError(
+                    f"**{role.name}** has no form to fill in: your part is the presentation. "
+                    "Your group's slides link goes in with `/submit slides`."
+                )
+            mine = await store.current(
+                s, row.id, DELIVERABLE, deliverable_group(seat.paper_key, seat.role_key), user_id
+            )
+        values = dict(mine[-1].payload.get("fields", {})) if mine else {}
+        return Form(
+            row.id, self.course.paper(seat.paper_key), role, values, mine[-1].submitted_at if mine else None
+        )
+
+    async def save_deliverable(self, *, session_id: int, user_id: int, typed: Mapping[str, str]) -> Saved:
+        """Check and store a student's form; a valid one is shown to their role-partners in their thread."""
+        now = self.clock.now()
+        async with self.db.session() as s, s.begin():
+            row, seat = await self._locate(
+                s, user_id=user_id, guild_id=None, channel_id=None, session_id=session_id
+            )
+            role = self.course.role(seat.role_key)
+            check = check_form(role.fields, typed)
+            if not check.ok:
+                return Saved(check, render.form_problems(check.problems))
+            group = deliverable_group(seat.paper_key, seat.role_key)
+            earlier = await store.current(s, row.id, DELIVERABLE, group, user_id)
+            sub = await store.replace(
+                s,
+                session_id=row.id,
+                kind=DELIVERABLE,
+                group_key=group,
+                user_id=user_id,
+                payload={"fields": check.values},
+                now=now,
+                per_user=True,
+            )
+            thread = (await seats_store.threads(s, row.id)).get(f"partners:{seat.paper_key}:{seat.role_key}")
+            paper = self.course.paper(seat.paper_key)
+            if thread is not None:
+                body = render.deliverable_post(paper, role, user_id, check.values, now, edited=bool(earlier))
+                first = f"deliverable:{user_id}"
+                if await outbox.find(s, scope_of(row.id), first) is None:
+                    await outbox.enqueue(
+                        s,
+                        scope=scope_of(row.id),
+                        key=first,
+                        channel_id=thread.thread_id,
+                        payload=body,
+                        now=now,
+                    )
+                else:
+                    body["target"] = first
+                    await outbox.enqueue(
+                        s,
+                        scope=scope_of(row.id),
+                        key=f"{first}:{sub.id}",
+                        channel_id=thread.thread_id,
+                        payload=body,
+                        now=now,
+                        kind="edit",
+                    )
+            session = row.id
+        await self.flush(scope_of(session))
+        shown = " Your role-partners see it in your pair thread." if thread is not None else ""
+        verb = "Updated" if earlier else "Submitted"
+        return Saved(
+            check,
+            f"{verb} your {role.name} form for **{paper.title}**.{shown} "
+            "You can edit it until the session ends (`/deliverable`).",
+        )
+
+    async def deliverables(self, guild_id: int, channel_id: int) -> list[render.DeliverableLine]:
+        """Per paper and role with a form: who has submitted (and when) and who has not."""
+        async with self.db.session() as s:
+            row = await self._instructor_session(s, guild_id, channel_id)
+            seats = await seats_store.seats(s, row.id, "confirmed")
+            done = {
+                (sub.group_key, sub.user_id): sub.submitted_at
+                for sub in await store.current(s, row.id, DELIVERABLE)
+            }
+        cells: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+        for seat in seats:
+            cells[(seat.paper_key, seat.role_key)].append(seat.user_id)
+        out = []
+        for paper in self.course.papers:
+            for role in self.course.roles:
+                users = sorted(cells.get((paper.key, role.key), ()))
+                if not users or not role.fields:
+                    continue
+                group = deliverable_group(paper.key, role.key)
+                submitted = tuple((u, done[(group, u)]) for u in users if (group, u) in done)
+                missing = tuple(u for u in users if (group, u) not in done)
+                out.append(render.DeliverableLine(paper, role, submitted, missing))
+        return out
+
+    # --- export ---------------------------------------------------------------------------------------
+
+    async def export_session(self, guild_id: int, channel_id: int, session_id: int | None = None) -> int:
+        """The session an instructor's `/export` means: the given one of this guild, else this channel's latest."""
+        async with self.db.session() as s:
+            if session_id is not None:
+                row = await s.get(SessionRow, session_id)
+                if row is None or row.guild_id != guild_id:
+                    raise ConductorError(f"There is no session {session_id} in this server.")
+                return row.id
+            row = await store.latest_in_channel(s, guild_id, channel_id)
+        if row is None:
+            raise ConductorError("No session has run in this channel: run `/export` where the session ran.")
+        return row.id
+
+    async def record(self, session_id: int, names: Mapping[int, str] | None = None) -> export.SessionRecord:
+        """Everything the export files say about a session (names: roster first, then `names`)."""
+        names = names or {}
+        async with self.db.session() as s:
+            row = await s.get(SessionRow, session_id)
+            if row is None:
+                raise ConductorError(f"There is no session {session_id}.")
+            seats = await seats_store.seats(s, session_id, "confirmed")
+            acks = await seats_store.acknowledgements(s, session_id)
+            roster = await store.roster(s, row.guild_id)
+            slides = {sub.group_key: sub for sub in await store.current(s, session_id, SLIDES)}
+            work = {
+                (sub.group_key, sub.user_id): sub for sub in await store.current(s, session_id, DELIVERABLE)
+            }
+            events = await sessions_store.events(s, session_id)
+
+        def name(uid: int) -> str:
+            entry = roster.get(uid)
+            return entry.name if entry is not None else names.get(uid, f"user {uid}")
+
+        cells: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+        for seat in seats:
+            cells[(seat.paper_key, seat.role_key)].append(seat.user_id)
+        students = []
+        for seat in seats:
+            paper, role = self.course.paper(seat.paper_key), self.course.role(seat.role_key)
+            slide = slides.get(slides_group(seat.paper_key))
+            sub = work.get((deliverable_group(seat.paper_key, seat.role_key), seat.user_id))
+            delivered = [f"{role.name} form"] if sub is not None else []
+            if slide is not None and slide.user_id == seat.user_id:
+                delivered.append("slides link")
+            ack = acks.get(seat.user_id)
+            entry = roster.get(seat.user_id)
+            students.append(
+                export.StudentRecord(
+                    user_id=seat.user_id,
+                    student_id=(entry.student_id or "") if entry is not None else "",
+                    name=name(seat.user_id),
+                    paper=paper.title,
+                    role=role.name,
+                    partners=tuple(
+                        name(u) for u in sorted(cells[(seat.paper_key, seat.role_key)]) if u != seat.user_id
+                    ),
+                    acknowledged=ack.acknowledged_at if ack is not None else None,
+                    deliverables=tuple(delivered),
+                    slides_link=str(slide.payload.get("url", "")) if slide is not None else "",
+                )
+            )
+        timeline = sessions_store.timeline_of(row)
+        phases = []
+        for key, label, start, end, _ in phase_blocks(timeline):
+            phase = self.course.phases.get(key)
+            if start > self.clock.now() and row.status != "ended":
+                break  # not reached yet
+            phases.append(export.PhaseRecord(phase.name if phase else label, start, end))
+        happened = tuple(
+            export.EventRecord(e.at, e.kind, export.event_detail(e.kind, e.data))
+            for e in events
+            if e.kind not in {"announced"}
+        )
+        links = tuple(
+            export.LinkRecord(
+                paper.title,
+                str(slides[paper.key].payload.get("url")) if paper.key in slides else None,
+                name(slides[paper.key].user_id) if paper.key in slides else "",
+                slides[paper.key].submitted_at if paper.key in slides else None,
+            )
+            for paper in self.course.papers
+            if any(p == paper.key for p, _ in cells)
+        )
+        delivered_records = []
+        for (group, uid), sub in work.items():
+            paper_key, role_key = group.split("/", 1)
+            role = self.course.role(role_key)
+            answers = tuple((f.label, str(sub.payload.get("fields", {}).get(f.key, ""))) for f in role.fields)
+            delivered_records.append(
+                export.DeliverableRecord(
+                    self.course.paper(paper_key).title, role.name, name(uid), sub.submitted_at, answers
+                )
+            )
+        return export.SessionRecord(
+            session_id=row.id,
+            course=self.course.name,
+            plan=row.plan_name,
+            status=row.status,
+            started_at=row.started_at,
+            timezone=self.course.timezone,
+            students=tuple(students),
+            phases=tuple(phases),
+            events=happened,
+            links=links,
+            deliverables=tuple(delivered_records),
+        )
+
+    async def export_files(self, session_id: int, names: Mapping[int, str] | None = None) -> dict[str, str]:
+        """The export's files by name: the CSV and the Markdown report."""
+        record = await self.record(session_id, names)
+        csv_name, md_name = export.filenames(session_id)
+        return {csv_name: export.build_csv(record), md_name: export.build_markdown(record)}
+
+    # --- helpers --------------------------------------------------------------------------------------
+
+    async def _instructor_session(self, s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow:
+        row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+        if row is None:
+            row = await store.latest_in_channel(s, guild_id, channel_id)
+        if row is None:
+            raise ConductorError("No session has run in this channel. Start one with `/session start`.")
+        return row
+
+    async def _members(self, s: AsyncSession, session_id: int) -> dict[str, tuple[int, ...]]:
+        groups: defaultdict[str, list[int]] = defaultdict(list)
+        for seat in await seats_store.seats(s, session_id, "confirmed"):
+            groups[seat.paper_key].append(seat.user_id)
+        return {k: tuple(sorted(v)) for k, v in groups.items()}
+
+
+async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, str]:
+    """`python -m bot export`: a session's export files, by name, from DATABASE_URL."""
+    from bot.config import load_config
+    from bot.core.clock import SystemClock
+    from bot.settings import Settings
+
+    settings = Settings()
+    course = load_config(config_path or settings.conductor_config)
+    db = Database(settings.resolved_database_url())
+    try:
+        return await SubmissionService(course, db, SystemClock(), _no_flush).export_files(session_id)
+    finally:
+        await db.close()
+
+
+async def _no_flush(scope: str) -> None:
+    """The command line posts nothing."""

@@ -1,0 +1,127 @@
+"""`/submit slides`, the "Submit slides" button and modal, and the instructor's `/links`."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+
+from bot.app import ConductorBot
+from bot.core.errors import ConductorError
+from bot.core.submissions import URL_MAX_LENGTH
+from bot.permissions import instructor_only
+from bot.rendering import submissions as render
+from bot.tree import reply
+from cogs.session import session_channel
+
+SLIDES_PREFIX = "conductor:slides:"
+
+
+def _channel(interaction: discord.Interaction) -> int | None:
+    return session_channel(interaction) if interaction.guild_id else None
+
+
+async def submit(interaction: discord.Interaction[ConductorBot], url: str, session_id: int | None) -> None:
+    """Hand the link to the service and answer the student only (errors included)."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        answer = await interaction.client.submissions.submit_slides(
+            user_id=interaction.user.id,
+            url=url,
+            guild_id=interaction.guild_id,
+            channel_id=_channel(interaction),
+            session_id=session_id,
+        )
+    except ConductorError as error:
+        answer = str(error)
+    await reply(interaction, answer)
+
+
+class SlidesModal(discord.ui.Modal):
+    """One text input: the link to the group's slides."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(title="Submit your group's slides", custom_id=f"conductor:slides-form:{session_id}")
+        self.session_id = session_id
+        self.url: discord.ui.TextInput[SlidesModal] = discord.ui.TextInput(
+            label="Link to the slides",
+            placeholder="https://docs.google.com/presentation/...",
+            max_length=URL_MAX_LENGTH,
+            custom_id="url",
+        )
+        self.add_item(self.url)
+
+    async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+        """Store the link like `/submit slides` does."""
+        await submit(interaction, self.url.value, self.session_id)
+
+
+class SlidesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:slides:(?P<session>\d+)"):
+    """ "Submit slides" on the finalize phase post and on reminders: opens the modal."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Submit slides",
+                style=discord.ButtonStyle.primary,
+                custom_id=f"{SLIDES_PREFIX}{session_id}",
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> SlidesButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["session"]))
+
+    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+        """Open the link form."""
+        await interaction.response.send_modal(SlidesModal(self.session_id))
+
+
+def slides_view(session_id: int) -> discord.ui.View:
+    """The Submit slides button (works after a restart)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(SlidesButton(session_id))
+    return view
+
+
+@app_commands.guild_only()
+class SubmitGroup(app_commands.Group, name="submit", description="Hand in your group's work"):
+    """Student submissions."""
+
+    def __init__(self, bot: ConductorBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(name="slides", description="Submit (or replace) your paper group's slides link")
+    @app_commands.describe(url="The link to your group's slides, starting with https://")
+    async def slides(self, interaction: discord.Interaction[ConductorBot], url: str) -> None:
+        """Store the group's slides link."""
+        await submit(interaction, url, None)
+
+
+@app_commands.command(name="links", description="Every group's slides link, who sent it, and who is missing")
+@instructor_only()
+async def links(interaction: discord.Interaction[ConductorBot]) -> None:
+    """Show every group's slides link in one message."""
+    assert interaction.guild_id is not None
+    lines = await interaction.client.submissions.links(interaction.guild_id, session_channel(interaction))
+    await reply(interaction, "", embed=render.links_embed(lines))
+
+
+async def setup(bot: ConductorBot) -> None:
+    """Register `/submit`, `/links` and the persistent Submit slides button."""
+    bot.add_dynamic_items(SlidesButton)
+    bot.deliverer.register_view("submit-slides", lambda args: slides_view(int(args["session"])))
+    bot.tree.add_command(SubmitGroup(bot))
+    bot.tree.add_command(links)
+
+
+async def teardown(bot: ConductorBot) -> None:
+    """Unregister the commands."""
+    bot.tree.remove_command("submit")
+    bot.tree.remove_command("links")
