@@ -27,14 +27,18 @@ def members_of(guild: discord.Guild, student_role: str) -> Members:
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class RosterGroup(app_commands.Group, name="roster", description="The class list: student ids and Discord users"):
+class RosterGroup(
+    app_commands.Group, name="roster", description="The class list: student ids and Discord users"
+):
     """Instructor commands on the guild's class list."""
 
     def __init__(self, bot: ConductorBot) -> None:
         super().__init__()
         self.bot = bot
 
-    @app_commands.command(name="import", description="Replace the class list with a CSV: student id, name, Discord")
+    @app_commands.command(
+        name="import", description="Replace the class list with a CSV: student id, name, Discord"
+    )
     @app_commands.describe(file="CSV with columns student id, name, Discord username or id")
     @instructor_only()
     async def import_(self, interaction: discord.Interaction[ConductorBot], file: discord.Attachment) -> None:

@@ -22,7 +22,7 @@ from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.steps import build_steps
-from bot.core.timeline import Announce, Finish, Position, Timeline, Warn, decide
+from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
 from bot.rendering import session as render
 from bot.scheduling import Scheduler
 from bot.storage import outbox
@@ -31,6 +31,14 @@ from bot.storage.db import Database
 from bot.storage.models import AssignmentRow, PostRow, SessionRow, Submission, ThreadRow
 
 log = logging.getLogger(__name__)
+
+
+class CollectHook(Protocol):
+    """Adds reminders for a slide-collecting phase to the outbox, in the caller's transaction."""
+
+    async def __call__(self, s: AsyncSession, session_id: int, at: datetime, scope: str) -> int:
+        """Enqueue the reminders; returns how many."""
+        ...
 
 
 class Outbox(Protocol):
@@ -96,6 +104,9 @@ class SessionService:
         self.scheduler = scheduler
         self.clock = clock
         self.outbox = outbox
+        # Called inside the transaction that announces (or warns about the end of) a phase that
+        # collects slides, so reminders to groups without slides go out with that post.
+        self.on_collect: CollectHook | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- commands -----------------------------------------------------------------------------
@@ -288,6 +299,7 @@ class SessionService:
                 await self._mark_done(s, row, action.keys[0])
                 return
             end = windows[action.index][1]
+            await self._collect_reminders(s, row, step, now)
             for audience in self._audiences(row, step, seats, warn=True):
                 body = render.warning(step, end, action.remaining, audience)
                 await self._post(
@@ -343,11 +355,17 @@ class SessionService:
             key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
             await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
+        await self._collect_reminders(s, row, step, now)
         await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
         store.log_event(
             s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
         )
+
+    async def _collect_reminders(self, s: AsyncSession, row: SessionRow, step: Step, at: datetime) -> None:
+        phase = self.course.phases.get(step.phase)
+        if self.on_collect is not None and phase is not None and phase.collect_slides:
+            await self.on_collect(s, row.id, at, scope_of(row.id))
 
     def _log_overtime(
         self, s: AsyncSession, row: SessionRow, timeline: Timeline, index: int, now: datetime

@@ -29,16 +29,19 @@ async def test_a_rehearsal_runs_the_whole_afternoon_and_reports_it(tmp_path: Pat
     report = await rehearsal.run()
 
     assert report.problems == []
-    steps = len(rehearsal.fast_plan.phases) - 1 + 16 + 1  # 7 phases, 16 talks and the wrap-up
-    assert (
-        0.8 * steps <= report.phases <= steps
-    )  # a few talks may be folded into "also over" under rate limits
+    assert report.steps == 7 + 16 + 1  # 7 phases, 16 talks and the wrap-up
+    # At 500x a 3-minute talk lasts 0.36 s, faster than Discord lets one channel be posted to: some talks
+    # are folded into the next post's "also over" line instead of being announced one by one.
+    assert 0.5 * report.steps <= report.phases <= report.steps
     assert report.dms + report.fallbacks == 22  # every student got exactly one card or a fallback
     assert report.fallbacks == len(rehearsal.behaviour.dms_closed)
     assert report.acknowledged == 22 - len(rehearsal.behaviour.dms_closed) - len(
         rehearsal.behaviour.never_ack
     )
     assert report.submissions >= 2  # every group but the silent one submits slides
+    silent = rehearsal.course.papers[rehearsal.behaviour.silent_group].title
+    reminded = [line for line in lines if f"#{silent} - group" in line and "Reminder:" in line]
+    assert reminded  # the finalize phase reminded the group that never submitted
     assert any("Paused: the clock is stopped" in line for line in lines)
     assert any(line.startswith("Summary") for line in lines)
     assert (tmp_path / "transcript.txt").read_text().count("Now:") >= report.phases
