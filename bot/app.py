@@ -81,6 +81,7 @@ class ConductorBot(commands.Bot):
         self.roster = RosterService(db)
         self.submissions = SubmissionService(course, db, clock, self.deliverer.flush)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
+        self.sessions.on_ended = self.assignments.archive_threads
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""

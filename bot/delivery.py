@@ -182,14 +182,27 @@ class Deliverer:
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return target_id
+        content, mentions = payload.get("content"), allowed_mentions(payload)
+        role = self._role(channel, payload.get("ping_role"))
+        if role is not None:
+            content = f"{role.mention} {content or ''}".strip()
+            mentions.roles = [role]
         message = await channel.send(
-            content=payload.get("content"),
+            content=content,
             embeds=embeds,
             view=view,  # type: ignore[arg-type]
-            allowed_mentions=allowed_mentions(payload),
+            allowed_mentions=mentions,
             nonce=row.nonce,
         )
         return message.id
+
+    @staticmethod
+    def _role(channel: object, name: str | None) -> discord.Role | None:
+        """The guild role of that name in the channel's guild (for class-wide pings), if any."""
+        guild = getattr(channel, "guild", None)
+        if not name or guild is None:
+            return None
+        return discord.utils.find(lambda r: r.name.casefold() == name.casefold(), guild.roles)
 
     async def _report_forbidden(self, row: PostRow, error: discord.Forbidden) -> None:
         """Tell the instructor, once per channel, which permission is missing where."""

@@ -16,6 +16,7 @@ import discord
 from bot.core.timeline import Position, Step, Timeline
 from bot.rendering.time import duration, stamp
 
+MAX_PING_LINE = 1500  # characters of user mentions one post may carry (content is at most 2000)
 RUNNING = discord.Colour.green()
 WARNING = discord.Colour.orange()
 OVER = discord.Colour.light_grey()
@@ -86,6 +87,7 @@ class Audience:
     channel_id: int
     label: str  # "" for the class channel, else e.g. "ControlNet - Reviewers"
     user_ids: tuple[int, ...] = ()
+    ping_role: str | None = None  # a role to ping (by name) instead of naming everyone
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,10 @@ def announce(
     if audience.label:
         embed.set_footer(text=audience.label)
     mentions = [*audience.user_ids, *(slot.presenters if slot else ())]
-    return payload("\n".join(lines) or None, embed, mentions, view)
+    body = payload("\n".join(lines) or None, embed, mentions, view)
+    if audience.ping_role:
+        body["ping_role"] = audience.ping_role
+    return body
 
 
 def mark_over(original: dict[str, Any], ended: datetime) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -107,6 +108,9 @@ class SessionService:
         # Called inside the transaction that announces (or warns about the end of) a phase that
         # collects slides, so reminders to groups without slides go out with that post.
         self.on_collect: CollectHook | None = None
+        # Called once a session's end has been announced (outside any transaction): tidy-up such as
+        # archiving its threads.
+        self.on_ended: Callable[[int], Awaitable[None]] | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- commands -----------------------------------------------------------------------------
@@ -261,6 +265,8 @@ class SessionService:
                 await self.outbox.flush(scope_of(session_id), rows)
             except Exception:  # the clock must keep running whatever happened to one post
                 log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+        if wake is None and self.on_ended is not None and await self._ended(session_id):
+            await self.on_ended(session_id)
         job = f"session:{session_id}"
         if wake is None:
             self.scheduler.cancel(job)
@@ -268,6 +274,11 @@ class SessionService:
             now = self.clock.now()
             # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
             self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
+
+    async def _ended(self, session_id: int) -> bool:
+        async with self.db.session() as s:
+            row = await s.get(SessionRow, session_id)
+            return row is not None and row.status == "ended"
 
     async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
         async with self.db.session() as s, s.begin():
@@ -422,6 +433,9 @@ class SessionService:
             if out:
                 return out
         everyone = () if warn or step.kind in {"slot", "wrap-up"} else seats.everyone
+        if len(render.pings(everyone)) > render.MAX_PING_LINE:
+            # Too many to name in one message (2000 characters): ping the class's role instead.
+            return [render.Audience(row.channel_id, "", (), ping_role=course.student_role)]
         return [render.Audience(row.channel_id, "", everyone)]
 
     async def _seats(self, s: AsyncSession, session_id: int) -> Seats:

@@ -326,10 +326,9 @@ async def test_without_private_threads_the_instructor_is_told_and_threads_are_pu
         async with room.bot.db.session() as s:
             session_id = await s.scalar(select(AssignmentRow.session_id).limit(1))
         assert session_id is not None and placed
-        await room.run(room.instructor, "session stop")
-        await room.bot.assignments.archive_threads(session_id)
-        await room.bot.assignments.archive_threads(session_id)  # twice: nothing more happens
-        assert all(t.archived for t in threads)
+        await room.run(room.instructor, "session stop")  # the end of the session archives the threads
+        await room.sandbox.wait_for(lambda: all(t.archived for t in threads), what="the threads archived")
+        await room.bot.assignments.archive_threads(session_id)  # again: nothing more happens
         async with room.bot.db.session() as s:
             assert all(t.archived for t in await s.scalars(select(ThreadRow)))
         archives = [
