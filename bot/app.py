@@ -119,6 +119,7 @@ class ConductorBot(commands.Bot):
     async def close(self) -> None:
         """Stop timers (letting running ones finish), close the gateway, release the database."""
         await self.scheduler.drain()
+        await self.deliverer.settle()  # posts being sent finish; what is left stays in the outbox
         self.scheduler.shutdown()
         await super().close()
         await self.db.close()

@@ -49,6 +49,9 @@ class Deliverer:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._handled: set[int] = set()  # outbox ids delivered (or given up on) by this process
+        self._active = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
         self.delivered = 0
 
     def register_view(self, name: str, factory: ViewFactory) -> None:
@@ -66,8 +69,26 @@ class Deliverer:
         async with self.bot.db.session() as s:
             return await outbox.pending(s, scope)
 
+    async def settle(self, grace: float = 10.0) -> bool:
+        """Wait until no delivery round is running (up to `grace` seconds); True when all is quiet."""
+        try:
+            await asyncio.wait_for(self._quiet.wait(), grace)
+        except TimeoutError:
+            return False
+        return True
+
     async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
         """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
+        self._active += 1
+        self._quiet.clear()
+        try:
+            await self._flush(scope, rows)
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._quiet.set()
+
+    async def _flush(self, scope: str, rows: list[PostRow] | None) -> None:
         async with self._locks[scope]:
             if rows is None:
                 rows = await self.pending(scope)

@@ -308,6 +308,9 @@ class Script:
             self.tasks.append(asyncio.create_task(self.slides(collect.name, timeout)))
         try:
             await self.sb.wait_for(self.ended, timeout=timeout, what="the end of the session")
+            for task in self.tasks:  # let the people finish what they were doing (cards, slides)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(task), timeout=30)
         finally:
             for task in self.tasks:
                 task.cancel()
@@ -336,8 +339,28 @@ class Script:
             self.r.report.problems.append(f"/assign was refused: {preview.text.strip()}")
             self.r.options.echo(f"!! /assign was refused: {preview.text.strip()}")
             return
-        await self.sb.click(self.instructor, confirm[0], confirm[1])
+        confirmed = await self.sb.click(self.instructor, confirm[0], confirm[1])
         await asyncio.gather(*(self.acknowledge(i, s) for i, s in enumerate(self.students, 1)))
+        await self.sb.wait_for(  # the instructor waits for "Confirmed: ..." once every card is out
+            lambda: any("Confirmed:" in m.text for m in confirmed.followups),
+            timeout=120,
+            what="the confirmation summary",
+        )
+
+        def reached(student: Member) -> bool:  # a card by DM, or the fallback mention in the group thread
+            if any(cid and ":ack:" in cid for m in self.sb.dms(student) for _, cid in m.buttons):
+                return True
+            tag = f"<@{student.user.id}>"
+            return any(
+                tag in (m.content or "") and any(label == "Show my role" for label, _ in m.buttons)
+                for thread in self.guild.threads
+                for m in thread.messages
+            )
+
+        def everyone_reached() -> bool:
+            return all(reached(s) for s in self.students)
+
+        await self.sb.wait_for(everyone_reached, timeout=120, what="every student's role card or fallback")
 
     async def acknowledge(self, number: int, student: Member) -> None:
         """A student presses "Got it" on their card (late ones after a while, some never)."""

@@ -17,6 +17,7 @@ from bot.permissions import instructor_only, is_instructor
 from bot.rendering import assignment as render
 from bot.services.assignments import AlreadyConfirmed, ClassList, Outcome, Preview
 from bot.tree import reply
+from cogs.deliverables import FormButton
 from cogs.session import session_channel
 
 
@@ -231,10 +232,12 @@ def checkin_view(session_id: int) -> discord.ui.View:
     return view
 
 
-def card_view(session_id: int) -> discord.ui.View:
-    """The Got it button under a card."""
+def card_view(session_id: int, form: str | None = None) -> discord.ui.View:
+    """The Got it button under a card, and the button opening the role's form when it has one."""
     view = discord.ui.View(timeout=None)
     view.add_item(AckButton(session_id))
+    if form:
+        view.add_item(FormButton(session_id, form))
     return view
 
 
@@ -253,7 +256,7 @@ async def send_card(interaction: discord.Interaction[ConductorBot], session_id: 
         interaction,
         body["content"],
         embeds=[discord.Embed.from_dict(e) for e in body["embeds"]],
-        view=card_view(session_id),
+        view=card_view(session_id, render.form_label(card.role)),
     )
 
 
@@ -408,7 +411,7 @@ async def setup(bot: ConductorBot) -> None:
     """Register `/assign`, `/myrole`, `/roles` and the persistent buttons."""
     bot.add_dynamic_items(AssignButton, AckButton, ShowRoleButton, CheckInButton)
     bot.deliverer.register_view("checkin", lambda args: checkin_view(int(args["session"])))
-    bot.deliverer.register_view("role-card", lambda args: card_view(int(args["session"])))
+    bot.deliverer.register_view("role-card", lambda args: card_view(int(args["session"]), args.get("form")))
     bot.deliverer.register_view("show-role", lambda args: show_role_view(int(args["session"])))
     await bot.add_cog(AssignCog(bot))
     bot.tree.add_command(RolesGroup(bot))

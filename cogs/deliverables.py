@@ -1,15 +1,16 @@
-"""`/deliverable` and `/review` (a role's form as a modal), `/deliverables` and `/export` for instructors."""
+"""`/deliverable`, `/review` and the role card's button open a role's form; `/deliverables`, `/export`."""
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 
 import discord
 from discord import app_commands
 
 from bot.app import ConductorBot
-from bot.core.errors import ConductorError
+from bot.components import ConductorItem, ConductorModal, ConductorView
 from bot.core.plan import Role
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.permissions import instructor_only
@@ -19,9 +20,10 @@ from bot.tree import reply
 from cogs.session import session_channel
 
 TEXT_INPUT_MAX = 4000
+FORM_PREFIX = "conductor:fill:"
 
 
-class DeliverableModal(discord.ui.Modal):
+class DeliverableModal(ConductorModal):
     """A role's form from the configuration: text inputs, and a select for a choice field."""
 
     def __init__(self, session_id: int, role: Role, values: Mapping[str, str]) -> None:
@@ -71,20 +73,16 @@ class DeliverableModal(discord.ui.Modal):
         """Save the form, or say what to fix with a button that reopens it as typed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         typed = self.typed()
-        try:
-            saved = await interaction.client.submissions.save_deliverable(
-                session_id=self.session_id, user_id=interaction.user.id, typed=typed
-            )
-        except ConductorError as error:
-            await reply(interaction, str(error))
-            return
+        saved = await interaction.client.submissions.save_deliverable(
+            session_id=self.session_id, user_id=interaction.user.id, typed=typed
+        )
         if saved.check.ok:
             await reply(interaction, saved.answer)
             return
         await reply(interaction, saved.answer, view=ReopenView(self.session_id, self.role, typed))
 
 
-class ReopenView(discord.ui.View):
+class ReopenView(ConductorView):
     """Under a refused form: reopen it with what the student typed (a modal cannot be shown twice)."""
 
     def __init__(self, session_id: int, role: Role, typed: Mapping[str, str]) -> None:
@@ -97,17 +95,36 @@ class ReopenView(discord.ui.View):
         await interaction.response.send_modal(DeliverableModal(self.session_id, self.role, self.typed))
 
 
-async def open_form(interaction: discord.Interaction[ConductorBot]) -> None:
+async def open_form(interaction: discord.Interaction[ConductorBot], session_id: int | None = None) -> None:
     """Answer with the student's role form, pre-filled with their current submission."""
     channel = session_channel(interaction) if interaction.guild_id else None
-    try:
-        form: Form = await interaction.client.submissions.form(
-            user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=channel
-        )
-    except ConductorError as error:
-        await reply(interaction, str(error))
-        return
+    form: Form = await interaction.client.submissions.form(
+        user_id=interaction.user.id, guild_id=interaction.guild_id, channel_id=channel, session_id=session_id
+    )
     await interaction.response.send_modal(DeliverableModal(form.session_id, form.role, form.values))
+
+
+class FormButton(ConductorItem[discord.ui.Button], template=r"conductor:fill:(?P<session>\d+)"):
+    """ "Fill in my ... form" on a role card with a form: opens the same form as `/deliverable`."""
+
+    def __init__(self, session_id: int, label: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80], style=discord.ButtonStyle.primary, custom_id=f"{FORM_PREFIX}{session_id}"
+            )
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> FormButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["session"]), item.label or "Fill in my form")
+
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Open the student's form for this session."""
+        await open_form(interaction, self.session_id)
 
 
 @app_commands.command(name="deliverable", description="Fill in (or edit) your role's form for today")
@@ -153,7 +170,8 @@ async def export(interaction: discord.Interaction[ConductorBot], session: int | 
 
 
 async def setup(bot: ConductorBot) -> None:
-    """Register the deliverable and export commands."""
+    """Register the deliverable and export commands and the persistent form button."""
+    bot.add_dynamic_items(FormButton)
     for command in (deliverable, review, deliverables, export):
         bot.tree.add_command(command)
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.app import ConductorBot
-from bot.core.errors import ConductorError
+from bot.components import ConductorItem, ConductorModal, ConductorView
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.permissions import instructor_only
 from bot.rendering import submissions as render
@@ -23,22 +23,19 @@ def _channel(interaction: discord.Interaction) -> int | None:
 
 
 async def submit(interaction: discord.Interaction[ConductorBot], url: str, session_id: int | None) -> None:
-    """Hand the link to the service and answer the student only (errors included)."""
+    """Hand the link to the service and answer the student only (errors take the single error path)."""
     await interaction.response.defer(ephemeral=True, thinking=True)
-    try:
-        answer = await interaction.client.submissions.submit_slides(
-            user_id=interaction.user.id,
-            url=url,
-            guild_id=interaction.guild_id,
-            channel_id=_channel(interaction),
-            session_id=session_id,
-        )
-    except ConductorError as error:
-        answer = str(error)
+    answer = await interaction.client.submissions.submit_slides(
+        user_id=interaction.user.id,
+        url=url,
+        guild_id=interaction.guild_id,
+        channel_id=_channel(interaction),
+        session_id=session_id,
+    )
     await reply(interaction, answer)
 
 
-class SlidesModal(discord.ui.Modal):
+class SlidesModal(ConductorModal):
     """One text input: the link to the group's slides."""
 
     def __init__(self, session_id: int) -> None:
@@ -57,7 +54,7 @@ class SlidesModal(discord.ui.Modal):
         await submit(interaction, self.url.value, self.session_id)
 
 
-class SlidesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conductor:slides:(?P<session>\d+)"):
+class SlidesButton(ConductorItem[discord.ui.Button], template=r"conductor:slides:(?P<session>\d+)"):
     """ "Submit slides" on the finalize phase post and on reminders: opens the modal."""
 
     def __init__(self, session_id: int) -> None:
@@ -77,14 +74,14 @@ class SlidesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"conduct
         """Rebuild the button from its custom id."""
         return cls(int(match["session"]))
 
-    async def callback(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
+    async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Open the link form."""
         await interaction.response.send_modal(SlidesModal(self.session_id))
 
 
 def slides_view(session_id: int) -> discord.ui.View:
     """The Submit slides button (works after a restart)."""
-    view = discord.ui.View(timeout=None)
+    view = ConductorView(timeout=None)
     view.add_item(SlidesButton(session_id))
     return view
 

@@ -164,14 +164,32 @@ def card_embeds(card: CardInfo) -> list[discord.Embed]:
     return embeds
 
 
+def form_label(role: Role) -> str | None:
+    """The label of the role card's button that opens the role's form, or None for a role without one."""
+    return f"Fill in my {role.name} form"[:80] if role.fields else None
+
+
 def card_post(card: CardInfo, content: str | None = None) -> dict[str, Any]:
-    """The role card as a DM, with the persistent Got it button."""
+    """The role card as a DM, with the persistent Got it button (and Fill in my form, for a role with one)."""
+    args: dict[str, Any] = {"session": card.session_id}
+    label = form_label(card.role)
+    if label:
+        args["form"] = label
     body = payload(
         content or f"Your role for today's reading group: **{card.role.name}** on **{card.paper.title}**.",
-        view={"name": "role-card", "args": {"session": card.session_id}},
+        view={"name": "role-card", "args": args},
     )
     body["embeds"] = [e.to_dict() for e in card_embeds(card)]
     return body
+
+
+def slides_prompt(session_id: int, paper: Paper) -> dict[str, Any]:
+    """The group thread's first post: where the group's slides link goes, with the Submit slides button."""
+    return payload(
+        f"This is the **{paper.title}** group thread. When your slides are ready, submit the link here: "
+        "press **Submit slides** (or use `/submit slides url:<link>`).",
+        view={"name": "submit-slides", "args": {"session": session_id}},
+    )
 
 
 def fallback_post(session_id: int, user_id: int, notify: int) -> dict[str, Any]:

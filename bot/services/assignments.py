@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import (
     Assignment,
+    AssignmentImpossible,
     RoleSlot,
     add_student,
     move,
@@ -154,6 +157,27 @@ class AlreadyConfirmed(ConductorError):
         self.session_id = session_id
 
 
+WORD = re.compile(r"(?<![\w-])[\w-]+(?![\w-])")
+
+
+def in_words(
+    text: str, papers: Mapping[str, str], roles: Mapping[str, str], people: Mapping[int, str]
+) -> str:
+    """A solver explanation as users read it: paper titles, role names and student names, not keys and ids."""
+
+    def word(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in papers:
+            return papers[token]
+        if token in roles:
+            return roles[token]
+        if token.isdigit() and int(token) in people:
+            return f"**{people[int(token)]}**"
+        return token
+
+    return WORD.sub(word, text)
+
+
 class AssignmentService:
     """Makes, confirms and edits a session's assignment; knows nothing of Discord beyond ids and a port."""
 
@@ -185,6 +209,27 @@ class AssignmentService:
     def roles(self) -> tuple[RoleSlot, ...]:
         """The configured roles as solver slots."""
         return tuple(RoleSlot(r.key, r.min, r.max, r.name) for r in self.course.roles)
+
+    @contextmanager
+    def _worded(self, roster: ClassList) -> Iterator[None]:
+        """Where the solver's refusals reach users: reworded with titles and names (`in_words`)."""
+        try:
+            yield
+        except AssignmentImpossible as error:
+            papers = {p.key: p.title for p in self.course.papers}
+            roles = {r.key: r.name for r in self.course.roles}
+            text = in_words(str(error), papers, roles, roster.students)
+            raise AssignmentImpossible(text, paper=error.paper, role=error.role) from error
+
+    def _key(self, typed: str, kind: str) -> str:
+        """A paper or role as typed (key, title or name, any case) to its key; unknown text is kept."""
+        named = (
+            {p.key: (p.key, p.title) for p in self.course.papers}
+            if kind == "paper"
+            else {r.key: (r.key, r.name) for r in self.course.roles}
+        )
+        wanted = typed.strip().casefold()
+        return next((k for k, names in named.items() if wanted in {n.casefold() for n in names}), typed)
 
     async def _live(self, s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow:
         row = await sessions_store.live_in_channel(s, guild_id, channel_id)
@@ -228,9 +273,10 @@ class AssignmentService:
             present = await store.checked_in(s, row.id)
             students = [u for u in roster.students if not present or u in present]
             history = await store.history(s, guild_id, row.id)
-            assignment = solve(
-                [str(u) for u in students], self.papers, self.roles, history=history, seed=seed
-            )  # AssignmentImpossible explains itself; nothing is stored
+            with self._worded(roster):  # AssignmentImpossible explains itself; nothing is stored
+                assignment = solve(
+                    [str(u) for u in students], self.papers, self.roles, history=history, seed=seed
+                )
             await store.replace_seats(s, row.id, "preview", assignment, seed, now)
             return Preview(row.id, seed, assignment, bool(confirmed), bool(present))
 
@@ -298,31 +344,33 @@ class AssignmentService:
                 row = await self._live(s, guild_id, channel_id)
                 old = await self._confirmed(s, row.id)
                 name = roster.students.get(student, f"<@{student}>")
-                if action == "swap":
-                    assert other is not None
-                    if str(other) not in old.seats or str(student) not in old.seats:
-                        raise ConductorError(
-                            "Both students need a seat to swap: `/roles add` the other first."
+                with self._worded(roster):
+                    if action == "swap":
+                        assert other is not None
+                        if str(other) not in old.seats or str(student) not in old.seats:
+                            raise ConductorError(
+                                "Both students need a seat to swap: `/roles add` the other first."
+                            )
+                        new = swap(old, str(student), str(other))
+                        answer = f"Swapped **{name}** and **{roster.students.get(other, other)}**."
+                    elif action == "move":
+                        assert paper is not None and role is not None
+                        paper, role = self._key(paper, "paper"), self._key(role, "role")
+                        new = move(old, str(student), paper, role)
+                        answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
+                    elif action == "add":
+                        history = await store.history(s, guild_id, row.id)
+                        new = add_student(old, str(student), history=history.get(str(student)), seed=row.seed)
+                        seat = new.seats[str(student)]
+                        answer = (
+                            f"Added **{name}** as {self.course.role(seat.role).name} on "
+                            f"{self.course.paper(seat.paper).title}."
                         )
-                    new = swap(old, str(student), str(other))
-                    answer = f"Swapped **{name}** and **{roster.students.get(other, other)}**."
-                elif action == "move":
-                    assert paper is not None and role is not None
-                    new = move(old, str(student), paper, role)
-                    answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
-                elif action == "add":
-                    history = await store.history(s, guild_id, row.id)
-                    new = add_student(old, str(student), history=history.get(str(student)), seed=row.seed)
-                    seat = new.seats[str(student)]
-                    answer = (
-                        f"Added **{name}** as {self.course.role(seat.role).name} on "
-                        f"{self.course.paper(seat.paper).title}."
-                    )
-                elif action == "remove":
-                    new = remove_student(old, str(student))
-                    answer = f"Removed **{name}**; their partners and group were told."
-                else:
-                    raise ConductorError(f"Unknown change `{action}`.")
+                    elif action == "remove":
+                        new = remove_student(old, str(student))
+                        answer = f"Removed **{name}**; their partners and group were told."
+                    else:
+                        raise ConductorError(f"Unknown change `{action}`.")
                 await store.replace_seats(s, row.id, "confirmed", new, row.seed, self.clock.now())
                 sessions_store.log_event(
                     s, row.id, f"roles-{action}", self.clock.now(), actor_id, student=student, other=other
@@ -441,12 +489,29 @@ class AssignmentService:
         """Post the table, sync the threads, DM the changed students their cards, fall back where DMs fail."""
         await self.flush(scope_of(row.id))
         threads, created, public = await self._sync_threads(row, old, new, roster)
+        await self._prompt_slides(row, threads)
         notes = await self._tell_groups(row, old, new, roster, threads, actor_id)
         sent, fallbacks, failed, pending = await self._send_cards(row, new, changed, threads, actor_id)
         self.scheduler.at(
             f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
         )
         return Outcome(sent, fallbacks, failed, pending, created, public, notes)
+
+    async def _prompt_slides(self, row: SessionRow, threads: Mapping[str, int]) -> None:
+        """Once per group thread, its first post: submit the slides link here (with the button)."""
+        scope = scope_of(row.id)
+        async with self.db.session() as s, s.begin():
+            for key, thread in sorted(threads.items()):
+                if key.startswith("group:"):
+                    await outbox.enqueue(
+                        s,
+                        scope=scope,
+                        key=f"slides-prompt:{key}",
+                        channel_id=thread,
+                        payload=render.slides_prompt(row.id, self.course.paper(key.split(":", 1)[1])),
+                        now=self.clock.now(),
+                    )
+        await self.flush(scope)
 
     async def _tell_groups(
         self,
@@ -541,6 +606,18 @@ class AssignmentService:
             await self.flush(card_scope(row.id, uid))
 
         await asyncio.gather(*(deliver(uid) for uid in users))
+        return await self._settle_cards(row, a, keys, threads, actor_id)
+
+    async def _settle_cards(
+        self,
+        row: SessionRow,
+        a: Assignment,
+        keys: Mapping[int, str],
+        threads: Mapping[str, int],
+        actor_id: int,
+    ) -> tuple[int, int, int, int]:
+        """Record how each card went (`keys`: user -> card post key); a refused DM becomes a thread ping."""
+        users = list(keys)
         sent = fallbacks = failed = pending = 0
         scope = scope_of(row.id)
         async with self.db.session() as s, s.begin():
@@ -765,8 +842,31 @@ class AssignmentService:
                     if stored is not None:
                         stored.archived = True
 
+    async def finish_cards(self) -> None:
+        """At start-up: a card fan-out that a crash cut short is finished (cards sent, or fallbacks)."""
+        todo = []
+        async with self.db.session() as s:
+            for row in await sessions_store.all_live(s):
+                acks = await store.acknowledgements(s, row.id)
+                waiting = [uid for uid, ack in acks.items() if ack.delivery == "pending"]
+                if not waiting:
+                    continue
+                a = store.to_assignment(await store.seats(s, row.id, "confirmed"), self.papers, self.roles)
+                keys = {}
+                for uid in waiting:
+                    cards = await outbox.keys(s, card_scope(row.id, uid), "card:")
+                    if str(uid) in a.seats and cards:
+                        keys[uid] = max(cards, key=lambda k: int(k.split(":")[1]))
+                threads = {k: t.thread_id for k, t in (await store.threads(s, row.id)).items()}
+                todo.append((row, a, keys, threads))
+        for row, a, keys, threads in todo:
+            log.info("session %s: finishing the role-card fan-out for %d student(s)", row.id, len(keys))
+            await asyncio.gather(*(self.flush(card_scope(row.id, uid)) for uid in keys))
+            await self._settle_cards(row, a, keys, threads, row.created_by)
+
     async def rebuild(self) -> None:
         """At start-up: set the reminder timer again for live sessions with unacknowledged cards."""
+        await self.finish_cards()
         async with self.db.session() as s:
             for row in await sessions_store.all_live(s):
                 acks = await store.acknowledgements(s, row.id)

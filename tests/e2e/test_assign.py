@@ -144,7 +144,8 @@ async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: C
             assert len(got) == 1
             text = got[0].text
             assert role.name in text and paper.title in text and paper.link in text and "<t:" in text
-            assert [label for label, _ in got[0].buttons] == ["Got it"]
+            form = [f"Fill in my {role.name} form"] if role.fields else []
+            assert [label for label, _ in got[0].buttons] == ["Got it", *form]
     reviewer = next(s for s in room.students if placed[s.id][1] == "reviewer" and s.name not in CLOSED)
     card_text = cards(room, reviewer)[0].text
     assert "**Justification of rating.**" in card_text  # the whole brief, not cut
@@ -280,8 +281,12 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         old_seat = now[mover]
         target = next(p.key for p in course.papers if p.key != old_seat[0])
         moved = await room.run(
-            room.instructor, "roles move", student=guild.member(mover), paper=target, role="reviewer"
-        )
+            room.instructor,
+            "roles move",
+            student=guild.member(mover),
+            paper=target,
+            role="scientific peer reviewer",
+        )  # typed by name, not picked from the suggestions
         assert "Moved" in moved.text
         after = await seats(room)
         assert after[mover] == (target, "reviewer")
@@ -305,6 +310,14 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         old_card = cards(room, member)[-1]
         pressed = await room.sandbox.click(member, old_card, old_card.buttons[0][1])
         assert pressed.ephemeral and "You have no role in this session" in pressed.text
+
+        # The solver's refusal names the paper and the role as the class knows them, not their keys.
+        left = await seats(room)
+        lone = next(u for u, s in left.items() if list(left.values()).count(s) == 1)
+        paper, role = left[lone]
+        refused = await room.run(room.instructor, "roles remove", student=guild.member(lone))
+        assert f"{title[paper]} would have no {course.role(role).name} (at least 1 needed)" in refused.text
+        assert f"{paper} would" not in refused.text and await seats(room) == left
     finally:
         await room.stop_bot()
 

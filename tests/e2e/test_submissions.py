@@ -216,9 +216,32 @@ async def test_bad_links_and_wrong_people_are_refused_and_nothing_is_stored(room
     assert await stored(room) == []
     assert len(thread(room, f"{paper} - group")) == before
 
+    # The group thread opens with the Submit slides button; a form opened before the session ends is
+    # refused in words when sent after it, and anything unexpected gets the apology with a reference.
+    prompt = thread(room, f"{paper} - group")[0]
+    assert "submit the link here" in prompt.content and prompt.buttons[0][0] == "Submit slides"
+    opened = await room.sandbox.click(student, prompt, prompt.buttons[0][1])
+    assert room.bot is not None
+    service = room.bot.submissions
+
+    async def broken(**_: object) -> str:
+        raise RuntimeError("database on fire")
+
+    service.submit_slides = broken  # type: ignore[method-assign]
+    try:
+        crashed = await room.sandbox.submit_modal(student, opened, {"url": "https://slides.example.org/x"})
+        await crashed.wait_followup()
+    finally:
+        del service.submit_slides
+    assert crashed.ephemeral and f"reference {crashed.id}" in crashed.text and "fire" not in crashed.text
+
+    reopened = await room.sandbox.click(student, prompt, prompt.buttons[0][1])
     await room.run(room.instructor, "session stop")
     closed = await room.run(student, "submit slides", url="https://slides.example.org/late")
     assert "submissions are closed" in closed.text
+    late = await room.sandbox.submit_modal(student, reopened, {"url": "https://slides.example.org/late"})
+    await late.wait_followup()
+    assert late.ephemeral and "submissions are closed" in late.text
     assert await stored(room) == []
 
 
@@ -239,7 +262,10 @@ async def test_a_reviewer_files_and_edits_a_review_and_the_export_matches(
     reviewer = next(s for s in room.students if placed[s.id] == ("dit", "reviewer"))
     partners_thread = "Diffusion Transformers - Reviewers"
 
-    opened = await room.run(reviewer, "review")
+    card = next(m for m in room.sandbox.dms(reviewer) if m.buttons)
+    form_button = "Fill in my Scientific Peer Reviewer form"
+    assert [label for label, _ in card.buttons] == ["Got it", form_button]
+    opened = await room.sandbox.click(reviewer, card, card.buttons[1][1])  # the same form as /review
     inputs = modal_fields(opened)
     assert list(inputs) == ["summary", "strengths", "weaknesses", "rating", "justification"]
     assert [o["label"] for o in inputs["rating"]["options"]] == [
@@ -297,6 +323,8 @@ async def test_a_reviewer_files_and_edits_a_review_and_the_export_matches(
 
     spotlight = next(s for s in room.students if placed[s.id][1] == "spotlight")
     assert "no form to fill in" in (await room.run(spotlight, "deliverable")).text
+    spotlight_card = next(m for m in room.sandbox.dms(spotlight) if m.buttons)
+    assert [label for label, _ in spotlight_card.buttons] == ["Got it"]
 
     status = await room.run(room.instructor, "deliverables")
     embed = status.messages[-1].embeds[0]

@@ -1,0 +1,97 @@
+"""Every benchmark in one table: `python -m bench` (or `bench/run.sh`); takes a few minutes.
+
+Each benchmark runs in its own process (so one's memory or event loop cannot skew another's), its
+output is kept under bench/results/, and the headline figures are gathered into a Markdown table.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+# (module, arguments, [(label, regex with one group, unit, target)])
+BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
+    (
+        "bench.bench_sessions",
+        ["--sessions", "50", "--stagger", "0.1"],
+        [
+            ("phase-post lateness, 50 sessions, median", r"lateness median \| (\d+) ms", "ms", ""),
+            ("phase-post lateness, 50 sessions, p99", r"lateness p99 \| (\d+) ms", "ms", "< 250 ms"),
+        ],
+    ),
+    (
+        "bench.bench_sessions",
+        ["--sessions", "50"],
+        [
+            (
+                "phase-post lateness, 50 sessions changing phase at the same instant, p99 (timer-fired)",
+                r"timer-fired transitions only: median / p99 \| \d+ / (\d+) ms",
+                "ms",
+                "< 250 ms",
+            ),
+        ],
+    ),
+    (
+        "bench.bench_cards",
+        ["--students", "300"],
+        [
+            ("/assign answer time", r"/assign answer time: (\d+) ms", "ms", "far under 3 s"),
+            ("300 role cards vs the rate-limit bound", r"ratio ([\d.]+)x", "x", "within 1.2x"),
+        ],
+    ),
+    (
+        "bench.bench_solver",
+        [],
+        [("solver, 5,000 students (median)", r"^\s*5000\s+([\d.]+)", "ms", "< 1000 ms")],
+    ),
+    (
+        "bench.bench_memory",
+        ["--members", "1000", "--rehearsals", "10"],
+        [
+            (
+                "bot RSS, one guild of 1,000 members",
+                r"1000 members, connected and answering: (\d+) MB",
+                "MB",
+                "< 150 MB",
+            ),
+            (
+                "RSS growth over rehearsals 2-10 in one process",
+                r"growth from rehearsal 2 to \d+: ([+-][\d.]+) MB",
+                "MB",
+                "no growth",
+            ),
+        ],
+    ),
+]
+
+
+def main() -> int:
+    """Run every benchmark and print the table."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for module, args, figures in BENCHES:
+        began = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        name = module.split(".")[-1] + ("-" + "-".join(a.strip("-") for a in args) if args else "")
+        (RESULTS / f"{name}.txt").write_text(done.stdout + done.stderr)
+        print(f"ran {module} {' '.join(args)} in {time.monotonic() - began:.0f} s (exit {done.returncode})")
+        for label, pattern, unit, target in figures:
+            match = re.search(pattern, done.stdout, re.MULTILINE)
+            value = f"{match.group(1)} {unit}" if match else "failed (see bench/results)"
+            rows.append((label, value, target, f"python -m {module} {' '.join(args)}".strip()))
+    print("\n| what | measured | target | command |\n| --- | --- | --- | --- |")
+    for label, value, target, command in rows:
+        print(f"| {label} | {value} | {target} | `{command}` |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
