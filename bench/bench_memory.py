@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import gc
 import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -46,15 +45,7 @@ async def guild_memory(members: int) -> float:
     for i in range(members - 1):
         guild.add_member(f"Student {i:04d}", username=f"s{i:04d}", roles=[student])
     workdir = Path(tempfile.mkdtemp(prefix="conductor-mem-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
-    env.update(
-        DISCORD_TOKEN=sb.token,
-        DISCORD_API_BASE=sb.api_base,
-        DISCORD_GATEWAY_URL=sb.gateway_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'mem.db'}",
-        CONDUCTOR_CONFIG=str(ROOT / "config.toml"),
-        LOG_LEVEL="WARNING",
-    )
+    env = sb.bot_env(f"sqlite+aiosqlite:///{workdir / 'mem.db'}", ROOT / "config.toml", "WARNING")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL
     )

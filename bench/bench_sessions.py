@@ -92,15 +92,7 @@ async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) ->
     guild.add_role("Student")
     teacher = guild.add_member("Teacher", username="teacher", roles=[instructor_role])
     channels = [guild.add_text_channel(f"class-{i:02d}") for i in range(sessions)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
-    env.update(
-        DISCORD_TOKEN=sb.token,
-        DISCORD_API_BASE=sb.api_base,
-        DISCORD_GATEWAY_URL=sb.gateway_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
-        CONDUCTOR_CONFIG=str(config),
-        LOG_LEVEL="WARNING",
-    )
+    env = sb.bot_env(f"sqlite+aiosqlite:///{db_path}", config, "WARNING")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL
     )

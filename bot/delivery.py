@@ -49,6 +49,8 @@ class Deliverer:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._handled: set[int] = set()  # outbox ids delivered (or given up on) by this process
+        # Attempts made by this process on posts still pending: rows read ahead may carry a stale count.
+        self._attempts: dict[int, int] = {}
         self._active = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -123,28 +125,43 @@ class Deliverer:
 
     async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
         """Send one post and say what became of it (sent, failed for good, or still pending)."""
+        attempts = max(row.attempts, self._attempts.get(row.id, 0)) + 1
         try:
             message_id = await self._send(row, sent)
         except discord.Forbidden as error:
             await self._report_forbidden(row, error)
-            return Outcome("failed", None, f"{error.code}: {error.text}", row.attempts + 1)
+            return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
         except discord.NotFound as error:
             log.warning("post %s/%s: channel or message gone (%s)", row.scope, row.key, error.text)
-            return Outcome("failed", None, f"{error.code}: {error.text}", row.attempts + 1)
+            return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
         except (TimeoutError, discord.HTTPException, OSError) as error:
-            attempts = row.attempts + 1
             log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-            return Outcome(status, None, repr(error), attempts)
+            return await self._retry_or_give_up(row, attempts, error)
         except Exception as error:  # a bug must not wedge the outbox: retried, then given up on
-            attempts = row.attempts + 1
             log.exception("post %s/%s attempt %d raised", row.scope, row.key, attempts)
-            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-            return Outcome(status, None, repr(error), attempts)
+            return await self._retry_or_give_up(row, attempts, error)
         if message_id is not None:
             sent[row.key] = message_id
         self.delivered += 1
-        return Outcome("sent", message_id, None, row.attempts + 1)
+        return Outcome("sent", message_id, None, attempts)
+
+    async def _retry_or_give_up(self, row: PostRow, attempts: int, error: Exception) -> Outcome:
+        if attempts < MAX_ATTEMPTS:
+            return Outcome("pending", None, repr(error), attempts)
+        log.error("post %s/%s given up after %d attempts: %r", row.scope, row.key, attempts, error)
+        where = getattr(self.bot.get_channel(row.channel_id), "mention", f"channel {row.channel_id}")
+        embeds = row.payload.get("embeds") or []
+        what = embeds[0].get("title") if embeds else None
+        what = what or next(iter((row.payload.get("content") or "").splitlines()), "") or "a message"
+        await self._notify_owner(
+            row,
+            f"gave-up:{row.channel_id}",
+            f'I could not post "{what[:100]}" in {where}: Discord kept failing ({error!s:.120}) and I '
+            f"gave up after {attempts} attempts (later posts there may be lost too; I tell you once). "
+            "The session keeps running.",
+            scope=f"{row.scope}:notices",  # not queued behind the posts that keep failing
+        )
+        return Outcome("failed", None, repr(error), attempts)
 
     async def _record(self, outcomes: list[tuple[PostRow, Outcome]]) -> None:
         if not outcomes:
@@ -152,6 +169,10 @@ class Deliverer:
         now = self.bot.clock.now()
         async with self.bot.db.session() as s, s.begin():
             for row, outcome in outcomes:
+                if outcome.status == "pending":
+                    self._attempts[row.id] = outcome.attempts
+                else:
+                    self._attempts.pop(row.id, None)
                 stored = await s.get(PostRow, row.id)
                 assert stored is not None
                 stored.status = outcome.status
@@ -243,16 +264,24 @@ class Deliverer:
             f"I could not post the session's messages in {where}: grant me {needed} there. "
             "The session keeps running; its next posts go through once the permission is granted."
         )
+        await self._notify_owner(row, f"forbidden:{row.channel_id}", text)
+
+    async def _notify_owner(self, row: PostRow, key: str, text: str, scope: str | None = None) -> None:
+        """DM the post's owner (the instructor in `notify`) once per `key` in `scope` (the post's)."""
+        owner_id = row.payload.get("notify")
+        if owner_id is None or row.kind == "dm":
+            return
+        scope = scope or row.scope
         async with self.bot.db.session() as s, s.begin():
             await outbox.enqueue(
                 s,
-                scope=row.scope,
-                key=f"forbidden:{row.channel_id}",
+                scope=scope,
+                key=key,
                 channel_id=owner_id,
                 payload={"content": text, "embeds": [], "mentions": [], "view": None},
                 now=self.bot.clock.now(),
                 kind="dm",
             )
-        task = asyncio.create_task(self.flush(row.scope))
+        task = asyncio.create_task(self.flush(scope))
         self._retry_tasks.add(task)
         task.add_done_callback(self._retry_tasks.discard)

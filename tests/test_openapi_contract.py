@@ -8,14 +8,13 @@ from bot.sandbox import Sandbox
 from bot.sandbox.contract import SPEC_PATH, OpenAPIContract, assert_requests_match_contract
 from tests.e2e.conftest import (  # the e2e fixtures, reused as they are
     Classroom,
-    _restore_discord_endpoints,
     classroom,
     config_path,
     limits,
     sandbox,
 )
 
-__all__ = ["_restore_discord_endpoints", "classroom", "config_path", "limits", "sandbox"]
+__all__ = ["classroom", "config_path", "limits", "sandbox"]
 
 pytestmark = pytest.mark.skipif(
     not SPEC_PATH.is_file(),

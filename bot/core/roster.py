@@ -138,7 +138,12 @@ def parse_roster(text: str) -> RosterFile:
     """Read a class list; every row needs a student id, a name and a Discord username or id."""
     problems: list[str] = []
     text = text.lstrip("\ufeff")
-    lines = [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text), _dialect(text)), start=1)]
+    try:
+        lines = [(n, cells) for n, cells in enumerate(csv.reader(io.StringIO(text), _dialect(text)), start=1)]
+    except csv.Error as error:  # stray carriage returns, a field over the csv module's limit, ...
+        return RosterFile(
+            (), (f"I could not read that file as CSV ({error}): save it as CSV and upload it again.",)
+        )
     lines = [(n, [c.strip() for c in cells]) for n, cells in lines if any(c.strip() for c in cells)]
     if not lines:
         return RosterFile((), ("The file has no rows: expected columns student id, name, Discord username.",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -222,6 +223,19 @@ class Sandbox:
         """Send a gateway dispatch (queued for RESUME if the client is away)."""
         self.gateway.dispatch(event, data)
         self._changed()
+
+    def bot_env(self, database_url: str, config: object, log_level: str = "INFO") -> dict[str, str]:
+        """The environment for `python -m bot run` pointed at this sandbox (others' DISCORD_* dropped)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+        env.update(
+            DISCORD_TOKEN=self.token,
+            DISCORD_API_BASE=self.api_base,
+            DISCORD_GATEWAY_URL=self.gateway_url,
+            DATABASE_URL=database_url,
+            CONDUCTOR_CONFIG=str(config),
+            LOG_LEVEL=log_level,
+        )
+        return env
 
     def notify_message(self, kind: str, message: Message, channel: Channel) -> None:
         """Tell the message listeners (e.g. a rehearsal's transcript) that the bot posted or edited."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -197,6 +198,8 @@ class SessionService:
                 raise ConductorError(
                     "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
                 )
+            if not math.isfinite(minutes) or abs(minutes) > 24 * 60:  # timedelta would overflow first
+                raise ConductorError("A phase can be extended or shortened by at most a day (1440 minutes).")
             delta = timedelta(minutes=minutes)
             verb = "Extended" if minutes > 0 else "Shortened"
             return timeline.extend(now, delta), f"{verb} by {abs(minutes):g} min"

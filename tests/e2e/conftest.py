@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 
 from bot.app import ConductorBot
@@ -131,15 +129,6 @@ def settings_for(sandbox: Sandbox, tmp_path: Path, config: Path) -> Settings:
     )
 
 
-@pytest.fixture(autouse=True)
-def _restore_discord_endpoints() -> Any:
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-
-
 @pytest.fixture
 def limits() -> SandboxLimits:
     """Discord's limits, with short rate-limit windows so tests stay quick."""
@@ -201,16 +190,7 @@ class BotProcess:
         self.log = b""
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
-        env.update(
-            DISCORD_TOKEN=self.sandbox.token,
-            DISCORD_API_BASE=self.sandbox.api_base,
-            DISCORD_GATEWAY_URL=self.sandbox.gateway_url,
-            DATABASE_URL=str(self.settings.database_url),
-            CONDUCTOR_CONFIG=str(self.settings.conductor_config),
-            LOG_LEVEL="INFO",
-        )
-        return env
+        return self.sandbox.bot_env(str(self.settings.database_url), self.settings.conductor_config)
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(

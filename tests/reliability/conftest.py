@@ -15,11 +15,10 @@ from bot.settings import Settings
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import BotProcess
 
-# The e2e fixtures, for this package too: the sandbox (checked against Discord's OpenAPI description
-# afterwards), its limits, and discord.py's endpoints restored after each test.
+# The e2e fixtures, for this package too: the sandbox (its requests checked against Discord's OpenAPI
+# description afterwards) and its limits. (tests/conftest.py restores discord.py's endpoints.)
 sandbox = e2e.sandbox
 limits = e2e.limits
-_restore_discord_endpoints = e2e._restore_discord_endpoints
 
 
 class LoggedBotProcess(BotProcess):
@@ -104,3 +103,7 @@ def outbox_statuses(db: Path) -> Counter[str]:
     """How many outbox posts are in each status (read straight from the SQLite file)."""
     with sqlite3.connect(db) as conn:
         return Counter(dict(conn.execute("select status, count(*) from posts group by status").fetchall()))
+
+
+config_path = e2e.config_path
+classroom = e2e.classroom

@@ -55,15 +55,6 @@ class ProbeBot(commands.Bot):
             await self.tree.sync(guild=guild)
 
 
-@pytest.fixture(autouse=True)
-def _point_discord_py_back() -> object:
-    base = discord.http.Route.BASE
-    gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    yield
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway
-
-
 @pytest.fixture
 def limits() -> SandboxLimits:
     """Default limits for a test (rate limits on, with short windows)."""
