@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import statistics
 import tempfile
 import time
@@ -31,6 +32,7 @@ from bot.wiring import build_bot
 
 log = logging.getLogger(__name__)
 BAR = 30
+MENTION = re.compile(r"<@!?(\d+)>")
 
 
 @dataclass
@@ -111,9 +113,10 @@ class Transcript:
         text = title or (first[-1] if first else "")
         if kind == "edited" and not title.startswith("Over:"):
             return
-        line = f"[{elapsed:7.1f}s] {self.where(channel):<34} {text[:90]}"
-        self.lines.append(line)
-        self.echo(line)
+        text = MENTION.sub(lambda m: "@" + self.names.get(int(m.group(1)), "someone"), text)
+        line = f"[{elapsed:7.1f}s] {self.where(channel):<34} {text}"
+        self.lines.append(line)  # the file keeps whole lines; the screen gets one line each
+        self.echo(line if len(line) <= 150 else line[:149] + "…")
         if title.startswith("Now:") and channel.type == 0:
             done = min(1.0, elapsed / self.total) if self.total else 1.0
             filled = round(done * BAR)

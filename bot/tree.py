@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import OperationalError
 
 from bot.core.errors import ConductorError
 
@@ -58,10 +59,34 @@ def apology(interaction: discord.Interaction) -> str:
     )
 
 
+def database_problem(error: Exception) -> str | None:
+    """What is wrong with the database when that is why a command failed (locked, gone, unreadable)."""
+    original = getattr(error, "original", error)
+    if not isinstance(original, OperationalError):
+        return None
+    reason = str(getattr(original, "orig", None) or original).strip().splitlines()
+    return reason[0] if reason else "database error"
+
+
 async def answer_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
     """Tell the user what to do (ConductorError's words), or log the unexpected and apologise with a reference."""
     message = explain(error)
-    if message is None:
+    problem = database_problem(error) if message is None else None
+    if problem is not None:
+        # The database is locked by another process, deleted or unreadable: say so, here and in the log.
+        log.error(
+            "database problem in %s (interaction %s, user %s): %s",
+            where,
+            interaction.id,
+            interaction.user.id,
+            problem,
+            exc_info=error,
+        )
+        message = (
+            f"I cannot reach my database right now ({problem}): nothing was changed. Check the data folder "
+            f"and the disk, then try again (reference {interaction.id})."
+        )
+    elif message is None:
         log.error(
             "unexpected error in %s (interaction %s, user %s)",
             where,

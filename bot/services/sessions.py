@@ -55,6 +55,7 @@ class Outbox(Protocol):
         ...
 
 
+RETRY = timedelta(seconds=2)  # how soon a transition that failed (database unavailable) is tried again
 LEAD = timedelta(seconds=1)  # how long before a transition its posts are decided and stored
 # Marking the previous phase "over" is cosmetic: it waits a moment so that, when many sessions change
 # phase at once, every new phase's post goes out before any of those edits use up the rate limit.
@@ -258,7 +259,14 @@ class SessionService:
         async with self._locks[session_id]:
             now = self.clock.now()
             at = max(due or now, now)
-            wake = await self._decide_and_record(session_id, at)
+            try:
+                wake = await self._decide_and_record(session_id, at)
+            except Exception:  # e.g. the database locked by another process: try again, never stall
+                log.exception("session %s: could not decide what is due; retrying in %s", session_id, RETRY)
+                self.scheduler.at(
+                    f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
+                )
+                return
             rows = None
             if at > self.clock.now():
                 rows = await self.outbox.pending(scope_of(session_id))  # read ahead too

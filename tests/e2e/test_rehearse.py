@@ -40,7 +40,7 @@ async def test_a_rehearsal_runs_the_whole_afternoon_and_reports_it(tmp_path: Pat
     )
     assert report.submissions >= 2  # every group but the silent one submits slides
     silent = rehearsal.course.papers[rehearsal.behaviour.silent_group].title
-    reminded = [line for line in lines if f"#{silent} - group" in line and "Reminder:" in line]
+    reminded = [line for line in report.transcript if f"#{silent} - group" in line and "Reminder:" in line]
     assert reminded  # the finalize phase reminded the group that never submitted
     assert any("Paused: the clock is stopped" in line for line in lines)
     assert any(line.startswith("Summary") for line in lines)
