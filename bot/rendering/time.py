@@ -14,6 +14,8 @@ def stamp(when: datetime, style: str = "t") -> str:
 
 def duration(delta: timedelta) -> str:
     """A short human length: "45 s", "12 min", "1 h 5 min"."""
+    if 0 < delta.total_seconds() < 1:
+        return "under a second"  # compressed rehearsals
     seconds = max(0, round(delta.total_seconds()))
     if seconds < 60:
         return f"{seconds} s"
