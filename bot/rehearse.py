@@ -27,7 +27,7 @@ from bot.core.plan import Course, Plan
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, speed_for
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.settings import Settings
-from bot.storage.models import Acknowledgement, PostRow, SessionRow, Submission
+from bot.storage.models import Acknowledgement, CheckIn, PostRow, SessionRow, Submission
 from bot.wiring import build_bot
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class Report:
     steps: int = 0
     lateness_ms: list[float] = field(default_factory=list)
     dms: int = 0
+    checked_in: int = 0
     fallbacks: int = 0
     acknowledged: int = 0
     submissions: int = 0
@@ -77,6 +78,7 @@ class Report:
                 "Summary",
                 f"  phases and talks announced: {self.phases} of {self.steps}, the rest summarised "
                 f"(lateness {late})",
+                f"  checked in: {self.checked_in}",
                 f"  role cards: {self.dms} by DM, {self.fallbacks} by fallback in the group thread; "
                 f"{self.acknowledged} acknowledged",
                 f"  submissions stored: {self.submissions}",
@@ -223,6 +225,7 @@ class Rehearsal:
                 row = await s.scalar(select(SessionRow).order_by(SessionRow.id.desc()).limit(1))
                 acks = list(await s.scalars(select(Acknowledgement)))
                 subs = list(await s.scalars(select(Submission)))
+                self.report.checked_in = len(list(await s.scalars(select(CheckIn))))
                 posts = list(await s.scalars(select(PostRow).where(PostRow.key.startswith("start:"))))
         finally:
             await database.close()
@@ -328,6 +331,8 @@ class Script:
             return
         if phase_name:
             await self.phase_started(phase_name, timeout)
+        if self.has("checkin"):
+            await self.check_in()
         preview = await self.say(self.instructor, "assign")
         confirm = next(
             (
@@ -364,6 +369,20 @@ class Script:
             return all(reached(s) for s in self.students)
 
         await self.sb.wait_for(everyone_reached, timeout=120, what="every student's role card or fallback")
+
+    async def check_in(self) -> None:
+        """The instructor posts the check-in; every student present presses "I'm here"."""
+        await self.say(self.instructor, "checkin")
+
+        def button() -> tuple[Message, str] | None:
+            for m in self.channel.messages:
+                for _, cid in m.buttons:
+                    if cid and cid.startswith("conductor:checkin:"):
+                        return m, cid
+            return None
+
+        message, custom_id = await self.sb.wait_for(button, timeout=30, what="the check-in message")
+        await asyncio.gather(*(self.sb.click(s, message, custom_id) for s in self.students))
 
     async def acknowledge(self, number: int, student: Member) -> None:
         """A student presses "Got it" on their card (late ones after a while, some never)."""

@@ -33,6 +33,7 @@ async def test_a_rehearsal_runs_the_whole_afternoon_and_reports_it(tmp_path: Pat
     # At 500x a 3-minute talk lasts 0.36 s, faster than Discord lets one channel be posted to: some talks
     # are folded into the next post's "also over" line instead of being announced one by one.
     assert 0.5 * report.steps <= report.phases <= report.steps
+    assert report.checked_in == 22  # everyone pressed "I'm here" before /assign
     assert report.dms + report.fallbacks == 22  # every student got exactly one card or a fallback
     assert report.fallbacks == len(rehearsal.behaviour.dms_closed)
     assert report.acknowledged == 22 - len(rehearsal.behaviour.dms_closed) - len(
