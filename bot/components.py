@@ -8,7 +8,8 @@ anything unexpected is logged with the interaction id and answered with the same
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import re
+from typing import Any, ClassVar, Self, TypeVar
 
 import discord
 
@@ -42,6 +43,27 @@ class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
     async def act(self, interaction: discord.Interaction[Any]) -> None:
         """What pressing the component does."""
         raise NotImplementedError
+
+
+class SessionButton(ConductorItem[discord.ui.Button], template=r"(?!)"):
+    """A persistent button bound to one session: subclasses set LABEL, STYLE and PREFIX and write `act`."""
+
+    LABEL: ClassVar[str] = ""
+    STYLE: ClassVar[discord.ButtonStyle] = discord.ButtonStyle.primary
+    PREFIX: ClassVar[str] = ""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(label=self.LABEL, style=self.STYLE, custom_id=f"{self.PREFIX}{session_id}")
+        )
+        self.session_id = session_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Button, match: re.Match[str], /
+    ) -> Self:
+        """Rebuild the button from its custom id (the session is its `session` group)."""
+        return cls(int(match["session"]))
 
 
 class ConductorView(discord.ui.View):

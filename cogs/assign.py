@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ConductorBot
-from bot.components import ConductorItem
+from bot.components import ConductorItem, SessionButton
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.permissions import instructor_only, is_instructor
@@ -137,25 +137,12 @@ class AssignButton(
         )
 
 
-class AckButton(ConductorItem[discord.ui.Button], template=r"conductor:ack:(?P<session>\d+)"):
+class AckButton(SessionButton, template=r"conductor:ack:(?P<session>\d+)"):
     """ "Got it" on a role card."""
 
-    def __init__(self, session_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Got it",
-                style=discord.ButtonStyle.success,
-                custom_id=f"{render.ACK_PREFIX}{session_id}",
-            )
-        )
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> AckButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["session"]))
+    LABEL = "Got it"
+    STYLE = discord.ButtonStyle.success
+    PREFIX = render.ACK_PREFIX
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Record the acknowledgement."""
@@ -163,25 +150,12 @@ class AckButton(ConductorItem[discord.ui.Button], template=r"conductor:ack:(?P<s
         await reply(interaction, answer)
 
 
-class ShowRoleButton(ConductorItem[discord.ui.Button], template=r"conductor:card:(?P<session>\d+)"):
+class ShowRoleButton(SessionButton, template=r"conductor:card:(?P<session>\d+)"):
     """ "Show my role" in a group thread, for students whose DMs are closed."""
 
-    def __init__(self, session_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Show my role",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"{render.SHOW_PREFIX}{session_id}",
-            )
-        )
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> ShowRoleButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["session"]))
+    LABEL = "Show my role"
+    STYLE = discord.ButtonStyle.primary
+    PREFIX = render.SHOW_PREFIX
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show the presser their own card, only to them."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import discord
 from discord import app_commands
 
 from bot.app import ConductorBot
-from bot.components import ConductorItem, ConductorModal, ConductorView
+from bot.components import ConductorModal, ConductorView, SessionButton
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.permissions import instructor_only
 from bot.rendering import submissions as render
@@ -54,25 +52,12 @@ class SlidesModal(ConductorModal):
         await submit(interaction, self.url.value, self.session_id)
 
 
-class SlidesButton(ConductorItem[discord.ui.Button], template=r"conductor:slides:(?P<session>\d+)"):
+class SlidesButton(SessionButton, template=r"conductor:slides:(?P<session>\d+)"):
     """ "Submit slides" on the finalize phase post and on reminders: opens the modal."""
 
-    def __init__(self, session_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Submit slides",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"{SLIDES_PREFIX}{session_id}",
-            )
-        )
-        self.session_id = session_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> SlidesButton:
-        """Rebuild the button from its custom id."""
-        return cls(int(match["session"]))
+    LABEL = "Submit slides"
+    STYLE = discord.ButtonStyle.primary
+    PREFIX = SLIDES_PREFIX
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Open the link form."""
