@@ -108,6 +108,7 @@ class SessionSection(BaseModel):
     warning_seconds: list[Seconds] = PydField(default_factory=lambda: [120])
     ack_reminder_minutes: Minutes | None = None
     ack_reminder_seconds: Seconds | None = None
+    slides_per: Literal["paper", "role"] = "paper"
 
 
 class TeacherModel(BaseModel):
@@ -734,6 +735,7 @@ class _Builder:
             default_plan=default_plan,
             warning_offsets=offsets,
             ack_reminder=ack,
+            slides_per=s.slides_per,
             teachers=teachers,
             papers=papers,
             roles=roles,

@@ -63,7 +63,7 @@ class PhaseRecord:
 
 @dataclass(frozen=True)
 class LinkRecord:
-    """A paper group's current slides link, or its absence."""
+    """A slides group's current link (a paper group, or a paper-role group), or its absence."""
 
     paper: str
     url: str | None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 Style = Literal["short", "long"]
 FieldKind = Literal["text", "url", "choice"]
 Audience = Literal["class", "groups", "partners"]
+SlidesPer = Literal["paper", "role"]
 PhaseKind = Literal["activity", "break", "presentation"]
 
 #: Discord limits the configuration is checked against.
@@ -149,6 +150,8 @@ class Course:
     gateway_url: str | None = None
     warning_offsets: tuple[dt.timedelta, ...] = (dt.timedelta(seconds=120),)
     ack_reminder: dt.timedelta = dt.timedelta(minutes=10)
+    #: Who submits one slides link: each paper group, or each paper-role group (`[session] slides_per`).
+    slides_per: SlidesPer = "paper"
 
     def role(self, key: str) -> Role:
         """Return the role `key` (KeyError if unknown)."""

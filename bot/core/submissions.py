@@ -65,9 +65,15 @@ def normalise_url(raw: str) -> str:
     return urlunsplit((scheme, hostport, parts.path, parts.query, parts.fragment))
 
 
-def slides_group(paper: str) -> str:
-    """The group that submits one slides link: the paper group."""
-    return paper
+def slides_group(paper: str, role: str, per: str = "paper") -> str:
+    """The group key under which one slides link is stored: the paper group, or with `per="role"`
+    the paper-role group (the students sharing a paper and a role)."""
+    return f"{paper}/{role}" if per == "role" else paper
+
+
+def slides_thread(paper: str, role: str, per: str = "paper") -> str:
+    """The thread (its key) where a slides group is told about its link: group or partner thread."""
+    return f"partners:{paper}:{role}" if per == "role" else f"group:{paper}"
 
 
 def deliverable_group(paper: str, role: str) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "deliverable_post",
     "deliverables_embed",
     "form_problems",
+    "group_label",
     "links_embed",
     "safe_link",
     "slides_confirmation",
@@ -35,16 +36,25 @@ MISSING = discord.Colour.orange()
 FIELD_MAX = 1024
 
 
-def slides_confirmation(paper: Paper, user_id: int, url: str, replaced: bool) -> dict[str, Any]:
-    """One short line in the group thread (nobody pinged): who submitted which link."""
+def group_label(paper: Paper, role: Role | None = None) -> str:
+    """How a slides group is named: the paper's title, or "title - role plural" for a paper-role group."""
+    return paper.title if role is None else f"{paper.title} - {role.plural}"
+
+
+def slides_confirmation(
+    paper: Paper, user_id: int, url: str, replaced: bool, role: Role | None = None
+) -> dict[str, Any]:
+    """One short line in the group's (or paper-role group's) thread, nobody pinged: who sent which link."""
     verb = "replaced the group's slides link with" if replaced else "submitted the group's slides:"
-    return payload(f"<@{user_id}> {verb} {safe_link(url)} ({paper.title}).")
+    return payload(f"<@{user_id}> {verb} {safe_link(url)} ({group_label(paper, role)}).")
 
 
-def slides_reminder(session_id: int, paper: Paper, members: Sequence[int]) -> dict[str, Any]:
+def slides_reminder(
+    session_id: int, paper: Paper, members: Sequence[int], role: Role | None = None
+) -> dict[str, Any]:
     """A ping to a group without slides, with the Submit slides button."""
     return payload(
-        f"{pings(members)} Reminder: **{paper.title}** has no slides link yet. One of you, press "
+        f"{pings(members)} Reminder: **{group_label(paper, role)}** has no slides link yet. One of you, press "
         "**Submit slides** or use `/submit slides url:<link>`.",
         mentions=members,
         view={"name": "submit-slides", "args": {"session": session_id}},
@@ -80,13 +90,19 @@ def deliverable_post(
 
 @dataclass(frozen=True)
 class LinkLine:
-    """One paper group on `/links`."""
+    """One slides group on `/links`: a paper group, or a paper-role group (`role` set)."""
 
     paper: Paper
     url: str | None
     by: int | None
     at: datetime | None
     members: tuple[int, ...]
+    role: Role | None = None
+
+    @property
+    def label(self) -> str:
+        """The group's name as shown."""
+        return group_label(self.paper, self.role)
 
 
 def _fit(text: str) -> str:
@@ -101,7 +117,7 @@ def links_embed(lines: Sequence[LinkLine]) -> discord.Embed:
         title=f"Slides: {len(done)} of {len(lines)} groups submitted", colour=MISSING if missing else DONE
     )
     embed.description = (
-        "Missing: " + ", ".join(f"**{x.paper.title}**" for x in missing)
+        "Missing: " + ", ".join(f"**{x.label}**" for x in missing)
         if missing
         else "Every group has submitted."
     )
@@ -110,7 +126,7 @@ def links_embed(lines: Sequence[LinkLine]) -> discord.Embed:
             value = f"{safe_link(x.url)}\nby <@{x.by}> {stamp(x.at, 'R')}"
         else:
             value = f"no slides submitted\ngroup: {pings(x.members)}"
-        embed.add_field(name=x.paper.title[:256], value=_fit(value), inline=False)
+        embed.add_field(name=x.label[:256], value=_fit(value), inline=False)
     return embed
 
 

@@ -24,6 +24,7 @@ from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.steps import build_steps
+from bot.core.submissions import slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
 from bot.rendering import session as render
 from bot.scheduling import Scheduler
@@ -84,7 +85,7 @@ class Seats:
 
     by_paper_role: dict[tuple[str, str], tuple[int, ...]]
     threads: dict[str, int]
-    slides: dict[str, str]
+    slides: dict[str, str]  # slides group key (bot.core.submissions.slides_group) -> url
 
     def paper_members(self, paper: str) -> tuple[int, ...]:
         """Everyone in a paper group."""
@@ -352,7 +353,7 @@ class SessionService:
         if step.kind == "slot" and step.paper and step.role:
             slot = render.SlotInfo(
                 presenters=seats.by_paper_role.get((step.paper, step.role), ()),
-                slides=seats.slides.get(step.paper),
+                slides=seats.slides.get(slides_group(step.paper, step.role, self.course.slides_per)),
                 next_name=nxt[0] if nxt else None,
             )
             text = ""

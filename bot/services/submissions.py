@@ -29,6 +29,7 @@ from bot.core.submissions import (
     deliverable_group,
     normalise_url,
     slides_group,
+    slides_thread,
 )
 from bot.rendering import submissions as render
 from bot.rendering.session import phase_blocks
@@ -58,6 +59,17 @@ class Form:
     role: Role
     values: dict[str, str]
     submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SlidesGroup:
+    """A group that submits one slides link: a paper group, or a paper-role group (`role` set)."""
+
+    key: str
+    thread: str
+    paper: Paper
+    role: Role | None
+    members: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -146,7 +158,8 @@ class SubmissionService:
             row, seat = await self._locate(
                 s, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
             )
-            group = slides_group(seat.paper_key)
+            per = self.course.slides_per
+            group = slides_group(seat.paper_key, seat.role_key, per)
             before = await store.current(s, row.id, SLIDES, group)
             sub = await store.replace(
                 s,
@@ -158,42 +171,49 @@ class SubmissionService:
                 now=now,
             )
             threads = await seats_store.threads(s, row.id)
-            thread = threads.get(f"group:{seat.paper_key}")
+            thread = threads.get(slides_thread(seat.paper_key, seat.role_key, per))
             paper = self.course.paper(seat.paper_key)
+            role = self.course.role(seat.role_key) if per == "role" else None
             if thread is not None:
                 await outbox.enqueue(
                     s,
                     scope=scope_of(row.id),
                     key=f"slides:{sub.id}",
                     channel_id=thread.thread_id,
-                    payload=render.slides_confirmation(paper, user_id, link, replaced=bool(before)),
+                    payload=render.slides_confirmation(
+                        paper, user_id, link, replaced=bool(before), role=role
+                    ),
                     now=now,
                 )
             session = row.id
         await self.flush(scope_of(session))
-        where = " Your group sees it in its thread." if thread is not None else ""
+        where = ""
+        if thread is not None:
+            where = (
+                " Your role-partners see it in your pair thread."
+                if role is not None
+                else " Your group sees it in its thread."
+            )
         verb = "Replaced your group's slides link" if before else "Saved your group's slides link"
         return f"{verb} for **{paper.title}**: {render.safe_link(link)}.{where}"
 
     async def links(self, guild_id: int, channel_id: int) -> list[render.LinkLine]:
-        """Every paper group of the channel's session: its current link, who sent it when, or who is missing."""
+        """Every slides group of the channel's session: its current link, who sent it when, or who is missing."""
         async with self.db.session() as s:
             row = await self._instructor_session(s, guild_id, channel_id)
-            members = await self._members(s, row.id)
+            groups = await self._slides_groups(s, row.id)
             current = {sub.group_key: sub for sub in await store.current(s, row.id, SLIDES)}
         out = []
-        for paper in self.course.papers:
-            group = members.get(paper.key, ())
-            if not group:
-                continue
-            sub = current.get(slides_group(paper.key))
+        for group in groups:
+            sub = current.get(group.key)
             out.append(
                 render.LinkLine(
-                    paper=paper,
+                    paper=group.paper,
                     url=sub.payload.get("url") if sub else None,
                     by=sub.user_id if sub else None,
                     at=sub.submitted_at if sub else None,
-                    members=group,
+                    members=group.members,
+                    role=group.role,
                 )
             )
         return out
@@ -211,21 +231,19 @@ class SubmissionService:
         row = await s.get(SessionRow, session_id)
         if row is None or row.status not in OPEN:
             return 0
-        members = await self._members(s, session_id)
         current = {sub.group_key for sub in await store.current(s, session_id, SLIDES)}
         threads = await seats_store.threads(s, session_id)
         n = 0
-        for paper in self.course.papers:
-            group = members.get(paper.key, ())
-            if not group or slides_group(paper.key) in current:
+        for group in await self._slides_groups(s, session_id):
+            if group.key in current:
                 continue
-            thread = threads.get(f"group:{paper.key}")
-            body = render.slides_reminder(session_id, paper, group)
+            thread = threads.get(group.thread)
+            body = render.slides_reminder(session_id, group.paper, group.members, group.role)
             body["notify"] = row.created_by
             added = await outbox.enqueue(
                 s,
                 scope=scope,
-                key=f"slides-reminder:{int(at.timestamp())}:{paper.key}",
+                key=f"slides-reminder:{int(at.timestamp())}:{group.key}",
                 channel_id=thread.thread_id if thread is not None else row.channel_id,
                 payload=body,
                 now=self.clock.now(),
@@ -385,7 +403,7 @@ class SubmissionService:
         students = []
         for seat in seats:
             paper, role = self.course.paper(seat.paper_key), self.course.role(seat.role_key)
-            slide = slides.get(slides_group(seat.paper_key))
+            slide = slides.get(slides_group(seat.paper_key, seat.role_key, self.course.slides_per))
             sub = work.get((deliverable_group(seat.paper_key, seat.role_key), seat.user_id))
             delivered = [f"{role.name} form"] if sub is not None else []
             if slide is not None and slide.user_id == seat.user_id:
@@ -421,13 +439,13 @@ class SubmissionService:
         )
         links = tuple(
             export.LinkRecord(
-                paper.title,
-                str(slides[paper.key].payload.get("url")) if paper.key in slides else None,
-                name(slides[paper.key].user_id) if paper.key in slides else "",
-                slides[paper.key].submitted_at if paper.key in slides else None,
+                render.group_label(group.paper, group.role),
+                str(slide.payload.get("url")) if slide is not None else None,
+                name(slide.user_id) if slide is not None else "",
+                slide.submitted_at if slide is not None else None,
             )
-            for paper in self.course.papers
-            if any(p == paper.key for p, _ in cells)
+            for group in self._group_seats(cells)
+            for slide in [slides.get(group.key)]
         )
         delivered_records = []
         for (group, uid), sub in work.items():
@@ -469,11 +487,30 @@ class SubmissionService:
             raise ConductorError("No session has run in this channel. Start one with `/session start`.")
         return row
 
-    async def _members(self, s: AsyncSession, session_id: int) -> dict[str, tuple[int, ...]]:
-        groups: defaultdict[str, list[int]] = defaultdict(list)
+    async def _slides_groups(self, s: AsyncSession, session_id: int) -> list[SlidesGroup]:
+        """The session's slides groups with members, in configuration order (`[session] slides_per`)."""
+        cells: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
         for seat in await seats_store.seats(s, session_id, "confirmed"):
-            groups[seat.paper_key].append(seat.user_id)
-        return {k: tuple(sorted(v)) for k, v in groups.items()}
+            cells[(seat.paper_key, seat.role_key)].append(seat.user_id)
+        return self._group_seats(cells)
+
+    def _group_seats(self, cells: Mapping[tuple[str, str], list[int]]) -> list[SlidesGroup]:
+        """Seated students by (paper, role) gathered into slides groups, in configuration order."""
+        per = self.course.slides_per
+        out = []
+        for paper in self.course.papers:
+            if per == "role":
+                for role in self.course.roles:
+                    members = tuple(sorted(cells.get((paper.key, role.key), ())))
+                    if members:
+                        key = slides_group(paper.key, role.key, per)
+                        thread = slides_thread(paper.key, role.key, per)
+                        out.append(SlidesGroup(key, thread, paper, role, members))
+            else:
+                members = tuple(sorted(u for (p, _), users in cells.items() if p == paper.key for u in users))
+                if members:
+                    out.append(SlidesGroup(paper.key, f"group:{paper.key}", paper, None, members))
+        return out
 
 
 async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, str]:

@@ -381,6 +381,18 @@ def test_audience_and_kind_values(tmp_path: Path) -> None:
     one(problems(tmp_path, text), "phases[key=break-proposals].kind", "'activity'")
 
 
+def test_slides_per(tmp_path: Path) -> None:
+    assert load_config(CONFIG).slides_per == "paper"
+    for value in ("paper", "role"):
+        text = replace(
+            SHIPPED, "ack_reminder_minutes = 10\n", f'ack_reminder_minutes = 10\nslides_per = "{value}"\n'
+        )
+        assert load_config(write(tmp_path, text)).slides_per == value
+    text = replace(SHIPPED, "ack_reminder_minutes = 10\n", 'ack_reminder_minutes = 10\nslides_per = "pair"\n')
+    p = one(problems(tmp_path, text), "session.slides_per", "'paper' or 'role'")
+    assert at(text, 'slides_per = "pair"') in p
+
+
 def test_discord_section(tmp_path: Path) -> None:
     text = replace(SHIPPED, 'class_channel = "reading-group"', 'class_channel = "  "')
     p = one(problems(tmp_path, text), "discord.class_channel", "must not be empty")

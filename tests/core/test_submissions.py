@@ -25,6 +25,8 @@ from bot.core.submissions import (
     normalise_url,
     safe_link,
     safe_text,
+    slides_group,
+    slides_thread,
 )
 
 AT = datetime(2024, 3, 12, 15, 40, tzinfo=UTC)
@@ -151,3 +153,10 @@ def test_the_report_neutralises_student_text() -> None:
     assert "[click](" not in report
     assert "`https://slides.example.org/g`" in report and "no slides submitted" in report
     assert "extended by 5 min" in report and "pause" in report
+
+
+def test_slides_group_is_the_paper_group_or_with_role_the_paper_role_group() -> None:
+    assert slides_group("dit", "reviewer") == "dit"
+    assert slides_thread("dit", "reviewer") == "group:dit"
+    assert slides_group("dit", "reviewer", "role") == "dit/reviewer"
+    assert slides_thread("dit", "reviewer", "role") == "partners:dit:reviewer"

@@ -381,3 +381,73 @@ async def test_a_reviewer_files_and_edits_a_review_and_the_export_matches(
     assert [(r["discord_id"], r["paper"], r["role"], r["slides_link"]) for r in cli_rows] == [
         (r["discord_id"], r["paper"], r["role"], r["slides_link"]) for r in rows_csv
     ]
+
+
+async def test_with_slides_per_role_each_paper_role_group_submits_its_own_link(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    talks = """
+[[phases]]
+key = "fast-present"
+name = "Present slides"
+kind = "presentation"
+seconds = 960
+slot_seconds = 60
+
+[plans.talks]
+phases = ["assign", "fast-present"]
+"""
+    config = write_config(tmp_path, COLLECT + talks, **{"[session]": '[session]\nslides_per = "role"'})
+    guild, channel, teacher, people = populate(sandbox, students=20)
+    room = Classroom(
+        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
+    )
+    assert room.course.slides_per == "role"
+    await room.start_bot()
+    try:
+        await room.run(room.instructor, "session start", plan="talks")
+        await confirm(room, await room.run(room.instructor, "assign"))
+        placed = await seats(room)
+        dit = group_of(room, placed, "dit")
+        first = next(s for s in dit if placed[s.id][1] == "spotlight")  # presents in the first slot
+        second = next(s for s in dit if placed[s.id][1] != "spotlight")
+        roles = {s.id: room.course.role(placed[s.id][1]) for s in (first, second)}
+        threads = {s.id: f"Diffusion Transformers - {roles[s.id].plural}" for s in (first, second)}
+
+        one = await room.run(first, "submit slides", url="https://slides.example.org/one")
+        assert "Saved your group's slides link" in one.text and "pair thread" in one.text
+        two = await room.run(second, "submit slides", url="https://slides.example.org/two")
+        assert "Saved your group's slides link" in two.text
+
+        def confirmations(name: str) -> list[Message]:
+            return [m for m in thread(room, name) if "slides" in m.content and "<@" in m.content]
+
+        for student, url in ((first, "one"), (second, "two")):
+            shown = await room.sandbox.wait_for(
+                lambda s=student: confirmations(threads[s.id]), what="the confirmation in the pair thread"
+            )
+            assert len(shown) == 1 and f"<@{student.id}>" in shown[0].content
+            assert f"<https://slides.example.org/{url}>" in shown[0].content and pinged_nobody(shown[0])
+        assert confirmations("Diffusion Transformers - group") == []
+
+        current = {r.group_key: r.payload["url"] for r in await stored(room) if r.current}
+        assert current == {
+            f"dit/{placed[first.id][1]}": "https://slides.example.org/one",
+            f"dit/{placed[second.id][1]}": "https://slides.example.org/two",
+        }
+
+        links = await room.run(room.instructor, "links")
+        embed = links.messages[-1].embeds[0]
+        assert embed["title"] == f"Slides: 2 of {len(set(placed.values()))} groups submitted"
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert "<https://slides.example.org/one>" in fields[threads[first.id]]
+        assert "<https://slides.example.org/two>" in fields[threads[second.id]]
+
+        await room.run(room.instructor, "session next")  # the first talk: DiT's Spotlight Presenters
+        slot = await room.sandbox.wait_for(
+            lambda: [m for m in room.posts() if "Now: Diffusion Transformers - Spotlight" in m.content],
+            what="the first talk's slot",
+        )
+        assert "slides: <https://slides.example.org/one>" in slot[0].content
+    finally:
+        await room.stop_bot()
