@@ -22,12 +22,15 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.app import ConductorBot
 from bot.config import load_config
-from bot.core.plan import Course, Plan
-from bot.core.rehearsal import ClassBehaviour, behaviour, compress, speed_for
+from bot.core.clock import SystemClock
+from bot.core.plan import Course, Plan, Role
+from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
+from bot.core.submissions import DELIVERABLE, SLIDES
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.settings import Settings
-from bot.storage.models import Acknowledgement, CheckIn, PostRow, SessionRow, Submission
+from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, PostRow, SessionRow, Submission
 from bot.wiring import build_bot
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,9 @@ class Report:
     fallbacks: int = 0
     acknowledged: int = 0
     submissions: int = 0
+    deliverables: int = 0
+    forms_due: int = 0
+    exports: list[Path] = field(default_factory=list)
     requests: int = 0
     rate_limited: int = 0
     duration_s: float = 0.0
@@ -81,7 +87,9 @@ class Report:
                 f"  checked in: {self.checked_in}",
                 f"  role cards: {self.dms} by DM, {self.fallbacks} by fallback in the group thread; "
                 f"{self.acknowledged} acknowledged",
-                f"  submissions stored: {self.submissions}",
+                f"  slides links stored: {self.submissions}",
+                f"  deliverables: {self.deliverables} of {self.forms_due} role forms filed",
+                *(f"  export: {', '.join(p.name for p in self.exports)}" for _ in self.exports[:1]),
                 f"  requests to Discord: {self.requests}, rate-limited (429) answers: {self.rate_limited}",
                 f"  wall time: {self.duration_s:.1f} s",
                 *(f"  PROBLEM: {p}" for p in self.problems),
@@ -140,6 +148,7 @@ class Rehearsal:
         )
         self.sandbox = Sandbox(limits=SandboxLimits())
         self.report = Report()
+        self.bot: ConductorBot | None = None
 
     # --- the class ------------------------------------------------------------------------------
 
@@ -192,6 +201,7 @@ class Rehearsal:
             f"{total:.0f} s, {len(students)} students, seed {self.options.seed}"
         )
         bot = build_bot(settings, self.course, guild_ready_timeout=0.05)
+        self.bot = bot
         runner = asyncio.create_task(bot.start(sb.token))
         began = time.monotonic()
         try:
@@ -208,15 +218,37 @@ class Rehearsal:
         self.report.transcript = transcript.lines
         self.report.requests = sb.stats.requests
         self.report.rate_limited = sb.stats.rate_limited
-        await self._measure(db, channel)
+        session_id = await self._measure(db, channel)
+        if self.options.out is not None and session_id is not None:
+            self.report.exports = await self._export(db, session_id, workdir, transcript.names)
         self.options.echo(self.report.summary())
         if self.options.out is not None:
             (workdir / "transcript.txt").write_text("\n".join(transcript.lines) + "\n")
             (workdir / "summary.txt").write_text(self.report.summary() + "\n")
         return self.report
 
-    async def _measure(self, db: Path, channel: Channel) -> None:
-        """Read the stored outcome: lateness of each announcement, deliveries, submissions."""
+    async def _export(self, db: Path, session_id: int, out: Path, names: dict[int, str]) -> list[Path]:
+        """Write the session's export files (the CSV and the report), as `python -m bot export` does."""
+        from bot.services.submissions import SubmissionService
+        from bot.storage.db import Database
+
+        async def no_flush(scope: str) -> None:
+            """Exporting posts nothing."""
+
+        database = Database(f"sqlite+aiosqlite:///{db}")
+        try:
+            service = SubmissionService(self.course, database, SystemClock(), no_flush)
+            files = await service.export_files(session_id, names)
+        finally:
+            await database.close()
+        written = []
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+            written.append(out / name)
+        return written
+
+    async def _measure(self, db: Path, channel: Channel) -> int | None:
+        """Read the stored outcome: lateness of each announcement, deliveries, submissions; the session id."""
         from bot.storage.db import Database
 
         database = Database(f"sqlite+aiosqlite:///{db}")
@@ -224,7 +256,10 @@ class Rehearsal:
             async with database.session() as s:
                 row = await s.scalar(select(SessionRow).order_by(SessionRow.id.desc()).limit(1))
                 acks = list(await s.scalars(select(Acknowledgement)))
-                subs = list(await s.scalars(select(Submission)))
+                subs = list(await s.scalars(select(Submission).where(Submission.current)))
+                seats = list(
+                    await s.scalars(select(AssignmentRow).where(AssignmentRow.status == "confirmed"))
+                )
                 self.report.checked_in = len(list(await s.scalars(select(CheckIn))))
                 posts = list(await s.scalars(select(PostRow).where(PostRow.key.startswith("start:"))))
         finally:
@@ -232,9 +267,11 @@ class Rehearsal:
         self.report.dms = sum(a.delivery == "dm" for a in acks)
         self.report.fallbacks = sum(a.delivery == "fallback" for a in acks)
         self.report.acknowledged = sum(a.acknowledged_at is not None for a in acks)
-        self.report.submissions = len(subs)
+        self.report.submissions = sum(sub.kind == SLIDES for sub in subs)
+        self.report.deliverables = sum(sub.kind == DELIVERABLE for sub in subs)
+        self.report.forms_due = sum(bool(self.course.role(seat.role_key).fields) for seat in seats)
         if row is None:
-            return
+            return None
         self.report.steps = len(row.entries)
         starts = [row.started_at]
         for ms in row.durations_ms[:-1]:
@@ -252,6 +289,7 @@ class Rehearsal:
             (at - starts[i]).total_seconds() * 1000 for i, at in sorted(first_post.items())
         ]
         self.report.phases = len(first_post)
+        return row.id
 
 
 class Script:
@@ -267,6 +305,7 @@ class Script:
         self.instructor = instructor
         self.students = students
         self.tasks: list[asyncio.Task[None]] = []
+        self.assigned = asyncio.Event()  # the assignment is confirmed: seats exist, forms can be filed
 
     def has(self, command: str) -> bool:
         """Whether the bot offers a slash command (top-level name)."""
@@ -309,6 +348,8 @@ class Script:
             asyncio.create_task(self.assign(assign_phase.name if assign_phase else None, timeout))
         )
         self.tasks.append(asyncio.create_task(self.steer(timeout)))
+        if self.has("deliverable"):
+            self.tasks.append(asyncio.create_task(self.forms(self.form_phase(), timeout)))
         collect = next((p for p in plan.phases if p.collect_slides), None)
         if collect is not None and self.has("submit"):
             self.tasks.append(asyncio.create_task(self.slides(collect.name, timeout)))
@@ -348,12 +389,16 @@ class Script:
             self.r.options.echo(f"!! /assign was refused: {preview.text.strip()}")
             return
         confirmed = await self.sb.click(self.instructor, confirm[0], confirm[1])
-        await asyncio.gather(*(self.acknowledge(i, s) for i, s in enumerate(self.students, 1)))
-        await self.sb.wait_for(  # the instructor waits for "Confirmed: ..." once every card is out
-            lambda: any("Confirmed:" in m.text for m in confirmed.followups),
-            timeout=120,
-            what="the confirmation summary",
-        )
+
+        async def summary() -> None:  # the instructor waits for "Confirmed: ..." once every card is out
+            await self.sb.wait_for(
+                lambda: any("Confirmed:" in m.text for m in confirmed.followups),
+                timeout=120,
+                what="the confirmation summary",
+            )
+            self.assigned.set()
+
+        await asyncio.gather(summary(), *(self.acknowledge(i, s) for i, s in enumerate(self.students, 1)))
 
         def reached(student: Member) -> bool:  # a card by DM, or the fallback mention in the group thread
             if any(cid and ":ack:" in cid for m in self.sb.dms(student) for _, cid in m.buttons):
@@ -420,6 +465,62 @@ class Script:
                 await self.say(self.instructor, "session resume")
             else:
                 await self.say(self.instructor, "session extend", minutes=5 / self.r.speed)
+
+    def form_phase(self) -> str | None:
+        """The phase in which students work on their role: one named for it, else the one after /assign."""
+        phases = list(self.r.fast_plan.phases)
+        first = next((i for i, p in enumerate(phases) if "assign" in p.key or "assign" in p.name.lower()), -1)
+        after = [p for p in phases[first + 1 :] if p.kind == "activity"]
+        chosen = next((p for p in after if "role" in p.key or "role" in p.name.lower()), None)
+        if chosen is None and after:
+            chosen = after[0]
+        return chosen.name if chosen is not None else None
+
+    async def forms(self, phase_name: str | None, timeout: float) -> None:  # noqa: ASYNC109
+        """Students whose role has a form file it during the role phase (a few late, one or two never)."""
+        await asyncio.wait_for(self.assigned.wait(), timeout)
+        if phase_name:
+            await self.phase_started(phase_name, timeout)
+        bot = self.r.bot
+        assert bot is not None
+        async with bot.db.session() as s:
+            seats = list(await s.scalars(select(AssignmentRow).where(AssignmentRow.status == "confirmed")))
+        roles = {seat.user_id: self.r.course.role(seat.role_key) for seat in seats}
+        holders = {
+            n for n, st in enumerate(self.students, 1) if st.user.id in roles and roles[st.user.id].fields
+        }
+        late, never = form_timing(self.r.behaviour, holders)
+        phase = next((p for p in self.r.fast_plan.phases if p.name == phase_name), self.r.fast_plan.phases[0])
+        await asyncio.gather(
+            *(
+                self.file_form(
+                    n,
+                    self.students[n - 1],
+                    roles[self.students[n - 1].user.id],
+                    phase.duration.total_seconds() if n in late else 0,
+                )
+                for n in sorted(holders - never)
+            )
+        )
+
+    async def file_form(self, number: int, student: Member, role: Role, delay: float) -> None:
+        """One student opens their form with `/deliverable`, fills in every field and sends it."""
+        if delay:
+            await asyncio.sleep(delay)  # a late student files after the phase
+        opened = await self.say(student, "deliverable")
+        if opened.modal is None:
+            self.r.report.problems.append(
+                f"{student.name}'s /deliverable opened no form: {opened.text.strip()}"
+            )
+            return
+        values: dict[str, object] = {}
+        for f in role.fields:
+            answer = sample_answer(f, self.r.options.seed * 1000 + number)
+            values[f.key] = [answer] if f.kind == "choice" else answer
+        sent = await self.sb.submit_modal(student, opened, values)
+        await sent.wait_followup(timeout=15)
+        if "form for" not in sent.text:
+            self.r.report.problems.append(f"{student.name}'s form was refused: {sent.text.strip()}")
 
     async def slides(self, phase_name: str, timeout: float) -> None:  # noqa: ASYNC109
         """Each paper group submits its slides link at the collecting phase (one late, one never)."""

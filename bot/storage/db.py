@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,38 @@ class Database:
             if self.is_sqlite
             else create_async_engine(url)
         )
+        self._file = (
+            Path(parsed.database)
+            if self.is_sqlite and parsed.database and parsed.database != ":memory:"
+            else None
+        )
+        self._identity: tuple[int, int] | None = None
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", self._remember_file)
+            event.listen(self.engine.sync_engine, "checkout", self._same_file)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def _remember_file(self, _dbapi_connection: Any, _record: Any) -> None:
+        if self._file is not None and self._file.exists():
+            stat = self._file.stat()
+            self._identity = (stat.st_dev, stat.st_ino)
+
+    def _same_file(self, _dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        """Notice a database file deleted or replaced under the running bot (the open handle hides it)."""
+        if self._file is None or self._identity is None:
+            return
+        try:
+            stat = self._file.stat()
+            same = (stat.st_dev, stat.st_ino) == self._identity
+        except FileNotFoundError:
+            same = False
+        if not same:
+            log.error(
+                "the database file %s was deleted or replaced while the bot ran: reconnecting", self._file
+            )
+            self._identity = None
+            raise DisconnectionError(f"database file {self._file} was deleted or replaced")
 
     def session(self) -> AsyncSession:
         """A new unit of work (use as `async with db.session() as s, s.begin(): ...`)."""

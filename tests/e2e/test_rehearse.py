@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.export import parse_students
+from bot.core.rehearsal import form_timing
 from bot.rehearse import Options, Rehearsal
 
 from .conftest import SHIPPED
@@ -40,6 +42,10 @@ async def test_a_rehearsal_runs_the_whole_afternoon_and_reports_it(tmp_path: Pat
         rehearsal.behaviour.never_ack
     )
     assert report.submissions >= 2  # every group but the silent one submits slides
+    # Every student whose role has a form files it through /deliverable (a few late), except one who never does.
+    assert report.forms_due >= 2
+    _, never = form_timing(rehearsal.behaviour, range(report.forms_due))
+    assert len(never) == 1 and report.deliverables == report.forms_due - len(never)
     silent = rehearsal.course.papers[rehearsal.behaviour.silent_group].title
     reminded = [line for line in report.transcript if f"#{silent} - group" in line and "Reminder:" in line]
     assert reminded  # the finalize phase reminded the group that never submitted
@@ -47,3 +53,11 @@ async def test_a_rehearsal_runs_the_whole_afternoon_and_reports_it(tmp_path: Pat
     assert any(line.startswith("Summary") for line in lines)
     assert (tmp_path / "transcript.txt").read_text().count("Now:") >= report.phases
     assert "role cards: " in (tmp_path / "summary.txt").read_text()
+    # The same export as `python -m bot export`, written next to the transcript.
+    assert sorted(p.suffix for p in report.exports) == [".csv", ".md"]
+    assert all(p.parent == tmp_path for p in report.exports)
+    csv_file = next(p for p in report.exports if p.suffix == ".csv")
+    assert len(parse_students(csv_file.read_text())) == 22  # one row per student
+    assert (
+        f"deliverables: {report.deliverables} of {report.forms_due}" in (tmp_path / "summary.txt").read_text()
+    )
