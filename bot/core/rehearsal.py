@@ -68,8 +68,9 @@ def behaviour(students: int, papers: int, plan: Plan, seed: int) -> ClassBehavio
     activities = [p for p in plan.phases if p.kind == "activity"]
     longest = max(activities, key=lambda p: p.duration).key if activities else None
     others = [p.key for p in activities if p.key != longest]
+    extend = rng.choice(others) if others else longest
     order = list(range(1, students + 1))
-    rng.shuffle(order)
+    rng.shuffle(order)  # drawn last, so the draws above stay what they were for a given seed
     return ClassBehaviour(
         dms_closed=frozenset(people[:closed]),
         late_ack=frozenset(people[closed : closed + late]),
@@ -77,7 +78,7 @@ def behaviour(students: int, papers: int, plan: Plan, seed: int) -> ClassBehavio
         late_group=groups[0] if papers >= 2 else None,
         silent_group=groups[1] if papers >= 3 else None,
         pause_phase=longest,
-        extend_phase=rng.choice(others) if others else longest,
+        extend_phase=extend,
         form_order=tuple(order),
         never_forms=(2 if students >= 30 else 1) if students >= 5 else 0,
         late_forms=max(1, round(students * 0.10)) if students >= 5 else 0,
