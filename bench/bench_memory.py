@@ -4,7 +4,7 @@
 
 1. Starts the sandbox with a guild of N members and the real bot as `python -m bot run` in its own
    process; once it is connected and has answered `/conductor status`, reads its resident memory.
-2. Runs M rehearsals of the reading-group afternoon (fast, 20 students) one after the other in this
+2. Runs M rehearsals of the reading-group afternoon (500x, 22 students) one after the other in this
    process and prints the resident memory after each, to show whether it grows.
 """
 
@@ -70,8 +70,8 @@ async def rehearsal_memory(count: int) -> list[float]:
             Options(
                 config=ROOT / "config.toml",
                 plan="reading-group",
-                speed=1000,
-                students=20,
+                speed=500,
+                students=22,
                 seed=seed,
                 echo=lambda line: None,
             )

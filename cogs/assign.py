@@ -124,7 +124,9 @@ class AssignButton(
                 replace=True,
                 session_id=self.session_id,
             )
-            await interaction.edit_original_response(content=None, **preview_message(bot, preview, roster))
+            message = preview_message(bot, preview, roster)
+            await interaction.edit_original_response(content=None, **message)
+            message["view"].stop()
             return
         await interaction.response.edit_message(
             content="Confirming: posting the table and sending role cards…", view=None
@@ -226,12 +228,11 @@ async def send_card(interaction: discord.Interaction[ConductorBot], session_id: 
     """Answer with the student's own card, ephemerally, with its Got it button."""
     card = await interaction.client.assignments.card(session_id, interaction.user.id)
     body = render.card_post(card)
+    view = card_view(session_id, render.form_label(card.role))
     await reply(
-        interaction,
-        body["content"],
-        embeds=[discord.Embed.from_dict(e) for e in body["embeds"]],
-        view=card_view(session_id, render.form_label(card.role)),
+        interaction, body["content"], embeds=[discord.Embed.from_dict(e) for e in body["embeds"]], view=view
     )
+    view.stop()  # dynamic items need no stored view (see the /assign preview)
 
 
 class AssignCog(commands.Cog):
@@ -263,7 +264,11 @@ class AssignCog(commands.Cog):
             view.add_item(AssignButton("keep", asked.session_id, 0, "Keep it", discord.ButtonStyle.secondary))
             await interaction.followup.send(str(asked), view=view, ephemeral=True)
             return
-        await interaction.followup.send(ephemeral=True, **preview_message(self.bot, preview, roster))
+        message = preview_message(self.bot, preview, roster)
+        await interaction.followup.send(ephemeral=True, **message)
+        # The buttons are dynamic items, found by their custom ids: the copy of the view discord.py keeps
+        # for an ephemeral message (for 15 minutes) is not needed, and would keep this bot alive that long.
+        message["view"].stop()
 
     @app_commands.command(
         name="checkin", description='Post an "I\'m here" button; /assign then seats only those who press it'
