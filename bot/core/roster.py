@@ -185,6 +185,8 @@ def parse_roster(text: str) -> RosterFile:
         rows.append(RosterRow(n, sid, name, discord_key(ref)))
     problems.extend(_duplicates(rows, "student id", lambda r: r.student_id.casefold()))
     problems.extend(_duplicates(rows, "Discord user", lambda r: r.discord))
+    if not rows and not problems:  # a header alone would replace the class list with nobody
+        problems.append("The file has a header but no students: nothing was changed.")
     return RosterFile(tuple(rows), tuple(problems))
 
 

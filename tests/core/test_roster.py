@@ -61,3 +61,9 @@ def test_matching_by_username_or_id() -> None:
         "Lines 2, 5 name the same Discord member: each student once."
     ]
     assert discord_key(" @Bob ") == "bob"
+
+
+def test_a_header_without_students_is_refused_rather_than_emptying_the_class_list() -> None:
+    parsed = parse_roster(decode(b"student id,name,discord\n\n"))
+    assert parsed.rows == ()
+    assert parsed.problems == ("The file has a header but no students: nothing was changed.",)
