@@ -166,14 +166,23 @@ def populate(sandbox: Sandbox, students: int = 8) -> tuple[Guild, Channel, Membe
     return guild, channel, teacher, people
 
 
-@pytest.fixture
-async def classroom(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
-    guild, channel, teacher, people = populate(sandbox)
-    course = load_config(config_path)
+async def open_class(
+    sandbox: Sandbox, tmp_path: Path, config: Path, students: int = 8, closed: tuple[str, ...] = ()
+) -> Classroom:
+    """A class of `students` on the sandbox (DMs closed for the names in `closed`), the real bot started."""
+    guild, channel, teacher, people = populate(sandbox, students=students)
+    for member in people:
+        member.dms_open = member.name not in closed
     room = Classroom(
-        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path)
+        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
     )
     await room.start_bot()
+    return room
+
+
+@pytest.fixture
+async def classroom(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
+    room = await open_class(sandbox, tmp_path, config_path)
     try:
         yield room
     finally:

@@ -13,7 +13,7 @@ from bot.config import load_config
 from bot.sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
 from bot.storage.models import AssignmentRow, ThreadRow
 
-from .conftest import Classroom, populate, settings_for, write_config
+from .conftest import Classroom, open_class, populate, settings_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -228,15 +228,7 @@ async def small_class(
     sandbox: Sandbox, tmp_path: Path, config: Path, students: int = 21, closed: tuple[str, ...] = ()
 ) -> Classroom:
     """A quick class just above the 20 seats the shipped config needs, some with DMs closed."""
-    guild, channel, teacher, people = populate(sandbox, students=students)
-    for member in people:
-        member.dms_open = member.name not in closed
-    course = load_config(config)
-    room = Classroom(
-        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config)
-    )
-    await room.start_bot()
-    return room
+    return await open_class(sandbox, tmp_path, config, students, closed)
 
 
 def notices(thread: Thread, words: str) -> list[Message]:

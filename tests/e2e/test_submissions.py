@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main as cli_main
-from bot.config import load_config
 from bot.core.export import parse_students
 from bot.sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.storage.models import AssignmentRow, Submission
 
-from .conftest import Classroom, populate, settings_for, write_config
+from .conftest import Classroom, open_class, write_config
 from .test_assign import confirm, seats
 
 pytestmark = pytest.mark.e2e
@@ -55,11 +54,7 @@ def limits() -> SandboxLimits:
 async def room(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Classroom]:
     """20 students (one paper group of five per paper) in the shipped course, plan `collect`."""
     config = write_config(tmp_path, COLLECT, **{"warning_seconds = [120]": "warning_seconds = [1]"})
-    guild, channel, teacher, people = populate(sandbox, students=20)
-    room = Classroom(
-        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
-    )
-    await room.start_bot()
+    room = await open_class(sandbox, tmp_path, config, students=20)
     try:
         yield room
     finally:
@@ -398,12 +393,8 @@ slot_seconds = 60
 phases = ["assign", "fast-present"]
 """
     config = write_config(tmp_path, COLLECT + talks, **{"[session]": '[session]\nslides_per = "role"'})
-    guild, channel, teacher, people = populate(sandbox, students=20)
-    room = Classroom(
-        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
-    )
+    room = await open_class(sandbox, tmp_path, config, students=20)
     assert room.course.slides_per == "role"
-    await room.start_bot()
     try:
         await room.run(room.instructor, "session start", plan="talks")
         await confirm(room, await room.run(room.instructor, "assign"))

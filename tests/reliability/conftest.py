@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox import Channel, Message, Sandbox
+from bot.sandbox import Channel, Member, Message, Sandbox
 from bot.settings import Settings
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import BotProcess
@@ -107,3 +107,36 @@ def outbox_statuses(db: Path) -> Counter[str]:
 
 config_path = e2e.config_path
 classroom = e2e.classroom
+
+
+def cards(sb: Sandbox, member: Member) -> list[Message]:
+    """Role cards DMed to a student."""
+    return [m for m in sb.dms(member) if m.embeds and "Your role" in m.embeds[0].get("title", "")]
+
+
+def fallbacks(sb: Sandbox, member: Member) -> list[Message]:
+    """ "Show my role" pings for a student in any thread."""
+    return [
+        m
+        for t in sb.guilds[0].threads
+        for m in t.messages
+        if f"<@{member.id}>" in (m.content or "") and any(label == "Show my role" for label, _ in m.buttons)
+    ]
+
+
+def assert_each_phase_said_once(posts: list[Message], phases: list[str], db: Path) -> None:
+    """Every phase announced or summarised exactly once, in order; the end once; nothing doubled or stuck."""
+    announced = [t for t in map(first_title, posts) if t.startswith("Now:")]
+    summarised = [
+        f"Now: {name}"
+        for m in posts
+        for line in (m.content or "").splitlines()
+        if line.startswith("Also over: ")
+        for name in line.removeprefix("Also over: ").rstrip(".").split(", ")
+    ]
+    assert sorted(announced + summarised) == sorted(phases), (announced, summarised)
+    assert announced == [p for p in phases if p in announced]
+    assert sum("end of the session" in (m.content or "") for m in posts) == 1
+    assert duplicates(posts) == []
+    statuses = outbox_statuses(db)
+    assert statuses["pending"] == 0 and statuses["failed"] == 0, statuses

@@ -16,12 +16,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.config import load_config
 from bot.sandbox import Sandbox
 from bot.storage.models import PostRow
-from tests.e2e.conftest import Classroom, populate, settings_for, write_config
+from tests.e2e.conftest import Classroom, open_class, write_config
 
-from .conftest import bot_posts, duplicates, first_title, outbox_statuses
+from .conftest import (
+    assert_each_phase_said_once,
+    bot_posts,
+    first_title,
+    outbox_statuses,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -32,11 +36,7 @@ LOCK_SECONDS = 2.5  # the other process holds its lock this long: less than busy
 @pytest.fixture
 async def room(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Classroom]:
     config = write_config(tmp_path, warning_seconds="warning_seconds = [1]\n# ")
-    guild, channel, teacher, people = populate(sandbox, students=3)
-    classroom = Classroom(
-        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
-    )
-    await classroom.start_bot()
+    classroom = await open_class(sandbox, tmp_path, config, students=3)
     try:
         yield classroom
     finally:
@@ -90,20 +90,7 @@ async def test_a_database_locked_by_another_process_delays_commands_but_loses_an
     await sb.wait_for(lambda: outbox_statuses(db)["pending"] == 0, timeout=10)
 
     posts = bot_posts(sb, room.channel)
-    announced = [t for t in map(first_title, posts) if t.startswith("Now:")]
-    summarised = [
-        f"Now: {name}"
-        for m in posts
-        for line in (m.content or "").splitlines()
-        if line.startswith("Also over: ")
-        for name in line.removeprefix("Also over: ").rstrip(".").split(", ")
-    ]
-    assert sorted(announced + summarised) == sorted(PHASES), (announced, summarised)
-    assert announced == [p for p in PHASES if p in announced]
-    assert sum("end of the session" in (m.content or "") for m in posts) == 1
-    assert duplicates(posts) == []
-    statuses = outbox_statuses(db)
-    assert statuses["pending"] == 0 and statuses["failed"] == 0, statuses
+    assert_each_phase_said_once(posts, PHASES, db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
     assert bot_alive(room)

@@ -13,10 +13,17 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.sandbox import Member, Message, Sandbox, SandboxLimits
+from bot.sandbox import Sandbox, SandboxLimits
 from tests.e2e.conftest import Classroom, populate, settings_for, write_config
 
-from .conftest import bot_posts, duplicates, first_title, outbox_statuses
+from .conftest import (
+    bot_posts,
+    cards,
+    duplicates,
+    fallbacks,
+    first_title,
+    outbox_statuses,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -27,21 +34,6 @@ CLOSED = ("Student 05", "Student 14")
 def limits() -> SandboxLimits:
     """DM channels open 10 per 2 s, so the fan-out to 22 students lasts long enough to be disturbed."""
     return SandboxLimits(dm_open_window=2.0)
-
-
-def cards(sb: Sandbox, member: Member) -> list[Message]:
-    """Role cards DMed to a student."""
-    return [m for m in sb.dms(member) if m.embeds and "Your role" in m.embeds[0].get("title", "")]
-
-
-def fallbacks(sb: Sandbox, member: Member) -> list[Message]:
-    """ "Show my role" pings for a student in any thread."""
-    return [
-        m
-        for t in sb.guilds[0].threads
-        for m in t.messages
-        if f"<@{member.id}>" in (m.content or "") and any(label == "Show my role" for label, _ in m.buttons)
-    ]
 
 
 async def fault(sb: Sandbox, kind: str) -> None:

@@ -12,10 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Member, Message, Sandbox, SandboxLimits
+from bot.sandbox import Sandbox, SandboxLimits
 from tests.e2e.conftest import populate, settings_for, write_config
 
-from .conftest import LoggedBotProcess, duplicates, outbox_statuses
+from .conftest import (
+    LoggedBotProcess,
+    cards,
+    duplicates,
+    fallbacks,
+    outbox_statuses,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -27,22 +33,6 @@ CLOSED = ("Student 04", "Student 17")
 def limits() -> SandboxLimits:
     """DM channels open 10 per 2 s: the fan-out to 22 students takes a few seconds, room to kill it."""
     return SandboxLimits(dm_open_window=2.0)
-
-
-def cards(sb: Sandbox, member: Member) -> list[Message]:
-    """Role cards DMed to a student."""
-    return [m for m in sb.dms(member) if m.embeds and "Your role" in m.embeds[0].get("title", "")]
-
-
-def fallbacks(sb: Sandbox, member: Member) -> list[Message]:
-    """ "Show my role" pings for a student in any thread."""
-    guild = sb.guilds[0]
-    return [
-        m
-        for t in guild.threads
-        for m in t.messages
-        if f"<@{member.id}>" in (m.content or "") and any(label == "Show my role" for label, _ in m.buttons)
-    ]
 
 
 @pytest.mark.parametrize("seed", [3])

@@ -14,11 +14,15 @@ from pathlib import Path
 import pytest
 
 from bot import delivery
-from bot.config import load_config
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import Classroom, populate, settings_for, write_config
+from tests.e2e.conftest import Classroom, open_class, write_config
 
-from .conftest import bot_posts, duplicates, first_title, outbox_statuses
+from .conftest import (
+    assert_each_phase_said_once,
+    bot_posts,
+    first_title,
+    outbox_statuses,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +32,7 @@ PHASES = ["Now: Introduce and assign roles", "Now: Do the role!", "Now: Discuss 
 @pytest.fixture
 async def room(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Classroom]:
     config = write_config(tmp_path, warning_seconds="warning_seconds = [1]\n# ")
-    guild, channel, teacher, people = populate(sandbox, students=3)
-    classroom = Classroom(
-        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
-    )
-    await classroom.start_bot()
+    classroom = await open_class(sandbox, tmp_path, config, students=3)
     try:
         yield classroom
     finally:
@@ -49,22 +49,9 @@ def ended(room: Classroom) -> bool:
 def check_once(room: Classroom, db: Path) -> None:
     """Every phase announced once, the end once, nothing twice, nothing left or failed in the outbox."""
     posts = bot_posts(room.sandbox, room.channel)
-    announced = [t for t in map(first_title, posts) if t.startswith("Now:")]
-    summarised = [
-        f"Now: {name}"
-        for m in posts
-        for line in (m.content or "").splitlines()
-        if line.startswith("Also over: ")
-        for name in line.removeprefix("Also over: ").rstrip(".").split(", ")
-    ]
     # A phase whose post is held up past its end (discord.py sleeps 1 s, 3 s... on a 5xx while the
     # session's timer waits for that delivery) is summarised instead; either way it is said once.
-    assert sorted(announced + summarised) == sorted(PHASES), (announced, summarised)
-    assert announced == [p for p in PHASES if p in announced]
-    assert sum("end of the session" in (m.content or "") for m in posts) == 1
-    assert duplicates(posts) == []
-    statuses = outbox_statuses(db)
-    assert statuses["pending"] == 0 and statuses["failed"] == 0, statuses
+    assert_each_phase_said_once(posts, PHASES, db)
 
 
 async def test_bursts_of_429_and_500_502_answers_delay_but_lose_and_repeat_nothing(
