@@ -1,0 +1,144 @@
+"""The file's structure and value types: pydantic models with `extra="forbid"` and strict types."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import Field as PydField
+
+from bot.core.plan import (
+    TEXT_INPUT_MAX_LENGTH,
+)
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+KEY_RE = re.compile(KEY_PATTERN)
+CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_MAX_MINUTES = 24 * 60
+_MAX_SECONDS = 24 * 60 * 60
+
+Key = Annotated[str, StringConstraints(pattern=KEY_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Minutes = Annotated[int, PydField(gt=0, le=_MAX_MINUTES)]
+Seconds = Annotated[int, PydField(gt=0, le=_MAX_SECONDS)]
+
+_MODEL_CONFIG = ConfigDict(extra="forbid", strict=True)
+
+
+class CourseSection(BaseModel):
+    """`[course]`."""
+
+    model_config = _MODEL_CONFIG
+    name: Text
+    timezone: Text
+
+
+class DiscordSection(BaseModel):
+    """`[discord]`."""
+
+    model_config = _MODEL_CONFIG
+    instructor_roles: Annotated[list[Text], PydField(min_length=1)]
+    student_role: Text
+    class_channel: Text
+    dev_guild_id: Annotated[int, PydField(gt=0)] | None = None
+    api_base: Text | None = None
+    gateway_url: Text | None = None
+
+
+class SessionSection(BaseModel):
+    """`[session]`."""
+
+    model_config = _MODEL_CONFIG
+    default_plan: Key | None = None
+    warning_seconds: list[Seconds] = PydField(default_factory=lambda: [120])
+    ack_reminder_minutes: Minutes | None = None
+    ack_reminder_seconds: Seconds | None = None
+    slides_per: Literal["paper", "role"] = "paper"
+
+
+class TeacherModel(BaseModel):
+    """One `[[teachers]]` entry."""
+
+    model_config = _MODEL_CONFIG
+    name: Text
+    discord: Text
+
+
+class PaperModel(BaseModel):
+    """One `[[papers]]` entry."""
+
+    model_config = _MODEL_CONFIG
+    key: Key
+    title: Text
+    link: Text
+    teachers: list[Text] = PydField(default_factory=list)
+
+
+class FieldModel(BaseModel):
+    """One `[[roles.fields]]` entry."""
+
+    model_config = _MODEL_CONFIG
+    key: Key
+    label: Text
+    style: Literal["short", "long"] = "short"
+    kind: Literal["text", "url", "choice"] | None = None
+    choices: list[Text] | None = None
+    min_length: Annotated[int, PydField(ge=0, le=TEXT_INPUT_MAX_LENGTH)] | None = None
+    max_length: Annotated[int, PydField(ge=1, le=TEXT_INPUT_MAX_LENGTH)] | None = None
+    min_sentences: Annotated[int, PydField(ge=0, le=1000)] | None = None
+    max_sentences: Annotated[int, PydField(ge=1, le=1000)] | None = None
+    required: bool = True
+
+
+class RoleModel(BaseModel):
+    """One `[[roles]]` entry."""
+
+    model_config = _MODEL_CONFIG
+    key: Key
+    name: Text
+    plural: Text | None = None
+    brief: Text
+    min: Annotated[int, PydField(ge=0, le=1000)]
+    max: Annotated[int, PydField(ge=1, le=1000)]
+    presents: bool = False
+    fields: list[FieldModel] = PydField(default_factory=list)
+
+
+class PhaseModel(BaseModel):
+    """One `[[phases]]` entry."""
+
+    model_config = _MODEL_CONFIG
+    key: Key
+    name: Text
+    minutes: Minutes | None = None
+    seconds: Seconds | None = None
+    audience: Literal["class", "groups", "partners"] = "class"
+    kind: Literal["activity", "break", "presentation"] = "activity"
+    text: str = ""
+    collect_slides: bool = False
+    slot_minutes: Minutes | None = None
+    slot_seconds: Seconds | None = None
+
+
+class PlanModel(BaseModel):
+    """One `[plans.NAME]` table (start/end are checked by hand: "HH:MM" strings or TOML local times)."""
+
+    model_config = _MODEL_CONFIG
+    start: Any = None
+    end: Any = None
+    phases: Annotated[list[str], PydField(min_length=1)]
+
+
+class ConfigModel(BaseModel):
+    """The whole file."""
+
+    model_config = _MODEL_CONFIG
+    course: CourseSection
+    discord: DiscordSection
+    session: SessionSection = PydField(default_factory=SessionSection)
+    teachers: list[TeacherModel] | None = None
+    papers: Annotated[list[PaperModel], PydField(min_length=1)]
+    roles: Annotated[list[RoleModel], PydField(min_length=1)]
+    phases: Annotated[list[PhaseModel], PydField(min_length=1)]
+    plans: Annotated[dict[Key, PlanModel], PydField(min_length=1)]
