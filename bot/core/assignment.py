@@ -259,7 +259,7 @@ class _RoundRobin:
         self.at = 0
 
     def pick(self, eligible: Iterable[str], n: int) -> list[str]:
-        allowed, picked = set(eligible), []
+        allowed, picked = set(eligible), list[str]()
         size, last = len(self.order), -1
         for step in range(size):
             if len(picked) == n:
@@ -347,10 +347,13 @@ class _Flow:
                 total += pushed
 
 
+_Handles = dict[tuple[str, str], int]  # (paper, role) -> edge handle in the flow network
+
+
 class _Attach(Protocol):
     """Wires a rotation network's role nodes to its sink; returns what the caller reads back."""
 
-    def __call__(self, net: _Flow, role_nodes: Mapping[str, int], sink: int) -> object: ...
+    def __call__(self, net: _Flow, role_nodes: Mapping[str, int], sink: int) -> _Handles: ...
 
 
 class _EvenCounts(Protocol):
@@ -365,7 +368,7 @@ class _EvenCounts(Protocol):
 
 def _rotation_flow(
     types: Sequence[tuple[tuple[str, ...], int]], roles: Sequence[str], attach: _Attach
-) -> tuple[int, dict[tuple[int, str], int], _Flow, object]:
+) -> tuple[int, dict[tuple[int, str], int], _Flow, _Handles]:
     """Max number of students of `types` (untried roles, head count) who get an untried role.
 
     `attach(net, role_nodes, sink)` wires the role nodes to the sink (the seat structure) and returns
@@ -386,10 +389,10 @@ def _rotation_flow(
 
 
 def _fixed_totals(totals: Mapping[str, int]) -> _Attach:
-    def attach(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> object:
+    def attach(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> _Handles:
         for k, node in role_nodes.items():
             net.edge(node, sink, totals[k])
-        return None
+        return {}
 
     return attach
 
@@ -641,11 +644,11 @@ def _counts_for_rotation(
     """
     slack = {p: sizes[p] - sum(lows.values()) for p in paper_keys}
 
-    def any_counts(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> object:
+    def any_counts(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> _Handles:
         paper_nodes = {p: net.node() for p in paper_keys}
         for p, node in paper_nodes.items():
             net.edge(node, sink, slack[p])
-        handles = {}
+        handles: _Handles = {}
         for k, rn in role_nodes.items():
             net.edge(rn, sink, lows[k] * len(paper_keys))
             for p, pn in paper_nodes.items():
@@ -658,8 +661,8 @@ def _counts_for_rotation(
 
     levels = {p: _level(sizes[p], lows, highs) for p in paper_keys}
 
-    def even_extras(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> object:
-        handles = {}
+    def even_extras(net: _Flow, role_nodes: Mapping[str, int], sink: int) -> _Handles:
+        handles: _Handles = {}
         for p in paper_keys:
             base, eligible = levels[p]
             node = net.node()
