@@ -13,8 +13,11 @@ from discord.ext import commands
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.delivery import Deliverer
+from bot.members import DiscordNames
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
+from bot.services.changes import Changes
+from bot.services.projector import ProjectorService
 from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
 from bot.services.submissions import SubmissionService
@@ -22,6 +25,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import BotState
 from bot.tree import ConductorTree
+from bot.web.server import ProjectorServer
 
 log = logging.getLogger(__name__)
 
@@ -74,18 +78,32 @@ class ConductorBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
-        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer)
+        self.changes = Changes()
+        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer, changes=self.changes)
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )
         self.roster = RosterService(db)
-        self.submissions = SubmissionService(course, db, clock, self.deliverer.flush)
+        self.submissions = SubmissionService(course, db, clock, self.deliverer.flush, changes=self.changes)
+        self.projector = ProjectorService(course, db, clock, DiscordNames(self))
+        self.web: ProjectorServer | None = None
+        if course.web is not None:
+            self.web = ProjectorServer(
+                self.projector,
+                course.tz,
+                host=course.web.host,
+                port=course.web.port,
+                public_url=course.web.public_url,
+            )
+            self.changes.listen(self.web.notify)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.sessions.on_ended = self.assignments.archive_threads
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
         await self.db.migrate()
+        if self.web is not None:
+            await self.web.start()
         for extension in self.initial_extensions:
             await self.load_extension(extension)
         self.scheduler.start()
@@ -121,5 +139,7 @@ class ConductorBot(commands.Bot):
         await self.scheduler.drain()
         await self.deliverer.settle()  # posts being sent finish; what is left stays in the outbox
         self.scheduler.shutdown()
+        if self.web is not None:
+            await self.web.close()
         await super().close()
         await self.db.close()

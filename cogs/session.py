@@ -125,6 +125,29 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
         """Go back one phase."""
         await self._control(interaction, "back")
 
+    @app_commands.command(
+        name="projector", description="The link to this session's page for the room's projector"
+    )
+    @instructor_only()
+    async def projector(self, interaction: discord.Interaction[ConductorBot]) -> None:
+        """Answer with the projector page's link (only to the instructor)."""
+        assert interaction.guild_id is not None
+        web = self.bot.web
+        if web is None:
+            await interaction.response.send_message(
+                "The projector page is off. Add a `[web]` section to config.toml (host, port, public_url; "
+                'see the README\'s "Projector page") and restart the bot.',
+                ephemeral=True,
+            )
+            return
+        _, token = await self.bot.projector.token(interaction.guild_id, session_channel(interaction))
+        await interaction.response.send_message(
+            f"Projector page for this session (read-only; it stops working when the session ends; "
+            f"anyone with the link can watch, so show it on the projector, not in the chat):\n{web.url(token)}",
+            ephemeral=True,
+            suppress_embeds=True,
+        )
+
     @app_commands.command(name="stop", description="End the session now")
     @instructor_only()
     async def stop(self, interaction: discord.Interaction[ConductorBot]) -> None:

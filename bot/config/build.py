@@ -32,6 +32,7 @@ from bot.core.plan import (
     Plan,
     Role,
     Teacher,
+    WebOptions,
     slots_needed,
 )
 
@@ -88,6 +89,12 @@ class Builder:
                 f"plans: {', '.join(m.plans)}",
             )
 
+        web = None
+        if m.web is not None:
+            if m.web.public_url is not None and (problem := check_http_url(m.web.public_url)):
+                rep.error(("web", "public_url"), problem)
+            web = WebOptions(host=m.web.host, port=m.web.port, public_url=m.web.public_url)
+
         if rep.problems:
             raise ConfigError(rep.problems, rep.path)
         return Course(
@@ -108,6 +115,7 @@ class Builder:
             roles=roles,
             phases={p.key: p for p in phases},
             plans=plans,
+            web=web,
         )
 
     def teachers(self) -> tuple[Teacher, ...]:

@@ -57,6 +57,15 @@ class SessionSection(BaseModel):
     slides_per: Literal["paper", "role"] = "paper"
 
 
+class WebSection(BaseModel):
+    """`[web]`: the projector page's server (off when the section is absent)."""
+
+    model_config = _MODEL_CONFIG
+    host: Text = "127.0.0.1"
+    port: Annotated[int, PydField(ge=0, le=65535)] = 8080
+    public_url: Text | None = None
+
+
 class TeacherModel(BaseModel):
     """One `[[teachers]]` entry."""
 
@@ -137,6 +146,7 @@ class ConfigModel(BaseModel):
     course: CourseSection
     discord: DiscordSection
     session: SessionSection = PydField(default_factory=SessionSection)
+    web: WebSection | None = None
     teachers: list[TeacherModel] | None = None
     papers: Annotated[list[PaperModel], PydField(min_length=1)]
     roles: Annotated[list[RoleModel], PydField(min_length=1)]

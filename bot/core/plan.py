@@ -130,6 +130,15 @@ class Plan:
         raise KeyError(f"plan {self.name!r} has no phase {key!r}")
 
 
+@dataclass(frozen=True)
+class WebOptions:
+    """Where the projector page is served (`[web]`): the address to listen on and the public address."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Course:
     """The whole validated configuration: course, Discord settings, teachers, papers, roles and plans."""
@@ -152,6 +161,8 @@ class Course:
     ack_reminder: dt.timedelta = dt.timedelta(minutes=10)
     #: Who submits one slides link: each paper group, or each paper-role group (`[session] slides_per`).
     slides_per: SlidesPer = "paper"
+    #: The projector page's server, or None when `[web]` is absent (off).
+    web: WebOptions | None = None
 
     def role(self, key: str) -> Role:
         """Return the role `key` (KeyError if unknown)."""

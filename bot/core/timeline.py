@@ -224,6 +224,22 @@ class Timeline:
         return self.ends_at - before.ends_at
 
 
+def phase_blocks(timeline: Timeline) -> list[tuple[str, str, datetime, datetime, int]]:
+    """The steps grouped back into phases: (phase key, name, start, end, number of slots)."""
+    blocks: list[tuple[str, str, datetime, datetime, int]] = []
+    for step, (start, end) in zip(timeline.steps, timeline.windows(), strict=True):
+        slots = 1 if step.kind == "slot" else 0
+        if blocks and blocks[-1][0] == step.phase:
+            key, name, first, _, count = blocks[-1]
+            blocks[-1] = (key, name, first, end, count + slots)
+        else:
+            name = step.name.split(":")[0] if step.kind == "wrap-up" else step.name
+            if step.kind == "slot":
+                name = "Presentations"
+            blocks.append((step.phase, name, start, end, slots))
+    return blocks
+
+
 # --- deciding what to post ---------------------------------------------------------------------
 
 

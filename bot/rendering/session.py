@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from bot.core.timeline import Position, Step, Timeline
+from bot.core.timeline import Position, Step, Timeline, phase_blocks
 from bot.rendering.time import duration, stamp
 
 MAX_PING_LINE = 1500  # characters of user mentions one post may carry (content is at most 2000)
@@ -45,22 +45,6 @@ def pings(user_ids: Sequence[int]) -> str:
 
 def _ends(end: datetime) -> str:
     return f"{stamp(end, 't')} ({stamp(end, 'R')})"
-
-
-def phase_blocks(timeline: Timeline) -> list[tuple[str, str, datetime, datetime, int]]:
-    """The steps grouped back into phases: (phase key, name, start, end, number of slots)."""
-    blocks: list[tuple[str, str, datetime, datetime, int]] = []
-    for step, (start, end) in zip(timeline.steps, timeline.windows(), strict=True):
-        slots = 1 if step.kind == "slot" else 0
-        if blocks and blocks[-1][0] == step.phase:
-            key, name, first, _, count = blocks[-1]
-            blocks[-1] = (key, name, first, end, count + slots)
-        else:
-            name = step.name.split(":")[0] if step.kind == "wrap-up" else step.name
-            if step.kind == "slot":
-                name = "Presentations"
-            blocks.append((step.phase, name, start, end, slots))
-    return blocks
 
 
 def run_of_show(plan_name: str, timeline: Timeline, phase_names: dict[str, str]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from bot.core.submissions import slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
 from bot.rendering import session as render
 from bot.scheduling import Scheduler
+from bot.services.changes import Changes
 from bot.storage import outbox
 from bot.storage import sessions as store
 from bot.storage.db import Database
@@ -101,9 +102,16 @@ class SessionService:
     """Starts and steers sessions and posts their phases; knows nothing of Discord beyond channel ids."""
 
     def __init__(
-        self, course: Course, db: Database, scheduler: Scheduler, clock: Clock, outbox: Outbox
+        self,
+        course: Course,
+        db: Database,
+        scheduler: Scheduler,
+        clock: Clock,
+        outbox: Outbox,
+        changes: Changes | None = None,
     ) -> None:
         self.course = course
+        self.changes = changes or Changes()
         self.db = db
         self.scheduler = scheduler
         self.clock = clock
@@ -157,6 +165,7 @@ class SessionService:
             await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
         await self.outbox.flush(scope_of(row.id))
         await self.tick(row.id)
+        self.changes.changed(row.id)
         return row
 
     async def control(
@@ -186,6 +195,7 @@ class SessionService:
                 await self._post(s, row, event_key, render.change_notice(headline, timeline, position))
             answer = self._answer(action, timeline, position, before)
         await self.tick(row.id)
+        self.changes.changed(row.id)
         return answer
 
     def _apply(
@@ -273,6 +283,9 @@ class SessionService:
                 rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
+                if (early := (at - self.clock.now()).total_seconds()) > 0:  # the loop can wake a hair early
+                    await asyncio.sleep(early + 0.001)
+            self.changes.changed(session_id)  # the room's screen changes at the instant, with the posts
             try:
                 await self.outbox.flush(scope_of(session_id), rows)
             except Exception:  # the clock must keep running whatever happened to one post

@@ -33,6 +33,7 @@ from bot.core.submissions import (
 )
 from bot.rendering import submissions as render
 from bot.rendering.session import phase_blocks
+from bot.services.changes import Changes
 from bot.storage import assignments as seats_store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
@@ -83,11 +84,14 @@ class Saved:
 class SubmissionService:
     """Slides links, deliverables, reminders and exports; knows nothing of Discord beyond ids."""
 
-    def __init__(self, course: Course, db: Database, clock: Clock, flush: Flush) -> None:
+    def __init__(
+        self, course: Course, db: Database, clock: Clock, flush: Flush, changes: Changes | None = None
+    ) -> None:
         self.course = course
         self.db = db
         self.clock = clock
         self.flush = flush
+        self.changes = changes or Changes()
 
     # --- finding the student's seat -----------------------------------------------------------------
 
@@ -186,6 +190,7 @@ class SubmissionService:
                     now=now,
                 )
             session = row.id
+        self.changes.changed(session)
         await self.flush(scope_of(session))
         where = ""
         if thread is not None:

@@ -1,0 +1,1 @@
+"""The web adapter: the projector page served by the bot itself."""
