@@ -46,6 +46,30 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
         ],
     ),
     (
+        "bench.bench_projector",
+        ["--pages", "300"],
+        [
+            (
+                "300 open projector pages: /session next to the new phase on a page, p50",
+                r"new phase, p50 \| (\d+) ms",
+                "ms",
+                "",
+            ),
+            (
+                "300 open projector pages: /session next to the new phase on a page, p99",
+                r"new phase, p99 \| (\d+) ms",
+                "ms",
+                "< 1000 ms",
+            ),
+            (
+                "bot RSS with 300 projector pages open",
+                r"pages open / after the rounds \| \d+ / (\d+) /",
+                "MB",
+                "",
+            ),
+        ],
+    ),
+    (
         "bench.bench_solver",
         [],
         [("solver, 5,000 students (median)", r"^\s*5000\s+([\d.]+)", "ms", "< 1000 ms")],

@@ -16,7 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from bot.app import ConductorBot
 from bot.config import load_config
 from bot.core.clock import SystemClock
-from bot.core.plan import Course, Plan, Role
+from bot.core.plan import Course, Plan, Role, WebOptions
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
 from bot.core.submissions import DELIVERABLE, SLIDES
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
@@ -142,6 +142,8 @@ class Rehearsal:
         self.plan: Plan = course.plan(options.plan)
         self.speed = options.speed or speed_for(self.plan)
         self.course: Course = compress(course, self.speed)
+        if self.course.web is None:  # the projector page is on during a rehearsal, on this machine only
+            self.course = replace(self.course, web=WebOptions(host="127.0.0.1", port=0))
         self.fast_plan = self.course.plan(self.plan.name)
         self.behaviour: ClassBehaviour = behaviour(
             options.students, len(course.papers), self.plan, options.seed
@@ -343,6 +345,11 @@ class Script:
         start = await self.say(self.instructor, "session start", plan=plan.name)
         if "Started" not in start.text:
             raise RuntimeError(f"the session did not start: {start.text}")
+        if self.has("session"):
+            projector = await self.say(self.instructor, "session projector")
+            link = projector.text.split()[-1] if "/p/" in projector.text else None
+            if link:
+                self.r.options.echo(f"Projector page (open it in a browser while the rehearsal runs): {link}")
         assign_phase = next((p for p in plan.phases if "assign" in p.key or "assign" in p.name.lower()), None)
         self.tasks.append(
             asyncio.create_task(self.assign(assign_phase.name if assign_phase else None, timeout))
