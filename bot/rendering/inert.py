@@ -69,9 +69,9 @@ def inert_code(text: str, limit: int | None = None) -> str:
 
 def inert_link(url: str) -> str:
     """A user's link shown whole in a code span: readable and copyable, never clickable or markdown."""
-    if not url:
+    shown = _clean(url, multiline=False).strip()
+    if not shown:
         return "—"
-    shown = _clean(url, multiline=False)
     shown = "".join(f"%{ord(c):02X}" if c in "` " else c for c in shown)
     if len(shown) > LINK_SHOWN_MAX:
         shown = shown[: LINK_SHOWN_MAX - 1] + ELLIPSIS
@@ -151,6 +151,14 @@ def embed_size(data: dict[str, Any]) -> int:
     return size + len((data.get("author") or {}).get("name") or "")
 
 
+def _slots(e: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """An embed's texts in the order they give way when a message is too long: the last words first."""
+    fields = list(reversed(e.get("fields") or []))
+    out = [(f, "value") for f in fields] + [(e, "description")]
+    out += [(part, key) for part, key in ((e.get("footer"), "text"), (e.get("author"), "name")) if part]
+    return out + [(f, "name") for f in fields] + [(e, "title")]
+
+
 def fit_message(body: dict[str, Any]) -> dict[str, Any]:
     """A message body (`content`, `embeds` as dicts, other keys kept) cut to fit every Discord limit."""
     out = dict(body)
@@ -158,20 +166,14 @@ def fit_message(body: dict[str, Any]) -> dict[str, Any]:
         out["content"] = cut(out["content"], CONTENT_MAX)
     embeds = [_embed(e) for e in (out.get("embeds") or [])[:EMBEDS_MAX]]
     excess = sum(embed_size(e) for e in embeds) - EMBED_TOTAL_MAX
-    for e in reversed(embeds):  # the last words go first: field values, then the description
-        if excess <= 0:
-            break
-        for f in reversed(e.get("fields") or []):
-            if excess > 0 and len(f["value"]) > 16:
-                before = len(f["value"])
-                f["value"] = cut(f["value"], max(before - excess, 16))
-                excess -= before - len(f["value"])
-        if excess > 0 and len(e.get("description") or "") > 16:
-            before = len(e["description"])
-            e["description"] = cut(e["description"], max(before - excess, 16))
-            excess -= before - len(e["description"])
-    while excess > 0 and len(embeds) > 1:  # still too much (titles and names): later embeds are dropped
-        excess -= embed_size(embeds.pop())
+    for e in reversed(embeds):
+        for part, key in _slots(e):
+            text = part.get(key) or ""
+            if excess <= 0:
+                break
+            if len(text) > 1:
+                part[key] = cut(text, max(len(text) - excess, 1))
+                excess -= len(text) - len(part[key])
     if "embeds" in out:
         out["embeds"] = embeds
     return out
