@@ -16,7 +16,7 @@ from typing import Any
 _ESCAPABLE = re.compile(r"[^0-9A-Za-z\s]")
 _ANGLE = re.compile(
     r"<(?:(?P<mention>@[!&]?\d+|#\d+|/[^\s:>]+:\d+|id:\w+)"
-    r"|(?P<time>t:-?\d+(?::[tTdDfFRsS])?)"
+    r"|(?P<timestamp>t:-?\d+(?::[tTdDfFRsS])?)"
     r"|(?P<emoji>a?:\w+:\d+)"
     r"|(?P<link>[^\s:>]+:/[^\s>]+))>"
 )
