@@ -43,6 +43,7 @@ _SCHEME = re.compile(r":(?=/)")  # `https://...` would be auto-linked: `https\:/
 _LINE_START = re.compile(r"^([ \t]*)([-+])", re.MULTILINE)  # `- ` lists and `-# ` subtext
 _ORDERED = re.compile(r"^([ \t]*\d+)\.", re.MULTILINE)  # `1. ` lists
 _MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
+_UNSAFE_IN_LINK = re.compile(r"[`\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u2028\u2029\x85]")
 
 
 def _clean(text: str, multiline: bool) -> str:
@@ -67,12 +68,16 @@ def inert_code(text: str, limit: int | None = None) -> str:
     return cut(shown, limit) if limit is not None else shown
 
 
+def _encoded(c: str) -> str:
+    """One character percent-encoded as a browser would send it."""
+    return "".join(f"%{b:02X}" for b in c.encode())
+
+
 def inert_link(url: str) -> str:
     """A user's link shown whole in a code span: readable and copyable, never clickable or markdown."""
-    shown = _clean(url, multiline=False).strip()
+    shown = "".join(_encoded(c) if _UNSAFE_IN_LINK.match(c) else c for c in url.strip())
     if not shown:
         return "—"
-    shown = "".join(f"%{ord(c):02X}" if c in "` " else c for c in shown)
     if len(shown) > LINK_SHOWN_MAX:
         shown = shown[: LINK_SHOWN_MAX - 1] + ELLIPSIS
     return f"`{shown}`"
