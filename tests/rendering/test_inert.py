@@ -257,7 +257,36 @@ def status(text: str) -> dict[str, Any]:
     return {"content": "", "embeds": [cards.status_embed(lines).to_dict()]}
 
 
+def clock_posts(text: str) -> dict[str, Any]:
+    """The run-of-show, a warning, a change notice, a post marked over and the end (configuration only)."""
+    tl = timeline()
+    audience = sessions.Audience(channel_id=1, label="")
+    parts = [
+        sessions.run_of_show("afternoon", tl, {}),
+        sessions.warning(tl.steps[0], tl.windows()[0][1], timedelta(minutes=2), audience),
+        sessions.change_notice("Paused", tl, tl.position(AT + timedelta(minutes=5))),
+        sessions.mark_over(phase_post(text), AT),
+        sessions.finished("Wrap-up", ("Break",), stopped=False),
+    ]
+    return {
+        "content": "\n".join(p["content"] or "" for p in parts),
+        "embeds": [e for p in parts for e in p["embeds"]],
+    }
+
+
+def thread_prompts(text: str) -> dict[str, Any]:
+    """The group thread's prompt, a slides reminder and a closed-DM fallback (ids and configuration)."""
+    parts = [
+        cards.slides_prompt(1, COURSE.papers[0]),
+        subs.slides_reminder(1, COURSE.papers[0], (USER, USER + 1)),
+        cards.fallback_post(1, USER, USER),
+    ]
+    return {"content": "\n".join(p["content"] for p in parts), "embeds": []}
+
+
 KINDS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "clock posts": clock_posts,
+    "thread prompts": thread_prompts,
     "presentation slot": slot_post,
     "phase post": phase_post,
     "role card": role_card,
