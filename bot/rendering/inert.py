@@ -53,7 +53,8 @@ def _clean(text: str, multiline: bool) -> str:
 
 
 def inert_text(text: str, limit: int | None = None, *, multiline: bool = False) -> str:
-    """User text for a message or embed: every character shown as typed, nothing live, cut at `limit`."""
+    """User text for a message or embed: shown as typed (controls and direction overrides dropped), nothing
+    live, cut at `limit`; `multiline` keeps line breaks (form answers), else they become spaces (names)."""
     shown = _SPECIAL.sub(r"\\\1", _clean(text, multiline))
     shown = _ORDERED.sub(r"\1\\.", shown)
     shown = _LINE_START.sub(r"\1\\\2", shown)

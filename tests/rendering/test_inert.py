@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import load_config
-from bot.core.assignment import solve
+from bot.core.assignment import RoleSlot, solve
+from bot.core.clocktime import parse_start
 from bot.core.errors import ConductorError
-from bot.core.plan import Field
+from bot.core.plan import Field, Role
 from bot.core.roster import Known, RosterView, parse_roster
 from bot.core.steps import build_steps
 from bot.core.submissions import check_form
@@ -163,9 +164,8 @@ def table(text: str) -> dict[str, Any]:
     return cards.table_post(a, COURSE, names, USER)
 
 
-def cards_slot(role: Any) -> Any:
-    from bot.core.assignment import RoleSlot
-
+def cards_slot(role: Role) -> RoleSlot:
+    """A configured role as a solver slot."""
     return RoleSlot(role.key, role.min, role.max, role.name)
 
 
@@ -242,8 +242,6 @@ def roster_refused(text: str) -> dict[str, Any]:
 
 def typed_time(text: str) -> dict[str, Any]:
     """A `/session start at:` the bot could not read, echoed back."""
-    from bot.core.clocktime import parse_start
-
     try:
         parse_start(text, AT, ZoneInfo("Europe/Copenhagen"))
     except ConductorError as error:
