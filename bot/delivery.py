@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.needs import missing_permissions
+from bot.rendering.inert import fit_message
 from bot.storage import outbox
 from bot.storage.models import PostRow
 
@@ -192,7 +193,7 @@ class Deliverer:
         return channel  # type: ignore[return-value]
 
     async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
-        payload = row.payload
+        payload = fit_message(row.payload)  # Discord's limits, in one place for every post
         channel = await self._messageable(row)
         embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
         view = None
@@ -227,7 +228,7 @@ class Deliverer:
         content, mentions = payload.get("content"), allowed_mentions(payload)
         role = self._role(channel, payload.get("ping_role"))
         if role is not None:
-            content = f"{role.mention} {content or ''}".strip()
+            content = fit_message({"content": f"{role.mention} {content or ''}".strip()})["content"]
             mentions.roles = [role]
         message = await channel.send(
             content=content,

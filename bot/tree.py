@@ -10,6 +10,7 @@ from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
 from bot.core.errors import ConductorError
+from bot.rendering.inert import fit_message, inert_code
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
@@ -31,7 +32,8 @@ def explain(error: Exception) -> str | None:
         return str(error) or "You cannot run this command here."
     if isinstance(error, app_commands.TransformerError):
         return (
-            f"I could not read `{error.value}` as {error.type.name.lower()}: check the option and try again."
+            f"I could not read `{inert_code(str(error.value), 100)}` as {error.type.name.lower()}: "
+            "check the option and try again."
         )
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} seconds."
@@ -98,9 +100,20 @@ async def answer_error(interaction: discord.Interaction, error: Exception, where
     await reply(interaction, message)
 
 
+def fitted(message: str, kwargs: dict[str, object]) -> tuple[str, dict[str, object]]:
+    """An answer's text and embeds cut to Discord's limits (`fit_message`), its other arguments kept."""
+    embeds = kwargs.get("embeds") or ([kwargs["embed"]] if kwargs.get("embed") else [])
+    body = fit_message({"content": message, "embeds": [e.to_dict() for e in embeds]})  # type: ignore[attr-defined]
+    out = {k: v for k, v in kwargs.items() if k not in {"embed", "embeds"}}
+    if embeds:
+        out["embeds"] = [discord.Embed.from_dict(e) for e in body["embeds"]]
+    return body["content"], out
+
+
 async def reply(interaction: discord.Interaction, message: str, **kwargs: object) -> None:
     """Send an ephemeral answer whether or not the interaction was already answered or deferred."""
     allowed = discord.AllowedMentions.none()
+    message, kwargs = fitted(message, kwargs)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True, allowed_mentions=allowed, **kwargs)

@@ -329,7 +329,7 @@ class RolesGroup(
             actor_id=interaction.user.id,
             **args,
         )
-        await interaction.followup.send(f"{answer} The table is updated. {outcome.summary()}", ephemeral=True)
+        await reply(interaction, f"{answer} The table is updated. {outcome.summary()}")
 
     @app_commands.command(name="swap", description="Two students exchange papers and roles")
     @app_commands.describe(a="One student", b="The other student")

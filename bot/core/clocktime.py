@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.core.errors import ConductorError
+from bot.core.errors import ConductorError, quoted
 
 _CLOCK = re.compile(r"^(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2}))?\s*(?P<ampm>am|pm)?$", re.IGNORECASE)
 
@@ -56,7 +56,7 @@ def parse_start(text: str, now: datetime, tz: ZoneInfo) -> datetime:
             break
     if when is None:
         raise ConductorError(
-            f"I could not read `{text}` as a time. Type a clock time like `13:50` or `1:50pm` (today, "
+            f"I could not read `{quoted(text)}` as a time. Type a clock time like `13:50` or `1:50pm` (today, "
             f"{tz.key} time), or a date and time like `2024-03-12 13:50`."
         )
     if when < now - timedelta(seconds=30):

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-from bot.core.submissions import defuse_mentions
 
 CSV_COLUMNS = (
     "student_id",
@@ -128,6 +127,14 @@ def build_csv(record: SessionRecord) -> str:
             ]
         )
     return out.getvalue()
+
+
+_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#|/)(?=[\w:])", re.IGNORECASE)
+
+
+def defuse_mentions(text: str) -> str:
+    """Break @everyone, @here and <@…>, <@&…>, <#…> so the report pings nobody when pasted into a chat."""
+    return _MENTION.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
 
 
 def md_text(text: str) -> str:

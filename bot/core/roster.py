@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.errors import quoted
+
 MAX_ROWS = 5000
 MAX_BYTES = 1_000_000
 
@@ -199,7 +201,7 @@ def _duplicates(rows: list[RosterRow], what: str, key: object) -> list[str]:
         if len(same) > 1:
             where = ", ".join(str(r.line) for r in same)
             value = same[0].student_id if what == "student id" else same[0].discord
-            out.append(f"Duplicate {what} `{value}` on lines {where}: each student once.")
+            out.append(f"Duplicate {what} `{quoted(value)}` on lines {where}: each student once.")
     return out
 
 

@@ -1,8 +1,8 @@
 """What students hand in: slide links and role deliverables, checked and made safe to show.
 
 Pure: standard library only. Everything a student typed is stored as typed; these functions decide
-whether it is acceptable (with a message saying what to fix) and how to show it to others without
-pinging anyone, breaking the layout, or unfurling a private document.
+whether it is acceptable (with a message saying what to fix). How it is shown in Discord without
+pinging anyone or taking effect as markdown is `bot.rendering.inert`'s job.
 """
 
 from __future__ import annotations
@@ -81,43 +81,6 @@ def deliverable_group(paper: str, role: str) -> str:
     return f"{paper}/{role}"
 
 
-# --- rendering safely ------------------------------------------------------------------------------
-
-_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()<:-])")
-_MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#|/)(?=[\w:])", re.IGNORECASE)
-ZWSP = "\u200b"
-
-
-def defuse_mentions(text: str) -> str:
-    """Break @everyone, @here and <@…>, <@&…>, <#…> so they neither ping nor render as mentions."""
-    return _MENTION.sub(lambda m: m.group(0)[0] + ZWSP + m.group(0)[1:], text)
-
-
-def escape_markdown(text: str) -> str:
-    """Escape Discord markdown (bold, links, headings, quotes, code) so text shows as typed."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def safe_text(text: str) -> str:
-    """Student text made safe to show to others in Discord: no markdown, no mentions, no masked links."""
-    return defuse_mentions(escape_markdown(text))
-
-
-def safe_link(url: str) -> str:
-    """A stored link for a Discord message: wrapped in <...> so it does not unfurl, mentions defused."""
-    return f"<{defuse_mentions(url.replace('>', '%3E').replace(' ', '%20'))}>"
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut at `limit` characters with an ellipsis (never inside an escape sequence)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    while cut.endswith("\\"):
-        cut = cut[:-1]
-    return cut + "…"
-
-
 # --- deliverable forms -----------------------------------------------------------------------------
 
 _SENTENCE = re.compile(r"[^.!?]*[A-Za-z0-9][^.!?]*(?:[.!?]+(?=\s|$)|$)")
@@ -186,12 +149,3 @@ def check_form(fields: Sequence[Field], typed: Mapping[str, str]) -> FormCheck:
             value = normalise_url(value)
         values[field.key] = value
     return FormCheck(values, tuple(problems))
-
-
-def render_value(field: Field, value: str) -> str:
-    """One stored field value as shown to other students."""
-    if not value:
-        return "—"
-    if field.kind == "url":
-        return safe_link(value)
-    return safe_text(value)

@@ -12,6 +12,7 @@ import discord
 from bot.core.assignment import Assignment
 from bot.core.cards import EMBED_DESCRIPTION_MAX, EMBED_TOTAL_MAX, EMBEDS_PER_MESSAGE, split_text
 from bot.core.plan import Course, Paper, Role
+from bot.rendering.inert import inert_code
 from bot.rendering.session import payload
 from bot.rendering.time import stamp
 
@@ -21,7 +22,7 @@ CELL = 26  # characters per table cell (a paper title fits); longer names are sh
 
 
 def _cell(text: str, width: int = CELL) -> str:
-    clean = text.replace("`", "'").replace("\n", " ")
+    clean = inert_code(text)
     return clean if len(clean) <= width else clean[: width - 1] + "…"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.core.roster import Known, RosterView
+from bot.rendering.inert import inert_code, inert_text
 
 COLOUR = discord.Colour.blurple()
 
@@ -15,13 +16,18 @@ def _listing(parts: Sequence[str], total: int) -> str:
     text = ", ".join(parts) or "nobody"
     if len(text) <= 1024:
         return text
-    return text[:990].rsplit(",", 1)[0] + f", … ({total} in all)"
+    shown: list[str] = []
+    for part in parts:  # whole entries only: a cut one could leave a code span open
+        if len(", ".join([*shown, part])) > 990:
+            break
+        shown.append(part)
+    return ", ".join(shown) + f", … ({total} in all)"
 
 
 def _known(k: Known, with_member: bool) -> str:
-    name = discord.utils.escape_markdown(k.name)
-    sid = discord.utils.escape_markdown(k.student_id)
-    who = f"<@{k.user_id}>" if with_member else f"`{k.discord.replace('`', '')}`"
+    name = inert_text(k.name, 200)
+    sid = inert_text(k.student_id, 64)
+    who = f"<@{k.user_id}>" if with_member else f"`{inert_code(k.discord, 100)}`"
     return f"{sid} {name} ({who})"
 
 

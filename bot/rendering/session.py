@@ -14,6 +14,7 @@ from typing import Any
 import discord
 
 from bot.core.timeline import Position, Step, Timeline, phase_blocks
+from bot.rendering.inert import inert_link
 from bot.rendering.time import duration, stamp
 
 MAX_PING_LINE = 1500  # characters of user mentions one post may carry (content is at most 2000)
@@ -103,7 +104,7 @@ def announce(
         lines.append(f"Time's up for **{previous}**.")
     if slot is not None:
         who = ", ".join(f"<@{u}>" for u in slot.presenters) or "nobody assigned"
-        slides = f"<{slot.slides}>" if slot.slides else "no slides submitted"
+        slides = inert_link(slot.slides) if slot.slides else "no slides submitted"
         after = f"; next: {slot.next_name}" if slot.next_name else ""
         lines.append(f"**Now: {step.name}** ({who}), slides: {slides}{after}")
     elif audience.user_ids:

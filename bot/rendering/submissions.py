@@ -1,7 +1,7 @@
 """Submission posts and overviews: confirmations, reminders, reviews in pair threads, `/links`, `/deliverables`.
 
-Student text is shown through `bot.core.submissions.safe_text` / `safe_link`: nothing they typed can
-ping, format, mask a link, or unfurl a private document. Only reminders ping, and only the group.
+Student text is shown through `bot.rendering.inert` (`inert_text`, `inert_link`): nothing they typed can
+ping, format, mask a link, or be clicked. Only reminders ping, and only the group.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 
 import discord
 
-from bot.core.plan import Paper, Role
-from bot.core.submissions import render_value, safe_link, shorten
+from bot.core.plan import Field, Paper, Role
+from bot.rendering.inert import cut, inert_link, inert_text
 from bot.rendering.session import payload, pings
 from bot.rendering.time import stamp
 
@@ -26,7 +26,7 @@ __all__ = [
     "form_problems",
     "group_label",
     "links_embed",
-    "safe_link",
+    "render_value",
     "slides_confirmation",
     "slides_reminder",
 ]
@@ -46,7 +46,7 @@ def slides_confirmation(
 ) -> dict[str, Any]:
     """One short line in the group's (or paper-role group's) thread, nobody pinged: who sent which link."""
     verb = "replaced the group's slides link with" if replaced else "submitted the group's slides:"
-    return payload(f"<@{user_id}> {verb} {safe_link(url)} ({group_label(paper, role)}).")
+    return payload(f"<@{user_id}> {verb} {inert_link(url)} ({group_label(paper, role)}).")
 
 
 def slides_reminder(
@@ -67,6 +67,15 @@ def form_problems(problems: Sequence[str]) -> str:
     return f"Not saved yet: please fix this and send the form again.\n{lines}"
 
 
+def render_value(field: Field, value: str, limit: int | None = None) -> str:
+    """One stored field value as shown to others: a link in a code span, text escaped, cut at `limit`."""
+    if not value:
+        return "—"
+    if field.kind == "url":
+        return inert_link(value)
+    return inert_text(value, limit, multiline=True)
+
+
 def deliverable_post(
     paper: Paper, role: Role, user_id: int, values: Mapping[str, str], at: datetime, edited: bool
 ) -> dict[str, Any]:
@@ -78,9 +87,8 @@ def deliverable_post(
     )
     cut = False
     for field in role.fields:
-        shown = render_value(field, values.get(field.key, ""))
-        value = shorten(shown, FIELD_MAX)
-        cut = cut or value != shown
+        value = render_value(field, values.get(field.key, ""), FIELD_MAX)
+        cut = cut or value != render_value(field, values.get(field.key, ""))
         embed.add_field(name=field.label[:256], value=value, inline=field.style != "long")
     if cut:
         embed.set_footer(text="Long answers are shortened here; the full text is in the instructor's export.")
@@ -106,7 +114,7 @@ class LinkLine:
 
 
 def _fit(text: str) -> str:
-    return text if len(text) <= FIELD_MAX else text[: FIELD_MAX - 1].rsplit(" ", 1)[0] + "…"
+    return cut(text, FIELD_MAX)
 
 
 def links_embed(lines: Sequence[LinkLine]) -> discord.Embed:
@@ -123,7 +131,7 @@ def links_embed(lines: Sequence[LinkLine]) -> discord.Embed:
     )
     for x in lines[:25]:
         if x.url and x.at is not None:
-            value = f"{safe_link(x.url)}\nby <@{x.by}> {stamp(x.at, 'R')}"
+            value = f"{inert_link(x.url)}\nby <@{x.by}> {stamp(x.at, 'R')}"
         else:
             value = f"no slides submitted\ngroup: {pings(x.members)}"
         embed.add_field(name=x.label[:256], value=_fit(value), inline=False)

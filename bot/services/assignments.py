@@ -37,6 +37,7 @@ from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.rendering import assignment as render
+from bot.rendering.inert import inert_text
 from bot.rendering.session import phase_blocks
 from bot.scheduling import Scheduler
 from bot.storage import assignments as store
@@ -157,6 +158,12 @@ class AlreadyConfirmed(ConductorError):
         self.session_id = session_id
 
 
+def shown_name(roster: ClassList, user_id: int) -> str:
+    """A student as named in a message: their display name made inert, or a mention when unknown."""
+    name = roster.students.get(user_id)
+    return inert_text(name, 100) if name else f"<@{user_id}>"
+
+
 WORD = re.compile(r"(?<![\w-])[\w-]+(?![\w-])")
 
 
@@ -172,7 +179,7 @@ def in_words(
         if token in roles:
             return roles[token]
         if token.isdigit() and int(token) in people:
-            return f"**{people[int(token)]}**"
+            return f"**{inert_text(people[int(token)], 100)}**"
         return token
 
     return WORD.sub(word, text)
@@ -343,7 +350,7 @@ class AssignmentService:
             async with self.db.session() as s, s.begin():
                 row = await self._live(s, guild_id, channel_id)
                 old = await self._confirmed(s, row.id)
-                name = roster.students.get(student, f"<@{student}>")
+                name = shown_name(roster, student)
                 with self._worded(roster):
                     if action == "swap":
                         assert other is not None
@@ -352,7 +359,7 @@ class AssignmentService:
                                 "Both students need a seat to swap: `/roles add` the other first."
                             )
                         new = swap(old, str(student), str(other))
-                        answer = f"Swapped **{name}** and **{roster.students.get(other, other)}**."
+                        answer = f"Swapped **{name}** and **{shown_name(roster, other)}**."
                     elif action == "move":
                         assert paper is not None and role is not None
                         paper, role = self._key(paper, "paper"), self._key(role, "role")
@@ -534,7 +541,7 @@ class AssignmentService:
                 thread = threads.get(f"group:{seat.paper}")
                 if thread is None:
                     continue
-                name = roster.students.get(int(student), f"<@{student}>")
+                name = shown_name(roster, int(student))
                 role = self.course.role(seat.role).name
                 text = (
                     f"**{name}** is absent today and no longer holds {role} in this group."

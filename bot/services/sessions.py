@@ -27,6 +27,7 @@ from bot.core.steps import build_steps
 from bot.core.submissions import slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
 from bot.rendering import session as render
+from bot.rendering.inert import inert_code
 from bot.scheduling import Scheduler
 from bot.services.changes import Changes
 from bot.storage import outbox
@@ -134,7 +135,9 @@ class SessionService:
         name = plan_name or self.course.default_plan
         if name not in self.course.plans:
             known = ", ".join(f"`{p}`" for p in self.course.plans)
-            raise ConductorError(f"There is no plan called `{name}`. Plans in the configuration: {known}.")
+            raise ConductorError(
+                f"There is no plan called `{inert_code(name, 64)}`. Plans in the configuration: {known}."
+            )
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
         start = at or now

@@ -32,6 +32,7 @@ from bot.core.submissions import (
     slides_thread,
 )
 from bot.rendering import submissions as render
+from bot.rendering.inert import inert_link
 from bot.rendering.session import phase_blocks
 from bot.services.changes import Changes
 from bot.storage import assignments as seats_store
@@ -200,7 +201,7 @@ class SubmissionService:
                 else " Your group sees it in its thread."
             )
         verb = "Replaced your group's slides link" if before else "Saved your group's slides link"
-        return f"{verb} for **{paper.title}**: {render.safe_link(link)}.{where}"
+        return f"{verb} for **{paper.title}**: {inert_link(link)}.{where}"
 
     async def links(self, guild_id: int, channel_id: int) -> list[render.LinkLine]:
         """Every slides group of the channel's session: its current link, who sent it when, or who is missing."""

@@ -23,8 +23,6 @@ from bot.core.submissions import (
     check_form,
     count_sentences,
     normalise_url,
-    safe_link,
-    safe_text,
     slides_group,
     slides_thread,
 )
@@ -98,13 +96,6 @@ def test_a_form_is_checked_field_by_field_and_kept_as_typed() -> None:
     assert good.ok and good.values == {"summary": text, "rating": "Accept", "link": "https://x.org/a"}
     long = check_form((SUMMARY,), {"summary": "x. " * 300})
     assert "keep it to 400" in long.problems[0]
-
-
-def test_what_others_see_pings_nobody_and_shows_markdown_as_typed() -> None:
-    shown = safe_text(NASTY)
-    assert "@everyone" not in shown and "<@123>" not in shown and "<@&55>" not in shown
-    assert "**" not in shown and "](" not in shown and "\\*\\*bold\\*\\*" in shown
-    assert safe_link("https://x.org/a>b") == "<https://x.org/a%3Eb>"
 
 
 def record() -> SessionRecord:

@@ -118,7 +118,7 @@ async def test_a_group_submits_resubmits_and_another_group_cannot_overwrite(room
     )
     await sent.wait_followup()
     assert sent.ephemeral and "Saved your group's slides link" in sent.text
-    assert "<https://docs.google.com/presentation/d/AbC>" in sent.text
+    assert "`https://docs.google.com/presentation/d/AbC`" in sent.text
 
     def confirmations() -> list[Message]:
         return [
@@ -130,14 +130,14 @@ async def test_a_group_submits_resubmits_and_another_group_cannot_overwrite(room
     await room.sandbox.wait_for(lambda: len(confirmations()) == 1, what="one confirmation in the thread")
     first = confirmations()[0]
     assert (
-        f"<@{dit[0].id}>" in first.content and "<https://docs.google.com/presentation/d/AbC>" in first.content
+        f"<@{dit[0].id}>" in first.content and "`https://docs.google.com/presentation/d/AbC`" in first.content
     )
     assert pinged_nobody(first)
 
     again = await room.run(dit[1], "submit slides", url="https://slides.example.org/dit-v2")
     assert "Replaced your group's slides link" in again.text
     await room.sandbox.wait_for(lambda: len(confirmations()) == 2, what="a second confirmation")
-    assert "<https://slides.example.org/dit-v2>" in confirmations()[1].content
+    assert "`https://slides.example.org/dit-v2`" in confirmations()[1].content
 
     other = await room.run(gemini[0], "submit slides", url="https://slides.example.org/gemini")
     assert "Gemini" in other.text
@@ -418,7 +418,7 @@ phases = ["assign", "fast-present"]
                 lambda s=student: confirmations(threads[s.id]), what="the confirmation in the pair thread"
             )
             assert len(shown) == 1 and f"<@{student.id}>" in shown[0].content
-            assert f"<https://slides.example.org/{url}>" in shown[0].content and pinged_nobody(shown[0])
+            assert f"`https://slides.example.org/{url}`" in shown[0].content and pinged_nobody(shown[0])
         assert confirmations("Diffusion Transformers - group") == []
 
         current = {r.group_key: r.payload["url"] for r in await stored(room) if r.current}
@@ -431,14 +431,14 @@ phases = ["assign", "fast-present"]
         embed = links.messages[-1].embeds[0]
         assert embed["title"] == f"Slides: 2 of {len(set(placed.values()))} groups submitted"
         fields = {f["name"]: f["value"] for f in embed["fields"]}
-        assert "<https://slides.example.org/one>" in fields[threads[first.id]]
-        assert "<https://slides.example.org/two>" in fields[threads[second.id]]
+        assert "`https://slides.example.org/one`" in fields[threads[first.id]]
+        assert "`https://slides.example.org/two`" in fields[threads[second.id]]
 
         await room.run(room.instructor, "session next")  # the first talk: DiT's Spotlight Presenters
         slot = await room.sandbox.wait_for(
             lambda: [m for m in room.posts() if "Now: Diffusion Transformers - Spotlight" in m.content],
             what="the first talk's slot",
         )
-        assert "slides: <https://slides.example.org/one>" in slot[0].content
+        assert "slides: `https://slides.example.org/one`" in slot[0].content
     finally:
         await room.stop_bot()
