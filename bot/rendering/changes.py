@@ -20,7 +20,7 @@ from bot.rendering.session import payload
 
 REPLACED = "Replaced: see your new card"
 WITHDRAWN = "Withdrawn: you no longer hold this role"
-CONTENT_MAX = 1900  # under Discord's 2000, with room for the "and more" line
+CONTENT_MAX = 2000  # Discord's limit on message content
 STALE = discord.Colour.light_grey()
 
 
@@ -68,18 +68,16 @@ def notice_post(
     ping = [int(u) for u in notice.ping]
     here = set(ping)
     lines = [_line(shift, notice.key, here, course, names) for shift in notice.shifts]
-    named = {int(s.student) for s in notice.shifts if int(s.student) in here}
-    head = " ".join(f"<@{u}>" for u in ping if u not in named)
-    body: list[str] = []
-    used = len(head) + 1
-    for i, line in enumerate(lines):
-        if used + len(line) + 1 > CONTENT_MAX:
-            body.append(f"… and {len(lines) - i} more change(s): see the updated table.")
+    for shown in range(len(lines), -1, -1):  # as many moves as fit, with a mention of everyone in the thread
+        named = {int(s.student) for s in notice.shifts[:shown]} & here
+        head = " ".join(f"<@{u}>" for u in ping if u not in named)
+        body = lines[:shown]
+        if shown < len(lines):
+            body.append(f"… and {len(lines) - shown} more change(s): see the updated table.")
+        text = body[0] if len(body) == 1 else "\n".join(f"- {line}" for line in body)
+        content = f"{head} {text}" if head and len(body) == 1 else "\n".join(x for x in (head, text) if x)
+        if len(content) <= CONTENT_MAX:
             break
-        body.append(line)
-        used += len(line) + 1
-    text = body[0] if len(body) == 1 else "\n".join(f"- {line}" for line in body)
-    content = f"{head} {text}" if head and len(body) == 1 else "\n".join(x for x in (head, text) if x)
     post = payload(content, mentions=ping)
     post["notify"] = notify
     return post

@@ -573,10 +573,12 @@ class AssignmentService:
                 "(Updated: your role-partners changed.)"
             )
             edits.append((uid, render.card_post(card, content)))
+        # A stale card is marked so in the same transaction as the seats: its buttons stop acting at once,
+        # before the edit (or the new card) reaches Discord.
         for student in changes.withdrawn:
-            edits.append((int(student), render_changes.withdrawn_card(None)))
+            edits.append((int(student), {**render_changes.withdrawn_card(None), "stale": "withdrawn"}))
         for student in changes.new_cards:
-            edits.append((int(student), render_changes.replaced_card(None)))
+            edits.append((int(student), {**render_changes.replaced_card(None), "stale": "replaced"}))
         now = self.clock.now()
         for uid, body in edits:
             target = await self._latest_card(s, row.id, uid)
@@ -607,8 +609,15 @@ class AssignmentService:
         )
         if pressed is None:
             return None  # not a DMed card (e.g. `/myrole`'s): it is rendered from the current seat
+        edits = await s.scalars(
+            select(PostRow)
+            .where(PostRow.scope == scope, PostRow.key.startswith("card-edit:"))
+            .order_by(PostRow.id)
+        )
+        marks = [e.payload.get("stale") for e in edits if e.payload.get("target") == pressed.key]
+        marks = [m for m in marks if m]
         latest = await self._latest_card(s, session_id, user_id)
-        if latest is not None and latest.key != pressed.key:
+        if (latest is not None and latest.key != pressed.key) or marks[-1:] == ["replaced"]:
             return (
                 "This card was replaced: see your new card (the newest one in your DMs, or `/myrole`). "
                 "Nothing was changed."
