@@ -552,7 +552,13 @@ class AssignmentService:
                 )
         edited = sorted({int(u) for u in (*changes.refreshed, *changes.withdrawn)})
         await asyncio.gather(self.flush(scope), *(self.flush(card_scope(row.id, u)) for u in edited))
-        return ()
+        told = sum(1 for notice in changes.notices if notice.key in threads)
+        if not told and not changes.refreshed:
+            return ()
+        return (
+            f"{told} thread(s) told, pinging everyone in them; {len(changes.refreshed)} other card(s) "
+            "updated in place with their current partners.",
+        )
 
     async def _latest_card(self, s: AsyncSession, session_id: int, user_id: int) -> PostRow | None:
         """A student's newest role-card post in this session (keys "card:1", "card:2", ...), if any."""

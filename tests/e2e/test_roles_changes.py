@@ -119,7 +119,8 @@ async def test_remove_pings_the_partner_left_alone_and_the_group_and_edits_cards
     partner_card = cards(room, member(room, partner))[-1]
     assert f"<@{gone}>" in partners_field(partner_card)
 
-    await room.run(room.instructor, "roles remove", student=member(room, gone))
+    removed = await room.run(room.instructor, "roles remove", student=member(room, gone))
+    assert "2 thread(s) told" in removed.text and "1 other card(s) updated in place" in removed.text
 
     left = students_in(placed, paper=seat[0]) - {gone}
     [in_group] = new_posts(group_thread(room, seat[0]), group_before)
