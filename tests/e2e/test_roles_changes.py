@@ -78,10 +78,14 @@ def students_in(placed: dict[int, Seat], *, paper: str | None = None, seat: Seat
     return {u for u, s in placed.items() if (paper is None or s[0] == paper) and (seat is None or s == seat)}
 
 
-def pair(placed: dict[int, Seat], exclude: set[int] | None = None) -> tuple[int, int]:
-    """Two role-partners (a cell of exactly two), neither in `exclude`."""
+def pair(
+    placed: dict[int, Seat], exclude: set[int] | None = None, with_form: Classroom | None = None
+) -> tuple[int, int]:
+    """Two role-partners (a cell of exactly two), neither in `exclude`; a role with a form if asked."""
     for u, seat in sorted(placed.items()):
         cell = students_in(placed, seat=seat)
+        if with_form is not None and not with_form.course.role(seat[1]).fields:
+            continue
         if len(cell) == 2 and not cell & (exclude or set()):
             other = next(iter(cell - {u}))
             return u, other
@@ -179,7 +183,7 @@ async def test_swap_replaces_both_cards_refreshes_the_partners_and_tells_all_fou
     room: Classroom,
 ) -> None:
     placed = await seats(room)
-    a, a_partner = pair(placed)
+    a, a_partner = pair(placed, with_form=room)
     b, b_partner = pair(
         placed, exclude=students_in(placed, paper=placed[a][0]) | students_in(placed, seat=placed[a])
     )
@@ -202,9 +206,10 @@ async def test_swap_replaces_both_cards_refreshes_the_partners_and_tells_all_fou
     assert not await acknowledged(room, a)
     got_it = await room.sandbox.click(member(room, a), new_card, new_card.buttons[0][1])
     assert "Got it" in got_it.text and await acknowledged(room, a)
-    if len(old_card.buttons) > 1:  # the role's form button on a replaced card opens no form either
-        form = await room.sandbox.click(member(room, a), old_card, old_card.buttons[1][1])
-        assert form.response_type != 9 and "This card was replaced" in form.text
+    # The role's form button on a replaced card opens no form either, and says why.
+    assert old_card.buttons[1][0].startswith("Fill in my")
+    form = await room.sandbox.click(member(room, a), old_card, old_card.buttons[1][1])
+    assert form.response_type != 9 and form.ephemeral and "This card was replaced" in form.text
 
     # The partners left behind now have the other student as partner: cards edited in place.
     for uid, newcomer in ((a_partner, b), (b_partner, a)):
