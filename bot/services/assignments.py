@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from sqlalchemy import select
@@ -392,7 +392,7 @@ class AssignmentService:
         roster: ClassList,
         actor_id: int,
     ) -> list[int]:
-        """Reset acknowledgements of students whose seat changed; write the table post or its edit."""
+        """Reset acknowledgements of students whose seat changed; write the card edits, the table or its edit."""
         changes = affected(old.seats, new.seats)
         changed = sorted(int(u) for u in changes.new_cards)
         await self._edit_cards(s, row, new, changes)
@@ -570,7 +570,7 @@ class AssignmentService:
 
     async def _edit_cards(self, s: AsyncSession, row: SessionRow, new: Assignment, changes: Affected) -> None:
         """Edit, in place, the DMed cards a change makes wrong: other partners now, replaced, or withdrawn."""
-        edits: list[tuple[int, dict[str, object]]] = []
+        edits: list[tuple[int, dict[str, Any]]] = []
         for student in changes.refreshed:
             uid = int(student)
             card = self._card(row, new, uid)
@@ -590,9 +590,7 @@ class AssignmentService:
             target = await self._latest_card(s, row.id, uid)
             if target is None:
                 continue  # never had a card (a late arrival): the new card is all there is
-            if (
-                body.get("view") is None
-            ):  # a stale card keeps its buttons, which answer why they no longer act
+            if body.get("view") is None:  # a stale card keeps its buttons: they answer why they no longer act
                 body["view"] = target.payload.get("view")
             body["target"] = target.key
             scope = card_scope(row.id, uid)
@@ -620,8 +618,11 @@ class AssignmentService:
             .where(PostRow.scope == scope, PostRow.key.startswith("card-edit:"))
             .order_by(PostRow.id)
         )
-        marks = [e.payload.get("stale") for e in edits if e.payload.get("target") == pressed.key]
-        marks = [m for m in marks if m]
+        marks = [
+            e.payload["stale"]
+            for e in edits
+            if e.payload.get("target") == pressed.key and "stale" in e.payload
+        ]
         latest = await self._latest_card(s, session_id, user_id)
         if (latest is not None and latest.key != pressed.key) or marks[-1:] == ["replaced"]:
             return (
