@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
+# Post kinds: "send" and "edit" (of the post `payload.target`, same scope) in a channel; "dm" and
+# "dm-edit" the same in the DM of the user whose id is the post's channel_id (e.g. a role card edited).
+EDITS = frozenset({"edit", "dm-edit"})
+DMS = frozenset({"dm", "dm-edit"})
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ class Deliverer:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
                         self.bot.scheduler.at(f"outbox:{scope}", row.not_before, self.flush, scope)
-                        if row.kind == "edit":
+                        if row.kind in EDITS:
                             continue
                         break
                     outcome = await self._deliver(row, sent)
@@ -184,7 +188,7 @@ class Deliverer:
                     stored.sent_at = now
 
     async def _messageable(self, row: PostRow) -> discord.abc.Messageable:
-        if row.kind == "dm":
+        if row.kind in DMS:
             user = self.bot.get_user(row.channel_id) or await self.bot.fetch_user(row.channel_id)
             return await user.create_dm()
         channel = self.bot.get_channel(row.channel_id)
@@ -209,7 +213,7 @@ class Deliverer:
                 )
             else:
                 view = factory(spec.get("args", {}))
-        if row.kind == "edit":
+        if row.kind in EDITS:
             target_id = sent.get(payload["target"])
             if target_id is None:
                 async with self.bot.db.session() as s:
@@ -254,7 +258,7 @@ class Deliverer:
         log.warning(
             "post %s/%s refused by Discord (%s) in channel %s", row.scope, row.key, error.code, row.channel_id
         )
-        if owner_id is None or row.kind == "dm":
+        if owner_id is None or row.kind in DMS:
             return
         where = getattr(channel, "mention", f"channel {row.channel_id}")
         missing = []
@@ -270,7 +274,7 @@ class Deliverer:
     async def _notify_owner(self, row: PostRow, key: str, text: str, scope: str | None = None) -> None:
         """DM the post's owner (the instructor in `notify`) once per `key` in `scope` (the post's)."""
         owner_id = row.payload.get("notify")
-        if owner_id is None or row.kind == "dm":
+        if owner_id is None or row.kind in DMS:
             return
         scope = scope or row.scope
         async with self.bot.db.session() as s, s.begin():

@@ -147,8 +147,11 @@ class AckButton(SessionButton, template=r"conductor:ack:(?P<session>\d+)"):
     PREFIX = render.ACK_PREFIX
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
-        """Record the acknowledgement."""
-        answer = await interaction.client.assignments.acknowledge(self.session_id, interaction.user.id)
+        """Record the acknowledgement (a replaced card's button says so and records nothing)."""
+        message_id = interaction.message.id if interaction.message is not None else None
+        answer = await interaction.client.assignments.acknowledge(
+            self.session_id, interaction.user.id, message_id
+        )
         await reply(interaction, answer)
 
 

@@ -123,7 +123,14 @@ class FormButton(ConductorItem[discord.ui.Button], template=r"conductor:fill:(?P
         return cls(int(match["session"]), item.label or "Fill in my form")
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
-        """Open the student's form for this session."""
+        """Open the student's form for this session (a replaced card's button says so instead)."""
+        message_id = interaction.message.id if interaction.message is not None else None
+        refusal = await interaction.client.assignments.card_refusal(
+            self.session_id, interaction.user.id, message_id
+        )
+        if refusal is not None:
+            await reply(interaction, refusal)
+            return
         await open_form(interaction, self.session_id)
 
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 from sqlalchemy import select
@@ -33,10 +33,12 @@ from bot.core.assignment import (
     solve,
     swap,
 )
+from bot.core.changes import Affected, affected
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.rendering import assignment as render
+from bot.rendering import changes as render_changes
 from bot.rendering.inert import inert_text
 from bot.rendering.session import phase_blocks
 from bot.scheduling import Scheduler
@@ -44,7 +46,7 @@ from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
 from bot.storage.db import Database
-from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, SessionRow, ThreadRow
+from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, PostRow, SessionRow, ThreadRow
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
@@ -397,8 +399,10 @@ class AssignmentService:
         roster: ClassList,
         actor_id: int,
     ) -> list[int]:
-        """Reset acknowledgements of students whose seat changed; write the table post or its edit."""
-        changed = sorted(int(u) for u in new.seats if old.seats.get(u) != new.seats[u])
+        """Reset acknowledgements of students whose seat changed; write the card edits, the table or its edit."""
+        changes = affected(old.seats, new.seats)
+        changed = sorted(int(u) for u in changes.new_cards)
+        await self._edit_cards(s, row, new, changes)
         for uid in changed:
             await store.reset_acknowledgement(s, row.id, uid)
         await store.drop_acknowledgements(s, row.id, {int(u): None for u in new.seats})
@@ -529,37 +533,122 @@ class AssignmentService:
         threads: Mapping[str, int],
         actor_id: int,
     ) -> tuple[str, ...]:
-        """In a group's thread: who left (absent) and who joined late, so partners and the group know."""
+        """In every group and partner thread a move touched: what changed, pinging everyone in it now.
+
+        Also delivers the in-place edits of role cards that `_record_change` decided (refreshed partners,
+        withdrawn cards); replaced cards go out with the new ones.
+        """
         if not old.seats:
             return ()
+        changes = affected(old.seats, new.seats)
         scope = scope_of(row.id)
         async with self.db.session() as s, s.begin():
             n = len(await outbox.keys(s, scope, "notice:"))
-            for student in sorted(set(old.seats) ^ set(new.seats)):
-                gone = student in old.seats
-                seat = (old if gone else new).seats[student]
-                thread = threads.get(f"group:{seat.paper}")
+            for notice in changes.notices:
+                thread = threads.get(notice.key)
                 if thread is None:
                     continue
-                name = shown_name(roster, int(student))
-                role = self.course.role(seat.role).name
-                text = (
-                    f"**{name}** is absent today and no longer holds {role} in this group."
-                    if gone
-                    else f"**{name}** joins this group as {role}. Welcome!"
-                )
-                partners = [int(u) for u in new.members(seat.paper, seat.role) if u != student]
                 n += 1
                 await outbox.enqueue(
                     s,
                     scope=scope,
                     key=f"notice:{n}",
                     channel_id=thread,
-                    payload=render.change_post(partners, text, actor_id),
+                    payload=render_changes.notice_post(notice, self.course, roster.students, actor_id),
                     now=self.clock.now(),
                 )
-        await self.flush(scope)
-        return ()
+        edited = sorted({int(u) for u in (*changes.refreshed, *changes.withdrawn)})
+        await asyncio.gather(self.flush(scope), *(self.flush(card_scope(row.id, u)) for u in edited))
+        told = sum(1 for notice in changes.notices if notice.key in threads)
+        if not told and not changes.refreshed:
+            return ()
+        return (
+            f"{told} thread(s) told, pinging everyone in them; {len(changes.refreshed)} other card(s) "
+            "updated in place with their current partners.",
+        )
+
+    async def _latest_card(self, s: AsyncSession, session_id: int, user_id: int) -> PostRow | None:
+        """A student's newest role-card post in this session (keys "card:1", "card:2", ...), if any."""
+        scope = card_scope(session_id, user_id)
+        keys = await outbox.keys(s, scope, "card:")
+        if not keys:
+            return None
+        return await outbox.find(s, scope, max(keys, key=lambda k: int(k.split(":")[1])))
+
+    async def _edit_cards(self, s: AsyncSession, row: SessionRow, new: Assignment, changes: Affected) -> None:
+        """Edit, in place, the DMed cards a change makes wrong: other partners now, replaced, or withdrawn."""
+        edits: list[tuple[int, dict[str, Any]]] = []
+        for student in changes.refreshed:
+            uid = int(student)
+            card = self._card(row, new, uid)
+            content = (
+                f"Your role for today's reading group: **{card.role.name}** on **{card.paper.title}**. "
+                "(Updated: your role-partners changed.)"
+            )
+            edits.append((uid, render.card_post(card, content)))
+        # A stale card is marked so in the same transaction as the seats: its buttons stop acting at once,
+        # before the edit (or the new card) reaches Discord.
+        for student in changes.withdrawn:
+            edits.append((int(student), {**render_changes.withdrawn_card(None), "stale": "withdrawn"}))
+        for student in changes.new_cards:
+            edits.append((int(student), {**render_changes.replaced_card(None), "stale": "replaced"}))
+        now = self.clock.now()
+        for uid, body in edits:
+            target = await self._latest_card(s, row.id, uid)
+            if target is None:
+                continue  # never had a card (a late arrival): the new card is all there is
+            if body.get("view") is None:  # a stale card keeps its buttons: they answer why they no longer act
+                body["view"] = target.payload.get("view")
+            body["target"] = target.key
+            scope = card_scope(row.id, uid)
+            n = len(await outbox.keys(s, scope, "card-edit:")) + 1
+            await outbox.enqueue(
+                s, scope=scope, key=f"card-edit:{n}", channel_id=uid, payload=body, now=now, kind="dm-edit"
+            )
+
+    async def _card_refusal(
+        self, s: AsyncSession, session_id: int, user_id: int, message_id: int | None
+    ) -> str | None:
+        """Why a button on this card message must not act (a replaced or withdrawn card), or None."""
+        if message_id is None:
+            return None
+        scope = card_scope(session_id, user_id)
+        pressed = await s.scalar(
+            select(PostRow).where(
+                PostRow.scope == scope, PostRow.key.startswith("card:"), PostRow.message_id == message_id
+            )
+        )
+        if pressed is None:
+            return None  # not a DMed card (e.g. `/myrole`'s): it is rendered from the current seat
+        edits = await s.scalars(
+            select(PostRow)
+            .where(PostRow.scope == scope, PostRow.key.startswith("card-edit:"))
+            .order_by(PostRow.id)
+        )
+        marks = [
+            e.payload["stale"]
+            for e in edits
+            if e.payload.get("target") == pressed.key and "stale" in e.payload
+        ]
+        latest = await self._latest_card(s, session_id, user_id)
+        if (latest is not None and latest.key != pressed.key) or marks[-1:] == ["replaced"]:
+            return (
+                "This card was replaced: see your new card (the newest one in your DMs, or `/myrole`). "
+                "Nothing was changed."
+            )
+        seated = await s.scalar(
+            select(AssignmentRow.id).where(
+                AssignmentRow.session_id == session_id,
+                AssignmentRow.user_id == user_id,
+                AssignmentRow.status == "confirmed",
+            )
+        )
+        if seated is None:
+            return (
+                "This card was withdrawn: you no longer hold a role in this session. If you are here, ask "
+                "the instructor to `/roles add` you."
+            )
+        return None
 
     def _timeline(self, row: SessionRow) -> tuple[tuple[str, object, object], ...]:
         timeline = sessions_store.timeline_of(row)
@@ -710,9 +799,17 @@ class AssignmentService:
                 return r.id
         return rows[0].id
 
-    async def acknowledge(self, session_id: int, user_id: int) -> str:
-        """The student pressed Got it."""
+    async def card_refusal(self, session_id: int, user_id: int, message_id: int | None) -> str | None:
+        """Why a button pressed on this card message must not act (replaced or withdrawn), or None."""
+        async with self.db.session() as s:
+            return await self._card_refusal(s, session_id, user_id, message_id)
+
+    async def acknowledge(self, session_id: int, user_id: int, message_id: int | None = None) -> str:
+        """The student pressed Got it (on the card `message_id`; a replaced card changes nothing)."""
         async with self.db.session() as s, s.begin():
+            refusal = await self._card_refusal(s, session_id, user_id, message_id)
+            if refusal is not None:
+                return refusal
             await self._seat_of(s, session_id, user_id)
             ack = (await store.acknowledgements(s, session_id)).get(user_id)
             if ack is None:

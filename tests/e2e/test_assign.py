@@ -264,7 +264,7 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         assert sizes[now[late.id][0]] == min(sizes.values())
         assert len(cards(room, late)) == 1 and title[now[late.id][0]] in cards(room, late)[0].text
         assert late.id in group(now[late.id][0]).member_ids and late.id in partners(now[late.id]).member_ids
-        assert notices(group(now[late.id][0]), "**Student 99** joins this group")
+        assert notices(group(now[late.id][0]), f"<@{late.id}> joins this group")
 
         # Move: a student of a two-person cell takes a reviewer seat on another paper.
         before = {s.id: len(room.sandbox.dms(s)) for s in room.students}
@@ -287,7 +287,7 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         assert mover not in group(old_seat[0]).member_ids and mover not in partners(old_seat).member_ids
         assert mover in group(target).member_ids and mover in partners((target, "reviewer")).member_ids
 
-        # Absent: partners and group are told; the threads lose them; their old card no longer works.
+        # Absent: partners and group are pinged; the threads lose them; their old card says it is withdrawn.
         absent = next(u for u, s in after.items() if list(after.values()).count(s) >= 2 and u != late.id)
         seat = after[absent]
         partner_ids = {u for u, s in after.items() if s == seat and u != absent}
@@ -297,11 +297,16 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         assert "Removed" in removed.text and "partners and group were told" in removed.text
         assert absent not in await seats(room)
         told = notices(group(seat[0]), f"**{member.name}** is absent today")
-        assert len(told) == 1 and {int(u) for u in told[0].allowed_mentions["users"]} == partner_ids
+        group_ids = {u for u, s in after.items() if s[0] == seat[0] and u != absent}
+        assert len(told) == 1 and {int(u) for u in told[0].allowed_mentions["users"]} == group_ids
+        assert all(f"<@{u}>" in told[0].content for u in group_ids)
+        [in_pair] = notices(partners(seat), f"**{member.name}** is absent today")
+        assert {int(u) for u in in_pair.allowed_mentions["users"]} == partner_ids
         assert absent not in group(seat[0]).member_ids and absent not in partners(seat).member_ids
-        old_card = cards(room, member)[-1]
+        old_card = room.sandbox.dms(member)[-1]
+        assert "Withdrawn" in old_card.text and old_card.edits
         pressed = await room.sandbox.click(member, old_card, old_card.buttons[0][1])
-        assert pressed.ephemeral and "You have no role in this session" in pressed.text
+        assert pressed.ephemeral and "This card was withdrawn" in pressed.text
 
         # The solver's refusal names the paper and the role as the class knows them, not their keys.
         left = await seats(room)
