@@ -376,7 +376,7 @@ class SubmissionService:
             row = await store.latest_in_channel(s, guild_id, channel_id)
         if row is None:
             raise ConductorError(
-                f"No session has run in <#{channel_id}>: run `/export` where the session ran."
+                f"No session has run in <#{channel_id}>: give the session's number, e.g. `/export session:3`."
             )
         return row.id
 
