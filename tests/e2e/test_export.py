@@ -27,6 +27,7 @@ STRENGTHS = (
 WEAKNESSES = "-1 for evaluating only class-conditional ImageNet: text-to-image generation is never tested in this paper."
 JUSTIFICATION = "+1: très bien, a naïve idea that works; the résumé of results is convincing."
 RENAMED = "Étudiant 07 — café"  # a display name with accents, set after seating
+SEEN_AS = "Élève 08"  # another new name, first noticed when the student next uses a command
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -96,6 +97,17 @@ async def test_export_and_the_command_line_write_the_same_bytes_with_names_and_g
 
     await eventually(follows, "the stored display name to follow the new nick")
 
+    # Another renames without the bot being told, and is seen under the new name at their next command.
+    seen = room.students[7]
+    seen.nick = SEEN_AS
+    assert "Student 08" in str(await stored_name(room, seen.id))
+    await room.run(seen, "myrole")
+
+    async def noticed() -> bool:
+        return await stored_name(room, seen.id) == SEEN_AS
+
+    await eventually(noticed, "the stored display name to follow the name seen in an interaction")
+
     await room.run(teacher, "session stop", channel=staff)
     exported = await room.run(teacher, "export", channel=staff)
     attached = {a.filename: a.data for a in exported.messages[-1].attachments}
@@ -123,7 +135,7 @@ async def test_export_and_the_command_line_write_the_same_bytes_with_names_and_g
         assert not row["name"].startswith("user ")
         for cell in row.values():
             assert not cell.startswith(FORMULA_STARTS), cell
-    assert by_id[renamed.id]["name"] == RENAMED
+    assert by_id[renamed.id]["name"] == RENAMED and by_id[seen.id]["name"] == SEEN_AS
 
     mine = by_id[reviewer.id]
     assert mine["reviewer.summary"] == "'" + SUMMARY
