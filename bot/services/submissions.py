@@ -439,10 +439,15 @@ class SubmissionService:
                 )
             )
         timeline = sessions_store.timeline_of(row)
+        windows = timeline.windows()
+        # Reached = announced (the stored cursor), not "started before now": the export is a function of
+        # the database alone, so `/export` and the command line agree whenever they run.
+        everything = row.status == "ended" or row.cursor >= len(windows)
+        last_start = windows[row.cursor][0] if 0 <= row.cursor < len(windows) else None
         phases = []
         for key, label, start, end, _ in phase_blocks(timeline):
             phase = self.course.phases.get(key)
-            if start > self.clock.now() and row.status != "ended":
+            if not everything and (last_start is None or start > last_start):
                 break  # not reached yet
             phases.append(export.PhaseRecord(phase.name if phase else label, start, end))
         happened = tuple(
