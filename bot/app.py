@@ -13,10 +13,10 @@ from discord.ext import commands
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.delivery import Deliverer
-from bot.members import DiscordNames
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
 from bot.services.changes import Changes
+from bot.services.names import DisplayNames
 from bot.services.projector import ProjectorService
 from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
@@ -85,7 +85,7 @@ class ConductorBot(commands.Bot):
         )
         self.roster = RosterService(db)
         self.submissions = SubmissionService(course, db, clock, self.deliverer.flush, changes=self.changes)
-        self.projector = ProjectorService(course, db, clock, DiscordNames(self))
+        self.projector = ProjectorService(course, db, clock)
         self.web: ProjectorServer | None = None
         if course.web is not None:
             self.web = ProjectorServer(
@@ -98,6 +98,7 @@ class ConductorBot(commands.Bot):
             self.changes.listen(self.web.notify)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.sessions.on_ended = self.assignments.archive_threads
+        self.names = DisplayNames(db, clock)
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
@@ -133,6 +134,17 @@ class ConductorBot(commands.Bot):
     async def on_ready(self) -> None:
         """Only logs: this fires again on every reconnect, so no start-up work lives here."""
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Whoever interacts in a server is seen: a seated student's stored display name follows theirs."""
+        user = interaction.user
+        if interaction.guild_id is not None and isinstance(user, discord.Member):
+            await self.names.seen(interaction.guild_id, user.id, user.display_name)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        """A member's display name changed: a seated student's stored display name follows."""
+        if before.display_name != after.display_name:
+            await self.names.seen(after.guild.id, after.id, after.display_name)
 
     async def close(self) -> None:
         """Stop timers (letting running ones finish), close the gateway, release the database."""

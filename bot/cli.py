@@ -107,7 +107,7 @@ def _export(session_id: int, out: Path, config_path: Path | None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (out / name).write_text(text, encoding="utf-8")
+    for name, data in files.items():
+        (out / name).write_bytes(data)  # the very bytes `/export` attaches
         print(out / name)
     return 0

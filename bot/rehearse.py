@@ -222,14 +222,14 @@ class Rehearsal:
         self.report.rate_limited = sb.stats.rate_limited
         session_id = await self._measure(db, channel)
         if self.options.out is not None and session_id is not None:
-            self.report.exports = await self._export(db, session_id, workdir, transcript.names)
+            self.report.exports = await self._export(db, session_id, workdir)
         self.options.echo(self.report.summary())
         if self.options.out is not None:
             (workdir / "transcript.txt").write_text("\n".join(transcript.lines) + "\n")
             (workdir / "summary.txt").write_text(self.report.summary() + "\n")
         return self.report
 
-    async def _export(self, db: Path, session_id: int, out: Path, names: dict[int, str]) -> list[Path]:
+    async def _export(self, db: Path, session_id: int, out: Path) -> list[Path]:
         """Write the session's export files (the CSV and the report), as `python -m bot export` does."""
         from bot.services.submissions import SubmissionService
         from bot.storage.db import Database
@@ -240,12 +240,12 @@ class Rehearsal:
         database = Database(f"sqlite+aiosqlite:///{db}")
         try:
             service = SubmissionService(self.course, database, SystemClock(), no_flush)
-            files = await service.export_files(session_id, names)
+            files = await service.export_files(session_id)
         finally:
             await database.close()
         written = []
-        for name, text in files.items():
-            (out / name).write_text(text, encoding="utf-8")
+        for name, data in files.items():
+            (out / name).write_bytes(data)
             written.append(out / name)
         return written
 

@@ -7,6 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ConductorBot
+from bot.class_channel import find_class_channel
 from bot.needs import missing_permissions
 from bot.permissions import instructor_only
 from bot.rendering.status import StatusFacts, status_embed
@@ -32,6 +33,12 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
         assert interaction.guild is not None and channel is not None
         permissions = channel.permissions_for(interaction.guild.me)  # type: ignore[union-attr]
         course = bot.course
+        found = find_class_channel(interaction.guild, course.class_channel)
+        class_missing = (
+            tuple(missing_permissions(found.permissions_for(interaction.guild.me)))
+            if found is not None and found.id != getattr(channel, "id", None)
+            else ()
+        )
         facts = StatusFacts(
             course_name=course.name,
             config_path=str(bot.settings.conductor_config),
@@ -44,6 +51,9 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
             channel_mention=getattr(channel, "mention", "this channel"),
             missing=tuple(missing_permissions(permissions)),
             latency_ms=bot.latency * 1000 if bot.latency == bot.latency else None,
+            class_channel=course.class_channel,
+            class_mention=found.mention if found is not None else None,
+            class_missing=class_missing,
         )
         await interaction.response.send_message(embed=status_embed(facts), ephemeral=True)
 

@@ -324,11 +324,17 @@ class RolesGroup(
     async def _edit(self, interaction: discord.Interaction[ConductorBot], action: str, **args: Any) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild is not None
+        roster = class_list(interaction.guild, self.bot.course)
+        named = (interaction.guild.get_member(args.get(k) or 0) for k in ("student", "other"))
+        # A student named here may lack the student role: their display name is still stored when seated.
+        extra = {m.id: m.display_name for m in named if m is not None and m.id not in roster.students}
+        if extra:
+            roster = ClassList({**roster.students, **extra}, roster.teachers)
         answer, outcome = await self.bot.assignments.edit(
             guild_id=interaction.guild.id,
             channel_id=session_channel(interaction),
             action=action,
-            roster=class_list(interaction.guild, self.bot.course),
+            roster=roster,
             actor_id=interaction.user.id,
             **args,
         )

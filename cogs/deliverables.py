@@ -166,9 +166,8 @@ async def export(interaction: discord.Interaction[ConductorBot], session: int | 
     assert interaction.guild is not None
     service = interaction.client.submissions
     session_id = await service.export_session(interaction.guild.id, session_channel(interaction), session)
-    names = {m.id: m.display_name for m in interaction.guild.members}
-    files = await service.export_files(session_id, names)
-    attachments = [discord.File(io.BytesIO(text.encode()), filename=name) for name, text in files.items()]
+    files = await service.export_files(session_id)  # from the database alone, as `python -m bot export`
+    attachments = [discord.File(io.BytesIO(data), filename=name) for name, data in files.items()]
     await interaction.followup.send(
         f"Session {session_id}: one CSV row per student, and the session's report.",
         files=attachments,

@@ -6,18 +6,42 @@ import discord
 from discord import app_commands
 
 from bot.app import ConductorBot
+from bot.class_channel import Venue, venue
 from bot.core.clocktime import parse_start
 from bot.permissions import instructor_only
 from bot.rendering.session import status_embed
 
 
+def session_venue(interaction: discord.Interaction) -> Venue:
+    """Where this guild's session lives: the configured class channel if it exists, else this channel."""
+    course = interaction.client.course  # type: ignore[attr-defined]
+    return venue(interaction, course.class_channel)
+
+
 def session_channel(interaction: discord.Interaction) -> int:
-    """The channel a session lives in: the channel itself, or the parent of a thread."""
-    channel = interaction.channel
-    if isinstance(channel, discord.Thread) and channel.parent_id:
-        return channel.parent_id
-    assert interaction.channel_id is not None
-    return interaction.channel_id
+    """The channel a session lives in: the class channel if the guild has it, else this one (or a thread's parent).
+
+    So an instructor can start and steer the session from a staff channel (or from their phone in any
+    channel): the class sees the posts in the class channel all the same.
+    """
+    return session_venue(interaction).channel_id
+
+
+def posting_to(where: Venue) -> str:
+    """The start answer's words on where the class-wide posts go, and from where to steer."""
+    steer = "`/session pause`, `/session extend`, `/session next`"
+    if where.is_class_channel:
+        return (
+            f"Posting to {where.mention}: the run-of-show, class-wide phases and the group threads go "
+            f"there. Steer it from any channel with {steer}."
+        )
+    name = where.configured.strip().removeprefix("#")
+    return (
+        f"Posting to {where.mention}: this server has no **#{name}** channel (`[discord] class_channel`), "
+        "so the run-of-show, class-wide phases and the group threads go there. Create the channel, or "
+        f"correct the name in the configuration, to post there next time. Steer it from {where.mention} "
+        f"with {steer}."
+    )
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -37,23 +61,20 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     async def start(
         self, interaction: discord.Interaction[ConductorBot], plan: str | None = None, at: str | None = None
     ) -> None:
-        """Start a session in this channel."""
+        """Start a session in the class channel (or, without one, in this channel)."""
         bot = self.bot
         when = parse_start(at, bot.clock.now(), bot.course.tz) if at else None
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
+        where = session_venue(interaction)
         row = await bot.sessions.start(
             guild_id=interaction.guild_id,
-            channel_id=session_channel(interaction),
+            channel_id=where.channel_id,
             plan_name=plan,
             at=when,
             actor_id=interaction.user.id,
         )
-        await interaction.followup.send(
-            f"Started **{row.plan_name}**: the run-of-show is posted here. Steer it with `/session pause`, "
-            "`/session extend`, `/session next`.",
-            ephemeral=True,
-        )
+        await interaction.followup.send(f"Started **{row.plan_name}**. {posting_to(where)}", ephemeral=True)
 
     @start.autocomplete("plan")
     async def plan_names(

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect
 
-from bot.storage.db import Database
+from bot.storage.db import Database, alembic_config
 from bot.storage.models import Base
 
 
@@ -20,3 +22,23 @@ async def test_migrations_match_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_display_names_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    """0002_h2 adds `display_names` and drops the unused `guild_settings`; downgrading restores it."""
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    cfg = alembic_config(url)
+    before = ScriptDirectory.from_config(cfg).get_revision("0002_h2").down_revision
+    command.upgrade(cfg, "head")
+    engine = create_engine(url)
+    try:
+        assert "display_names" in inspect(engine).get_table_names()
+        assert "guild_settings" not in inspect(engine).get_table_names()
+        command.downgrade(cfg, str(before))
+        tables = inspect(engine).get_table_names()
+        assert "display_names" not in tables and "guild_settings" in tables
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()

@@ -1,8 +1,10 @@
 """A session's record as files: a CSV (one row per student) and a Markdown report.
 
-Pure: standard library only, built from plain dataclasses, so `/export` and `python -m bot export` write
-the same files. Student text is neutralised: spreadsheet formulas cannot run from a CSV cell, and the
-Markdown shows what was typed without mentions, markdown or masked links taking effect.
+Pure: standard library only, built from plain dataclasses read from the database, so `/export` and
+`python -m bot export` write the same bytes (`build_files`). Student text is neutralised: no CSV cell
+can start a spreadsheet formula, and the Markdown shows what was typed without mentions, markdown or
+masked links taking effect. The CSV is UTF-8 with a byte-order mark, so Excel reads accents right, and
+carries one column per configured form field (`role.field`), filled for the students of that role.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class StudentRecord:
     acknowledged: datetime | None
     deliverables: tuple[str, ...]  # labels of the fields submitted ("" when none)
     slides_link: str
+    answers: tuple[tuple[str, str], ...] = ()  # (form column, value) of the student's current form
 
 
 @dataclass(frozen=True)
@@ -96,11 +99,21 @@ class SessionRecord:
     events: tuple[EventRecord, ...] = ()
     links: tuple[LinkRecord, ...] = ()
     deliverables: tuple[DeliverableRecord, ...] = field(default_factory=tuple)
+    form_columns: tuple[str, ...] = ()  # one per configured form field, "role.field", in config order
+
+
+BOM = "\ufeff"
+FORMULA_STARTS = frozenset("=+-@\t\r\n")
 
 
 def csv_cell(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ (a formula) gets a leading apostrophe."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+    """A cell a spreadsheet shows as text: a formula start (= + - @, tab, CR, LF) gets a leading apostrophe."""
+    return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+def form_column(role_key: str, field_key: str) -> str:
+    """The CSV column of one form field: the role's key and the field's key, e.g. `reviewer.summary`."""
+    return f"{role_key}.{field_key}"
 
 
 def _iso(when: datetime | None) -> str:
@@ -108,24 +121,30 @@ def _iso(when: datetime | None) -> str:
 
 
 def build_csv(record: SessionRecord) -> str:
-    """The CSV: a header and one row per student, sorted by paper, role and name."""
+    """The CSV: a BOM, a header and one row per student (sorted by paper, role and user), every cell guarded.
+
+    After the fixed columns comes one column per configured form field; a student's own role's fields
+    hold their current answers, every other role's are empty.
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([csv_cell(c) for c in (*CSV_COLUMNS, *record.form_columns)])
     for s in sorted(record.students, key=lambda s: (s.paper, s.role, s.user_id)):
-        writer.writerow(
-            [
-                csv_cell(s.student_id),
-                str(s.user_id),
-                csv_cell(s.name),
-                csv_cell(s.paper),
-                csv_cell(s.role),
-                csv_cell("; ".join(s.partners)),
-                _iso(s.acknowledged),
-                csv_cell("; ".join(s.deliverables)),
-                csv_cell(s.slides_link),
-            ]
-        )
+        answers = dict(s.answers)
+        cells = [
+            s.student_id,
+            str(s.user_id),
+            s.name,
+            s.paper,
+            s.role,
+            "; ".join(s.partners),
+            _iso(s.acknowledged),
+            "; ".join(s.deliverables),
+            s.slides_link,
+            *(answers.get(column, "") for column in record.form_columns),
+        ]
+        writer.writerow([csv_cell(cell) for cell in cells])
     return out.getvalue()
 
 
@@ -215,9 +234,15 @@ def filenames(session_id: int) -> tuple[str, str]:
     return f"session-{session_id}.csv", f"session-{session_id}-report.md"
 
 
+def build_files(record: SessionRecord) -> dict[str, bytes]:
+    """The export's files by name, as the exact bytes written (both UTF-8; the CSV starts with a BOM)."""
+    csv_name, md_name = filenames(record.session_id)
+    return {csv_name: build_csv(record).encode("utf-8"), md_name: build_markdown(record).encode("utf-8")}
+
+
 def parse_students(text: str) -> list[dict[str, str]]:
-    """Read an exported CSV back (for checks): one dict per student row."""
-    return list(csv.DictReader(io.StringIO(text)))
+    """Read an exported CSV back (for checks): one dict per student row (a leading BOM is ignored)."""
+    return list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
 
 
 def event_detail(kind: str, data: dict[str, object]) -> str:
@@ -235,6 +260,7 @@ def event_detail(kind: str, data: dict[str, object]) -> str:
 
 
 __all__: Sequence[str] = (
+    "BOM",
     "CSV_COLUMNS",
     "DeliverableRecord",
     "EventRecord",
@@ -243,10 +269,12 @@ __all__: Sequence[str] = (
     "SessionRecord",
     "StudentRecord",
     "build_csv",
+    "build_files",
     "build_markdown",
     "csv_cell",
     "event_detail",
     "filenames",
+    "form_column",
     "md_link",
     "md_text",
     "parse_students",

@@ -25,6 +25,9 @@ class StatusFacts:
     channel_mention: str
     missing: tuple[tuple[str, str], ...]
     latency_ms: float | None
+    class_channel: str = ""  # the configured name (`[discord] class_channel`)
+    class_mention: str | None = None  # the channel found in this server, or None when it does not exist
+    class_missing: tuple[tuple[str, str], ...] = ()  # permissions lacking there (when it is not this channel)
 
 
 def status_embed(facts: StatusFacts) -> discord.Embed:
@@ -45,6 +48,24 @@ def status_embed(facts: StatusFacts) -> discord.Embed:
     else:
         timers = "No timers pending."
     embed.add_field(name="Next timers", value=timers, inline=False)
+    name = facts.class_channel.strip().removeprefix("#")
+    if facts.class_mention is None:
+        embed.add_field(
+            name="Class channel missing",
+            value=(
+                f"This server has no **#{name}** channel (`[discord] class_channel`): `/session start` "
+                "posts in the channel it is run from instead. Create the channel, or correct the name "
+                "in the configuration."
+            ),
+            inline=False,
+        )
+        embed.colour = discord.Colour.orange()
+    else:
+        lines = [f"{facts.class_mention}: the run-of-show, class-wide phases and the group threads go there."]
+        lines += [f"I cannot {why} there: grant **{label}**" for label, why in facts.class_missing]
+        if facts.class_missing:
+            embed.colour = discord.Colour.orange()
+        embed.add_field(name="Class channel", value="\n".join(lines), inline=False)
     if facts.missing:
         lines = [
             f"I cannot {why} in {facts.channel_mention}: grant **{label}**" for label, why in facts.missing

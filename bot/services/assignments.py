@@ -43,6 +43,7 @@ from bot.rendering.inert import inert_text
 from bot.rendering.session import phase_blocks
 from bot.scheduling import Scheduler
 from bot.storage import assignments as store
+from bot.storage import names as names_store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
 from bot.storage.db import Database
@@ -244,7 +245,7 @@ class AssignmentService:
         row = await sessions_store.live_in_channel(s, guild_id, channel_id)
         if row is None:
             raise ConductorError(
-                "No session is running in this channel: run `/session start` here first, then `/assign`."
+                f"No session is running in <#{channel_id}>: run `/session start` first, then `/assign`."
             )
         return row
 
@@ -399,10 +400,15 @@ class AssignmentService:
         roster: ClassList,
         actor_id: int,
     ) -> list[int]:
-        """Reset acknowledgements of students whose seat changed; write the card edits, the table or its edit."""
+        """Reset acknowledgements of students whose seat changed; write the card edits, the table or its edit.
+
+        The seated students' display names are stored too, so exports need no live Discord connection.
+        """
         changes = affected(old.seats, new.seats)
         changed = sorted(int(u) for u in changes.new_cards)
         await self._edit_cards(s, row, new, changes)
+        seated = {int(u): roster.students[int(u)] for u in new.seats if int(u) in roster.students}
+        await names_store.remember(s, row.guild_id, seated, self.clock.now())
         for uid in changed:
             await store.reset_acknowledgement(s, row.id, uid)
         await store.drop_acknowledgements(s, row.id, {int(u): None for u in new.seats})

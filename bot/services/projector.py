@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
-from typing import Protocol
 
 from sqlalchemy import select
 
@@ -12,28 +10,20 @@ from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.projector import Board, board
+from bot.storage import names as names_store
 from bot.storage import projector as tokens
 from bot.storage import sessions as store
 from bot.storage.db import Database
 from bot.storage.models import AssignmentRow, SessionRow, Submission
 
 
-class NameLookup(Protocol):
-    """Display names of users, as the chat platform knows them (missing ones are left out)."""
-
-    async def __call__(self, guild_id: int, user_ids: Collection[int]) -> Mapping[int, str]:
-        """The names of those users that can be found."""
-        ...
-
-
 class ProjectorService:
     """Finds a session by its page token and builds what its page shows."""
 
-    def __init__(self, course: Course, db: Database, clock: Clock, names: NameLookup) -> None:
+    def __init__(self, course: Course, db: Database, clock: Clock) -> None:
         self.course = course
         self.db = db
         self.clock = clock
-        self.names = names
 
     async def token(self, guild_id: int, channel_id: int) -> tuple[int, str]:
         """The live session of a channel and its page token (made on first use)."""
@@ -75,10 +65,8 @@ class ProjectorService:
             )
             slides = {sub.group_key: str(sub.payload.get("url", "")) for sub in current}
             timeline = store.timeline_of(row)
-            guild_id, plan = row.guild_id, row.plan_name
-        presenting = {role.key for role in self.course.presenting_roles}
-        wanted = {u for (_, role), users in seats.items() if role in presenting for u in users}
-        names = await self.names(guild_id, wanted) if wanted else {}
+            names = await names_store.of_guild(s, row.guild_id) if seats else {}
+            plan = row.plan_name
         presenters = {
             key: tuple(names.get(u, "a student") for u in sorted(users, key=lambda u: names.get(u, "")))
             for key, users in seats.items()

@@ -144,7 +144,7 @@ class SessionService:
         async with self.db.session() as s, s.begin():
             if await store.live_in_channel(s, guild_id, channel_id) is not None:
                 raise ConductorError(
-                    "A session is already running in this channel. Use `/session status` to see it, or "
+                    f"A session is already running in <#{channel_id}>. Use `/session status` to see it, or "
                     "`/session stop` to end it before starting another."
                 )
             timeline = Timeline(steps, start)
@@ -179,7 +179,9 @@ class SessionService:
         async with self.db.session() as s:
             row = await store.live_in_channel(s, guild_id, channel_id)
         if row is None:
-            raise ConductorError("No session is running in this channel. Start one with `/session start`.")
+            raise ConductorError(
+                f"No session is running in <#{channel_id}>. Start one with `/session start`."
+            )
         async with self._locks[row.id], self.db.session() as s, s.begin():
             now = self.clock.now()  # after the lock: a transition being posted right now comes first
             row = await s.get(SessionRow, row.id)
@@ -248,7 +250,9 @@ class SessionService:
         async with self.db.session() as s:
             row = await store.live_in_channel(s, guild_id, channel_id)
         if row is None:
-            raise ConductorError("No session is running in this channel. Start one with `/session start`.")
+            raise ConductorError(
+                f"No session is running in <#{channel_id}>. Start one with `/session start`."
+            )
         timeline = store.timeline_of(row)
         return SessionStatus(
             row.id, row.plan_name, timeline.position(self.clock.now()), timeline, row.channel_id

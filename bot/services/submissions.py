@@ -36,6 +36,7 @@ from bot.rendering.inert import inert_link
 from bot.rendering.session import phase_blocks
 from bot.services.changes import Changes
 from bot.storage import assignments as seats_store
+from bot.storage import names as names_store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
 from bot.storage import submissions as store
@@ -380,12 +381,17 @@ class SubmissionService:
                 return row.id
             row = await store.latest_in_channel(s, guild_id, channel_id)
         if row is None:
-            raise ConductorError("No session has run in this channel: run `/export` where the session ran.")
+            raise ConductorError(
+                f"No session has run in <#{channel_id}>: give the session's number, e.g. `/export session:3`."
+            )
         return row.id
 
-    async def record(self, session_id: int, names: Mapping[int, str] | None = None) -> export.SessionRecord:
-        """Everything the export files say about a session (names: roster first, then `names`)."""
-        names = names or {}
+    async def record(self, session_id: int) -> export.SessionRecord:
+        """Everything the export files say about a session, from the database alone.
+
+        A student's name is their imported roster name, else the display name stored when they were
+        seated (refreshed when seen again), so no live Discord connection is needed.
+        """
         async with self.db.session() as s:
             row = await s.get(SessionRow, session_id)
             if row is None:
@@ -398,6 +404,7 @@ class SubmissionService:
                 (sub.group_key, sub.user_id): sub for sub in await store.current(s, session_id, DELIVERABLE)
             }
             events = await sessions_store.events(s, session_id)
+            names = await names_store.of_guild(s, row.guild_id)
 
         def name(uid: int) -> str:
             entry = roster.get(uid)
@@ -416,6 +423,7 @@ class SubmissionService:
                 delivered.append("slides link")
             ack = acks.get(seat.user_id)
             entry = roster.get(seat.user_id)
+            typed = sub.payload.get("fields", {}) if sub is not None else {}
             students.append(
                 export.StudentRecord(
                     user_id=seat.user_id,
@@ -429,13 +437,23 @@ class SubmissionService:
                     acknowledged=ack.acknowledged_at if ack is not None else None,
                     deliverables=tuple(delivered),
                     slides_link=str(slide.payload.get("url", "")) if slide is not None else "",
+                    answers=tuple(
+                        (export.form_column(role.key, f.key), str(typed.get(f.key, ""))) for f in role.fields
+                    )
+                    if sub is not None
+                    else (),
                 )
             )
         timeline = sessions_store.timeline_of(row)
+        windows = timeline.windows()
+        # Reached = announced (the stored cursor), not "started before now": the export is a function of
+        # the database alone, so `/export` and the command line agree whenever they run.
+        everything = row.status == "ended" or row.cursor >= len(windows)
+        last_start = windows[row.cursor][0] if 0 <= row.cursor < len(windows) else None
         phases = []
         for key, label, start, end, _ in phase_blocks(timeline):
             phase = self.course.phases.get(key)
-            if start > self.clock.now() and row.status != "ended":
+            if not everything and (last_start is None or start > last_start):
                 break  # not reached yet
             phases.append(export.PhaseRecord(phase.name if phase else label, start, end))
         happened = tuple(
@@ -475,13 +493,14 @@ class SubmissionService:
             events=happened,
             links=links,
             deliverables=tuple(delivered_records),
+            form_columns=tuple(
+                export.form_column(role.key, f.key) for role in self.course.roles for f in role.fields
+            ),
         )
 
-    async def export_files(self, session_id: int, names: Mapping[int, str] | None = None) -> dict[str, str]:
-        """The export's files by name: the CSV and the Markdown report."""
-        record = await self.record(session_id, names)
-        csv_name, md_name = export.filenames(session_id)
-        return {csv_name: export.build_csv(record), md_name: export.build_markdown(record)}
+    async def export_files(self, session_id: int) -> dict[str, bytes]:
+        """The export's files by name, as bytes: the CSV and the Markdown report (`/export` and the CLI)."""
+        return export.build_files(await self.record(session_id))
 
     # --- helpers --------------------------------------------------------------------------------------
 
@@ -490,7 +509,7 @@ class SubmissionService:
         if row is None:
             row = await store.latest_in_channel(s, guild_id, channel_id)
         if row is None:
-            raise ConductorError("No session has run in this channel. Start one with `/session start`.")
+            raise ConductorError(f"No session has run in <#{channel_id}>. Start one with `/session start`.")
         return row
 
     async def _slides_groups(self, s: AsyncSession, session_id: int) -> list[SlidesGroup]:
@@ -519,7 +538,7 @@ class SubmissionService:
         return out
 
 
-async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, str]:
+async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, bytes]:
     """`python -m bot export`: a session's export files, by name, from DATABASE_URL."""
     from bot.config import load_config
     from bot.core.clock import SystemClock

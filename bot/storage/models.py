@@ -1,4 +1,4 @@
-"""The database schema: guilds, sessions and their timeline, roster, assignments, submissions, posts."""
+"""The database schema: display names, sessions and their timeline, roster, assignments, submissions, posts."""
 
 from __future__ import annotations
 
@@ -25,13 +25,17 @@ class BotState(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class GuildSettings(Base):
-    """Per-guild facts learned at run time (e.g. the class channel chosen by an instructor)."""
+class DisplayName(Base):
+    """A seated student's display name in a guild, kept so exports never need a live Discord connection.
 
-    __tablename__ = "guild_settings"
+    Written when the student is seated, updated when they are seen again under another name.
+    """
+
+    __tablename__ = "display_names"
     guild_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    class_channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    updated_at: Mapped[datetime]
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    seen_at: Mapped[datetime]
 
 
 class SessionRow(Base):

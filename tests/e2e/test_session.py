@@ -10,7 +10,7 @@ import pytest
 
 from bot.sandbox import Message, Perm, Sandbox
 
-from .conftest import BotProcess, Classroom, populate, settings_for
+from .conftest import BotProcess, Classroom, open_class, populate, settings_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -253,18 +253,28 @@ async def test_a_missing_permission_is_reported_once_and_the_session_keeps_runni
     assert len([m for m in sb.dms(classroom.instructor) if "grant me" in m.text]) == 1
 
 
-async def test_sessions_in_two_channels_do_not_interfere(classroom: Classroom) -> None:
-    other = classroom.guild.add_text_channel("reading-group-b")
-    teacher = classroom.instructor
-    await classroom.run(teacher, "session start", plan="fast")
-    await classroom.run(teacher, "session start", channel=other, plan="afternoon")
-    await classroom.run(teacher, "session pause")
-    here = await classroom.run(teacher, "session status")
-    there = await classroom.run(teacher, "session status", channel=other)
-    assert "**Paused** during **Introduce and assign roles**" in here.text
-    assert "Now: **Project proposals**" in there.text
-    await classroom.run(teacher, "session stop", channel=other)
-    assert "**Paused**" in (await classroom.run(teacher, "session status")).text
+async def test_sessions_in_two_channels_do_not_interfere(sandbox: Sandbox, tmp_path: Path) -> None:
+    # With a class channel every session lives there; without one, each lives where it was started.
+    config = write_config(
+        tmp_path,
+        warning_seconds="warning_seconds = [1]\n# ",
+        **{'class_channel = "reading-group"': 'class_channel = "lecture-hall"'},
+    )
+    classroom = await open_class(sandbox, tmp_path, config)
+    try:
+        other = classroom.guild.add_text_channel("reading-group-b")
+        teacher = classroom.instructor
+        await classroom.run(teacher, "session start", plan="fast")
+        await classroom.run(teacher, "session start", channel=other, plan="afternoon")
+        await classroom.run(teacher, "session pause")
+        here = await classroom.run(teacher, "session status")
+        there = await classroom.run(teacher, "session status", channel=other)
+        assert "**Paused** during **Introduce and assign roles**" in here.text
+        assert "Now: **Project proposals**" in there.text
+        await classroom.run(teacher, "session stop", channel=other)
+        assert "**Paused**" in (await classroom.run(teacher, "session status")).text
+    finally:
+        await classroom.stop_bot()
 
 
 async def test_an_unexpected_error_gets_an_apology_with_a_reference_not_silence(
