@@ -7,6 +7,7 @@ from discord import app_commands
 
 from bot.app import ConductorBot
 from bot.core.clocktime import parse_start
+from bot.needs import confirm_plan, grant
 from bot.permissions import instructor_only
 from bot.rendering.session import status_embed
 
@@ -49,6 +50,18 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
             at=when,
             actor_id=interaction.user.id,
         )
+        plan = None
+        if isinstance(interaction.channel, discord.abc.GuildChannel) and interaction.guild is not None:
+            plan = confirm_plan(interaction.channel.permissions_for(interaction.guild.me))
+        if plan is not None and not plan.table:  # say what happened, not what was meant to
+            where = getattr(interaction.channel, "mention", "this channel")
+            await interaction.followup.send(
+                f"Started **{row.plan_name}**, but I cannot post in {where}: the run-of-show is **not** "
+                f"posted. Grant {grant(plan.table_grant)} there; the phases after that are posted. Steer "
+                "the session with `/session pause`, `/session extend`, `/session next`.",
+                ephemeral=True,
+            )
+            return
         await interaction.followup.send(
             f"Started **{row.plan_name}**: the run-of-show is posted here. Steer it with `/session pause`, "
             "`/session extend`, `/session next`.",
