@@ -26,9 +26,22 @@ def missing_permissions(permissions: discord.Permissions) -> list[tuple[str, str
     Without View Channel Discord reports every other channel permission as missing too, so only View
     Channel is named then: the others can only be known once it is granted.
     """
+    asked = _to_ask(permissions)
+    return [(label, why) for attr, label, why in CHANNEL_NEEDS if attr in asked]
+
+
+def _to_ask(permissions: discord.Permissions) -> set[str]:
+    """The needed permissions to ask for: those that are missing, less those that only follow from another.
+
+    Without View Channel every channel permission reads as missing, and without Send Messages Embed Links
+    and Attach Files do (discord.py applies Discord's implicit denials): granting the first brings them back.
+    """
     if not permissions.view_channel:
-        return [(label, why) for attr, label, why in CHANNEL_NEEDS if attr == "view_channel"]
-    return [(label, why) for attr, label, why in CHANNEL_NEEDS if not getattr(permissions, attr)]
+        return {"view_channel"}
+    missing = {attr for attr, _, _ in CHANNEL_NEEDS if not getattr(permissions, attr)}
+    if not permissions.send_messages:
+        missing -= {"embed_links", "attach_files"}
+    return missing
 
 
 def permission_label(attr: str) -> str:
@@ -47,9 +60,8 @@ ROOM_NEEDS = ("view_channel", "create_private_threads", "send_messages_in_thread
 
 
 def _lacking(permissions: discord.Permissions, attrs: tuple[str, ...]) -> tuple[str, ...]:
-    if not permissions.view_channel:
-        return (permission_label("view_channel"),)
-    return tuple(permission_label(a) for a in attrs if not getattr(permissions, a))
+    asked = _to_ask(permissions)
+    return tuple(permission_label(a) for a in attrs if a in asked)
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,7 @@ class Afternoon:
         """A button press, remembered (waiting for the answer of a deferred one)."""
         cid = next(c for text, c in message.buttons if text == label)
         it = await self.room.sandbox.click(who, message, cid)
-        if it.deferred:
+        if it.deferred or label == "Confirm":  # Confirm says "Confirming…", then the report follows
             await it.wait_followup(timeout=30)
         self.seen.append(it)
         return it
