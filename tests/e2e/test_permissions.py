@@ -155,6 +155,8 @@ async def test_without_thread_permissions_cards_still_go_and_everyone_is_told_th
     refused = [r for r in sb.requests if r.status == 403 and r.path.endswith("/threads")]
     assert refused == []  # known before acting: nothing was asked that Discord would refuse
     (table,) = tables(room)
+    last_card = max(m.created_at for s in room.students for m in cards(room, s))
+    assert table.created_at > last_card  # nothing posted to the class before the outcome was known
     assert table.content == (
         "Every student has a paper and a role. Role cards: 24 sent by DM. The group and partner rooms are "
         "not open yet. `/myrole` shows your role any time, only to you."
