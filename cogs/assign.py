@@ -364,7 +364,8 @@ class RolesGroup(
             actor_id=interaction.user.id,
             **args,
         )
-        await interaction.followup.send(f"{answer} The table is updated. {outcome.summary()}", ephemeral=True)
+        table = " The table is updated." if outcome.table_updated else ""
+        await interaction.followup.send(f"{answer}{table} {outcome.summary()}", ephemeral=True)
 
     @app_commands.command(name="swap", description="Two students exchange papers and roles")
     @app_commands.describe(a="One student", b="The other student")

@@ -136,6 +136,7 @@ class Outcome:
     threads_created: int = 0
     public_fallback: bool = False
     notes: tuple[str, ...] = ()
+    table_updated: bool = True  # the class table shows the change (False: it could not be posted)
 
     def summary(self) -> str:
         """A line for the instructor."""
@@ -203,7 +204,8 @@ class Report:
             )
         return "; ".join(parts) + "."
 
-    def _rooms(self) -> str:
+    def rooms_text(self) -> str:
+        """The rooms, counted, and what to grant for those not open."""
         if not self.rooms_total:
             return ""
         if self.rooms_open == self.rooms_total:
@@ -227,7 +229,8 @@ class Report:
             )
         return f"{head} (Discord failed): run `/conductor status` to try again."
 
-    def _table(self) -> str:
+    def table_text(self) -> str:
+        """Whether the class table is posted, and what to grant when it is not."""
         if self.table == StepStatus.DONE:
             return f"The table is posted in {self.where}."
         if self.table == StepStatus.BLOCKED:
@@ -241,7 +244,7 @@ class Report:
 
     def instructor_text(self) -> str:
         """The counted summary for the instructor."""
-        return " ".join(x for x in (self._cards(), self._rooms(), self._table()) if x)
+        return " ".join(x for x in (self._cards(), self.rooms_text(), self.table_text()) if x)
 
     def class_text(self) -> str:
         """The line above the class table: only what happened, counted."""
@@ -807,7 +810,13 @@ class AssignmentService:
         self.scheduler.at(
             f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
         )
-        return Outcome(sent, fallbacks, failed, pending, created, public, notes)
+        report = await self.tally(row.id)
+        if report.rooms_open < report.rooms_total:  # say so: a change never hides a room it could not open
+            notes = (*notes, report.rooms_text())
+        table = report.table == StepStatus.DONE
+        if not table:
+            notes = (*notes, report.table_text())
+        return Outcome(sent, fallbacks, failed, pending, created, public, notes, table)
 
     async def _prompt_slides(self, row: SessionRow, threads: Mapping[str, int]) -> None:
         """Once per group thread, its first post: submit the slides link here (with the button)."""

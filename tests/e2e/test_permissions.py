@@ -371,7 +371,16 @@ async def test_each_missing_permission_leaves_nobody_misinformed_or_without_a_ro
         else:
             assert label in bold(report)
 
-        for student in people:
+        # A change after Confirm (a late arrival) is as truthful: their card, and what could not be done.
+        late = guild.add_member("Student 06", username="student06", roles=[student_role])
+        added = await day.run(teacher, "roles add", student=late)
+        assert "Added **Student 06**" in added.text and "1 role card(s) DMed" in added.text
+        assert len(cards(room, late)) == 1
+        assert ("The table is updated." in added.text) == bool(table)
+        if not table or not threads:
+            assert bold(added.text) == {label}, added.text
+
+        for student in [*people, late]:
             mine = await day.run(student, "myrole")
             assert mine.ephemeral and "Your role" in mine.text
         for _ in range(2):
