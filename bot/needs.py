@@ -77,11 +77,6 @@ class ConfirmPlan:
     rooms_grant: tuple[str, ...] = ()  # what to grant for rooms as intended (private, students movable)
     other: tuple[tuple[str, str], ...] = ()  # other missing permissions (label, what it is for)
 
-    @property
-    def complete(self) -> bool:
-        """Whether Confirm can do everything as intended."""
-        return self.table and self.rooms and not self.rooms_grant
-
 
 def confirm_plan(permissions: discord.Permissions) -> ConfirmPlan:
     """What Confirm will and will not be able to do with these channel permissions."""
@@ -136,8 +131,8 @@ def plan_lines(plan: ConfirmPlan, permissions: discord.Permissions, where: str) 
             )
         if not permissions.manage_threads:
             lines.append(
-                "Students moved later with `/roles` cannot be taken out of their old rooms, nor rooms "
-                f"archived: grant {grant([permission_label('manage_threads')])} in {where}."
+                "Students moved later with `/roles` cannot be taken out of their old rooms: grant "
+                f"{grant([permission_label('manage_threads')])} in {where}."
             )
     if plan.other:
         also = ", ".join(f"**{label}** ({why})" for label, why in plan.other)

@@ -541,8 +541,8 @@ class AssignmentService:
             rows = await store.seats(s, row.id, "confirmed")
         if not rows or not done or (await self.tally(row.id)).finished:
             return None
-        if done.get(steps_store.REPORT) and done[steps_store.REPORT].status == StepStatus.PENDING:
-            return None  # the confirm itself is still running (or being resumed)
+        if self._locks[row.id].locked():
+            return None  # the confirm itself is still running (or being resumed): it reports when done
         report = done.get(steps_store.REPORT)
         actor_id = (report.actor_id if report else None) or row.created_by
         async with self._locks[row.id]:
@@ -552,6 +552,8 @@ class AssignmentService:
             await self._prompt_slides(row, threads)
             await self._reach_unreached(row, a, threads, plan, actor_id)
             await self._post_table(row, a, roster, actor_id, plan)
+            if report is not None and report.status == StepStatus.PENDING:
+                await self.reported(row.id)  # a confirm that failed half-way: this answer is its report
             return await self.tally(row.id)
 
     async def resume(self, roster_for: Callable[[int], ClassList]) -> None:
