@@ -393,3 +393,52 @@ async def test_each_missing_permission_leaves_nobody_misinformed_or_without_a_ro
         assert not any("Sorry, something went wrong" in it.text for it in day.seen)
     finally:
         await room.stop_bot()
+
+
+# --- one step failing on its own ----------------------------------------------------------------------
+
+
+async def test_a_room_discord_fails_to_open_is_reported_and_later_opened_alone(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path
+) -> None:
+    guild, channel, teacher, people = populate(sandbox, students=20)
+    room = Classroom(
+        sandbox,
+        guild,
+        channel,
+        teacher,
+        people,
+        load_config(config_path),
+        settings_for(sandbox, tmp_path, config_path),
+    )
+    await room.start_bot()
+    try:
+        await room.run(teacher, "session start", plan="reading-group")
+        shown = await room.run(teacher, "assign")
+        assert "Before you confirm" not in shown.text
+        sandbox.fail_requests("POST", r"/channels/\d+/threads$", status=400, count=1)  # the first room only
+        message = shown.messages[-1]
+        it = await sandbox.click(
+            teacher, message, next(c for label, c in message.buttons if label == "Confirm")
+        )
+        answer = (await it.wait_followup(timeout=60)).text
+        assert (
+            "20 of 20 role cards sent by DM. 23 of 24 group and partner rooms opened; 1 could not be (Discord "
+            "failed): run `/conductor status` to try again." in answer
+        )
+        assert len(rooms_of(room)) == 23 and all(len(cards(room, s)) == 1 for s in people)
+        (table,) = tables(room)
+        assert "23 of 24 group and partner rooms are open; the others are not open yet." in table.content
+
+        status = await room.run(teacher, "conductor status")
+        assert (
+            "Finishing the assignment: 20 of 20 role cards sent by DM. 24 group and partner rooms opened."
+            in (status.text)
+        )
+        opened = rooms_of(room)
+        assert len(opened) == 24 and len({t.name for t in opened}) == 24  # type: ignore[attr-defined]
+        assert all(set(t.member_ids) - {sandbox.bot_user.id} for t in opened)  # type: ignore[attr-defined]
+        assert all(len(cards(room, s)) == 1 for s in people) and len(tables(room)) == 1
+        assert "Your group and partner rooms are open (threads)." in table.content
+    finally:
+        await room.stop_bot()
