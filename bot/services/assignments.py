@@ -1,10 +1,15 @@
 """Assigning papers and roles: preview, confirm, edits, role cards that reach everyone, acknowledgements.
 
 Like the session service, every decision runs in one transaction that writes the seats and the posts
-they call for (the table, role-card DMs, thread fallbacks) into the outbox; the outbox is delivered
+they call for (role-card DMs, thread fallbacks, the table) into the outbox; the outbox is delivered
 afterwards. Role cards go out concurrently, one outbox scope per student, so discord.py's rate limiter
 paces them and one closed DM never holds up the others. Thread creation and membership are the only
 direct Discord calls, behind `ThreadPort`.
+
+Confirm is a set of independent, recorded steps (`bot.storage.steps`): the cards (per student, in
+`acknowledgements`), each room, the class table and the instructor's report. Cards never wait for rooms,
+rooms never wait for each other, what the permissions rule out is not even tried, the table is posted
+last saying what happened, and a restart or `/conductor status` does only what is missing.
 """
 
 from __future__ import annotations
