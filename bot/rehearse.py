@@ -397,9 +397,9 @@ class Script:
             return
         confirmed = await self.sb.click(self.instructor, confirm[0], confirm[1])
 
-        async def summary() -> None:  # the instructor waits for "Confirmed: ..." once every card is out
+        async def summary() -> None:  # the instructor waits for "Confirmed for ..." once every card is out
             await self.sb.wait_for(
-                lambda: any("Confirmed:" in m.text for m in confirmed.followups),
+                lambda: any("Confirmed for" in m.text for m in confirmed.followups),
                 timeout=120,
                 what="the confirmation summary",
             )

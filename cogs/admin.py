@@ -27,10 +27,21 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
     )
     @instructor_only()
     async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
-        """Show the status card ephemerally."""
+        """Show the status card ephemerally; first finish what a confirm here could not do (now it may)."""
         bot = self.bot
         channel = interaction.channel
         assert interaction.guild is not None and channel is not None
+        # Imported here: cogs.assign loads after this cog and imports the session cog.
+        from cogs.assign import class_list
+        from cogs.session import session_channel
+
+        report = None
+        here = session_channel(interaction)
+        if await bot.assignments.unfinished(interaction.guild.id, here):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            report = await bot.assignments.finish(
+                interaction.guild.id, here, class_list(interaction.guild, bot.course)
+            )
         permissions = channel.permissions_for(interaction.guild.me)  # type: ignore[union-attr]
         course = bot.course
         found = find_class_channel(interaction.guild, course.class_channel)
@@ -55,7 +66,13 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
             class_mention=found.mention if found is not None else None,
             class_missing=class_missing,
         )
-        await interaction.response.send_message(embed=status_embed(facts), ephemeral=True)
+        if not interaction.response.is_done():
+            await interaction.response.send_message(embed=status_embed(facts), ephemeral=True)
+            return
+        done = f"Finishing the assignment: {report.instructor_text()}" if report else None
+        await interaction.followup.send(
+            done, embed=status_embed(facts), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
 
 async def setup(bot: ConductorBot) -> None:

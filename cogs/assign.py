@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from typing import Any
 
@@ -13,12 +15,16 @@ from bot.app import ConductorBot
 from bot.components import ConductorItem, SessionButton
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.needs import confirm_plan, plan_lines
 from bot.permissions import instructor_only, is_instructor
 from bot.rendering import assignment as render
-from bot.services.assignments import AlreadyConfirmed, ClassList, Outcome, Preview
+from bot.services.assignments import AlreadyConfirmed, ClassList, Preview
 from bot.tree import reply
 from cogs.deliverables import FormButton
 from cogs.session import session_channel
+
+log = logging.getLogger(__name__)
+_background: set[asyncio.Task[None]] = set()
 
 
 def class_list(guild: discord.Guild, course: Course) -> ClassList:
@@ -55,14 +61,32 @@ def preview_view(preview: Preview) -> discord.ui.View:
     return view
 
 
-def preview_message(bot: ConductorBot, preview: Preview, roster: ClassList) -> dict[str, Any]:
-    """The preview's embeds and buttons."""
+def class_list_of(bot: ConductorBot, guild_id: int) -> ClassList:
+    """The class of a guild the bot is in (empty when the guild is unknown)."""
+    guild = bot.get_guild(guild_id)
+    return class_list(guild, bot.course) if guild is not None else ClassList({})
+
+
+def permission_note(channel: object) -> str | None:
+    """What Confirm will not be able to do in `channel` with the bot's permissions there, and what to grant."""
+    if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        return None
+    parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
+    permissions = parent.permissions_for(parent.guild.me)  # type: ignore[union-attr]
+    lines = plan_lines(confirm_plan(permissions), permissions, getattr(parent, "mention", "this channel"))
+    return "\n".join(["**Before you confirm:**", *(f"- {line}" for line in lines)]) if lines else None
+
+
+def preview_message(
+    bot: ConductorBot, preview: Preview, roster: ClassList, channel: object = None
+) -> dict[str, Any]:
+    """The preview's embeds and buttons, and what the current permissions will not allow."""
     who = "the checked-in students" if preview.checked_in_only else "every member with the student role"
     embeds = render.preview_embeds(
         preview.assignment, bot.course, roster.students, preview.seed, preview.replacing
     )
     embeds[-1].set_footer(text=f"{len(preview.assignment.seats)} students ({who}).")
-    return {"embeds": embeds, "view": preview_view(preview)}
+    return {"content": permission_note(channel), "embeds": embeds, "view": preview_view(preview)}
 
 
 class AssignButton(
@@ -124,19 +148,30 @@ class AssignButton(
                 replace=True,
                 session_id=self.session_id,
             )
-            message = preview_message(bot, preview, roster)
-            await interaction.edit_original_response(content=None, **message)
+            message = preview_message(bot, preview, roster, interaction.channel)
+            await interaction.edit_original_response(**message)
             message["view"].stop()
             return
         await interaction.response.edit_message(
-            content="Confirming: posting the table and sending role cards…", view=None
+            content="Confirming: sending role cards and opening rooms; the table is posted once that is done…",
+            view=None,
         )
-        outcome: Outcome = await service.confirm(self.session_id, self.seed, roster, interaction.user.id)
-        await interaction.followup.send(
-            f"Confirmed: the table is posted and the threads are ready. {outcome.summary()} "
-            "Follow acknowledgements with `/roles status`.",
-            ephemeral=True,
+        report = await service.confirm(self.session_id, self.seed, roster, interaction.user.id)
+        text = (
+            f"Confirmed for {report.students} students. {report.instructor_text()} "
+            "Follow acknowledgements with `/roles status`."
         )
+        # The answer is the instructor's only record of what happened: if it cannot be given here (the
+        # interaction's token died), it goes by DM; a stop before this line is told at the next start.
+        try:
+            await interaction.followup.send(
+                text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.HTTPException:
+            log.warning("could not answer Confirm in session %s: reporting by DM", self.session_id)
+            await service.report_by_dm(self.session_id, interaction.user.id, text)
+        else:
+            await service.reported(self.session_id)
 
 
 class AckButton(SessionButton, template=r"conductor:ack:(?P<session>\d+)"):
@@ -267,7 +302,7 @@ class AssignCog(commands.Cog):
             view.add_item(AssignButton("keep", asked.session_id, 0, "Keep it", discord.ButtonStyle.secondary))
             await interaction.followup.send(str(asked), view=view, ephemeral=True)
             return
-        message = preview_message(self.bot, preview, roster)
+        message = preview_message(self.bot, preview, roster, interaction.channel)
         await interaction.followup.send(ephemeral=True, **message)
         # The buttons are dynamic items, found by their custom ids: the copy of the view discord.py keeps
         # for an ephemeral message (for 15 minutes) is not needed, and would keep this bot alive that long.
@@ -338,7 +373,8 @@ class RolesGroup(
             actor_id=interaction.user.id,
             **args,
         )
-        await reply(interaction, f"{answer} The table is updated. {outcome.summary()}")
+        table = " The table is updated." if outcome.table_updated else ""
+        await reply(interaction, f"{answer}{table} {outcome.summary()}")
 
     @app_commands.command(name="swap", description="Two students exchange papers and roles")
     @app_commands.describe(a="One student", b="The other student")
@@ -404,6 +440,18 @@ async def setup(bot: ConductorBot) -> None:
     await bot.add_cog(AssignCog(bot))
     bot.tree.add_command(RolesGroup(bot))
     await bot.assignments.rebuild()
+    task = asyncio.create_task(resume_when_ready(bot))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def resume_when_ready(bot: ConductorBot) -> None:
+    """Once connected (channels and permissions known): finish confirms a stop cut short, tell their instructors."""
+    await bot.wait_until_ready()
+    try:
+        await bot.assignments.resume(lambda guild_id: class_list_of(bot, guild_id))
+    except Exception:
+        log.exception("could not finish a confirm cut short")
 
 
 async def teardown(bot: commands.Bot) -> None:

@@ -8,6 +8,7 @@ from discord import app_commands
 from bot.app import ConductorBot
 from bot.class_channel import Venue, venue
 from bot.core.clocktime import parse_start
+from bot.needs import confirm_plan, grant
 from bot.permissions import instructor_only
 from bot.rendering.session import status_embed
 
@@ -74,6 +75,18 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
             at=when,
             actor_id=interaction.user.id,
         )
+        plan = None
+        channel = interaction.guild.get_channel(where.channel_id) if interaction.guild is not None else None
+        if isinstance(channel, discord.abc.GuildChannel) and interaction.guild is not None:
+            plan = confirm_plan(channel.permissions_for(interaction.guild.me))
+        if plan is not None and not plan.table:  # say what happened, not what was meant to
+            await interaction.followup.send(
+                f"Started **{row.plan_name}**, but I cannot post in {where.mention}: the run-of-show is "
+                f"**not** posted. Grant {grant(plan.table_grant)} there; the phases after that are posted. "
+                "Steer the session with `/session pause`, `/session extend`, `/session next`.",
+                ephemeral=True,
+            )
+            return
         await interaction.followup.send(f"Started **{row.plan_name}**. {posting_to(where)}", ephemeral=True)
 
     @start.autocomplete("plan")

@@ -85,12 +85,20 @@ def table_embeds(
     return embeds
 
 
+TABLE_LINE = "Every student has a paper and a role: `/myrole` shows yours, only to you."
+
+
 def table_post(
-    assignment: Assignment, course: Course, names: Mapping[int, str], notify: int, edited: bool = False
+    assignment: Assignment,
+    course: Course,
+    names: Mapping[int, str],
+    notify: int,
+    edited: bool = False,
+    content: str | None = None,
 ) -> dict[str, Any]:
-    """The table for the class channel (no pings: everyone gets their own card)."""
+    """The table for the class channel (no pings: everyone gets their own card); `content` says how it went."""
     title = "Roles for today" + (" (updated)" if edited else "")
-    body = payload("Every student has a paper and a role: your role card is in your DMs (or `/myrole`).")
+    body = payload(content or TABLE_LINE)
     body["embeds"] = [e.to_dict() for e in table_embeds(assignment, course, names, title)]
     body["notify"] = notify
     return body

@@ -1,10 +1,15 @@
 """Assigning papers and roles: preview, confirm, edits, role cards that reach everyone, acknowledgements.
 
 Like the session service, every decision runs in one transaction that writes the seats and the posts
-they call for (the table, role-card DMs, thread fallbacks) into the outbox; the outbox is delivered
+they call for (role-card DMs, thread fallbacks, the table) into the outbox; the outbox is delivered
 afterwards. Role cards go out concurrently, one outbox scope per student, so discord.py's rate limiter
 paces them and one closed DM never holds up the others. Thread creation and membership are the only
 direct Discord calls, behind `ThreadPort`.
+
+Confirm is a set of independent, recorded steps (`bot.storage.steps`): the cards (per student, in
+`acknowledgements`), each room, the class table and the instructor's report. Cards never wait for rooms,
+rooms never wait for each other, what the permissions rule out is not even tried, the table is posted
+last saying what happened, and a restart or `/conductor status` does only what is missing.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from bot.core.changes import Affected, affected
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.needs import ConfirmPlan, confirm_plan, grant, permission_label
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.rendering.inert import inert_text
@@ -46,8 +52,10 @@ from bot.storage import assignments as store
 from bot.storage import names as names_store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
+from bot.storage import steps as steps_store
 from bot.storage.db import Database
 from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, PostRow, SessionRow, ThreadRow
+from bot.storage.steps import StepStatus
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
@@ -98,6 +106,14 @@ class ThreadPort(Protocol):
         """Open (or find) the DM channel with a user, so sending the card needs no further request."""
         ...
 
+    def plan(self, channel_id: int) -> ConfirmPlan:
+        """What Confirm can do in this channel with the bot's permissions there."""
+        ...
+
+    def where(self, channel_id: int) -> str:
+        """The channel as users read it (a mention)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ClassList:
@@ -129,6 +145,7 @@ class Outcome:
     threads_created: int = 0
     public_fallback: bool = False
     notes: tuple[str, ...] = ()
+    table_updated: bool = True  # the class table shows the change (False: it could not be posted)
 
     def summary(self) -> str:
         """A line for the instructor."""
@@ -148,6 +165,119 @@ class Outcome:
                 "it to keep group threads private next time."
             )
         return " ".join([text, *self.notes])
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a confirm actually did, counted from the database: for the instructor and the class table."""
+
+    where: str  # the class channel, as a mention
+    students: int
+    dm: int = 0  # cards delivered by DM
+    in_rooms: int = 0  # closed DMs: pinged with a Show my role button in their group room
+    in_channel: int = 0  # closed DMs, room not open: pinged in the class channel
+    unreached: tuple[int, ...] = ()  # no card and nowhere to ping them
+    on_the_way: int = 0  # cards still being retried
+    rooms_open: int = 0
+    rooms_total: int = 0
+    rooms_public: bool = False
+    rooms_grant: tuple[str, ...] = ()  # what to grant for the rooms that are not open (when refused)
+    table: StepStatus = StepStatus.PENDING
+    table_grant: tuple[str, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        """Whether nothing is left to do (all rooms open, the table posted, every student reached)."""
+        return (
+            self.rooms_open == self.rooms_total
+            and self.table == StepStatus.DONE
+            and not self.unreached
+            and not self.on_the_way
+        )
+
+    def _cards(self) -> str:
+        parts = [f"{self.dm} of {self.students} role cards sent by DM"]
+        if self.in_rooms:
+            parts.append(f"{self.in_rooms} student(s) with closed DMs pinged in their group room")
+        if self.in_channel:
+            parts.append(
+                f"{self.in_channel} student(s) with closed DMs pinged in {self.where} (their room is not open)"
+            )
+        if self.on_the_way:
+            parts.append(f"{self.on_the_way} card(s) still being retried")
+        if self.unreached:
+            who = ", ".join(f"<@{u}>" for u in self.unreached)
+            parts.append(
+                f"{len(self.unreached)} student(s) could not be reached (DMs closed and nowhere to ping them): "
+                f"{who}: tell them to use `/myrole`"
+            )
+        return "; ".join(parts) + "."
+
+    def rooms_text(self) -> str:
+        """The rooms, counted, and what to grant for those not open."""
+        if not self.rooms_total:
+            return ""
+        if self.rooms_open == self.rooms_total:
+            text = f"{self.rooms_open} group and partner rooms opened."
+            if self.rooms_public:
+                text += (
+                    " I lack **Create Private Threads** in this channel, so the threads are **public**: grant "
+                    "it to keep group threads private next time."
+                )
+            return text
+        missing = self.rooms_total - self.rooms_open
+        head = (
+            "Group and partner rooms could not be opened"
+            if not self.rooms_open
+            else f"{self.rooms_open} of {self.rooms_total} group and partner rooms opened; {missing} could not be"
+        )
+        if self.rooms_grant:
+            return (
+                f"{head}: grant {grant(self.rooms_grant)} in {self.where}, then run `/conductor status` to "
+                "open them."
+            )
+        return f"{head} (Discord failed): run `/conductor status` to try again."
+
+    def table_text(self) -> str:
+        """Whether the class table is posted, and what to grant when it is not."""
+        if self.table == StepStatus.DONE:
+            return f"The table is posted in {self.where}."
+        if self.table == StepStatus.BLOCKED:
+            return (
+                f"The table is **not** posted in {self.where}: grant {grant(self.table_grant)} there, then run "
+                "`/conductor status` to post it."
+            )
+        if self.table == StepStatus.FAILED:
+            return f"The table could not be posted in {self.where} (Discord failed): `/conductor status` tries again."
+        return f"The table is still being posted in {self.where}."
+
+    def instructor_text(self) -> str:
+        """The counted summary for the instructor."""
+        return " ".join(x for x in (self._cards(), self.rooms_text(), self.table_text()) if x)
+
+    def class_text(self) -> str:
+        """The line above the class table: only what happened, counted."""
+        cards = f"Role cards: {self.dm} sent by DM"
+        if self.in_rooms:
+            cards += f", {self.in_rooms} as a **Show my role** button in the group room (DMs closed)"
+        if self.in_channel:
+            cards += f", {self.in_channel} as a **Show my role** button here (DMs closed)"
+        if self.on_the_way:
+            cards += f", {self.on_the_way} still on their way"
+        if self.unreached:
+            cards += f", {len(self.unreached)} not delivered"
+        lines = ["Every student has a paper and a role.", cards + "."]
+        if self.rooms_total and self.rooms_open == self.rooms_total:
+            lines.append("Your group and partner rooms are open (threads).")
+        elif self.rooms_open:
+            lines.append(
+                f"{self.rooms_open} of {self.rooms_total} group and partner rooms are open; the others are not "
+                "open yet."
+            )
+        elif self.rooms_total:
+            lines.append("The group and partner rooms are not open yet.")
+        lines.append("`/myrole` shows your role any time, only to you.")
+        return " ".join(lines)
 
 
 class AlreadyConfirmed(ConductorError):
@@ -299,8 +429,14 @@ class AssignmentService:
             await store.drop_seats(s, session_id, "preview")
         return "Cancelled: nothing was sent to students."
 
-    async def confirm(self, session_id: int, seed: int, roster: ClassList, actor_id: int) -> Outcome:
-        """Make the preview the session's assignment: table, threads, role cards for everyone whose seat is new."""
+    async def confirm(self, session_id: int, seed: int, roster: ClassList, actor_id: int) -> Report:
+        """Make the preview the session's assignment, then carry out its steps; says what was done, counted.
+
+        One transaction stores the seats, every changed student's card (in the outbox) and the steps still to
+        do (rooms, the class table, the instructor's report), so a crash after it loses nothing: the next
+        start-up finishes the steps and tells the instructor (`resume`). Cards never wait for rooms, rooms
+        never wait for each other, and the class table is posted last, saying what actually happened.
+        """
         async with self._locks[session_id]:
             async with self.db.session() as s, s.begin():
                 row = await s.get(SessionRow, session_id)
@@ -328,8 +464,140 @@ class AssignmentService:
                     seed=seed,
                     students=len(rows),
                 )
-                changed = await self._record_change(s, row, old, new, roster, actor_id)
-            return await self._deliver(row, old, new, changed, roster, actor_id)
+                changed = await self._record_change(s, row, old, new, roster, actor_id, table=False)
+                keys = await self._enqueue_cards(s, row, new, changed)
+                await steps_store.forget_rooms(s, row.id, set(self._wanted(new, roster)))
+                now = self.clock.now()
+                await steps_store.mark(s, row.id, steps_store.TABLE, StepStatus.PENDING, now)
+                await steps_store.mark(
+                    s, row.id, steps_store.REPORT, StepStatus.PENDING, now, actor_id=actor_id
+                )
+            return await self._carry_out(row, old, new, roster, actor_id, keys)
+
+    async def reported(self, session_id: int) -> None:
+        """The instructor has the confirm's report (their interaction was answered): nothing is owed."""
+        async with self.db.session() as s, s.begin():
+            await steps_store.mark(s, session_id, steps_store.REPORT, StepStatus.DONE, self.clock.now())
+
+    async def report_by_dm(self, session_id: int, actor_id: int, text: str) -> None:
+        """Send the instructor the confirm's report by DM (or, DMs closed, in the class channel), once."""
+        scope = f"report:{session_id}"
+        async with self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, session_id)
+            assert row is not None
+            key = f"report:{len(await outbox.keys(s, scope, 'report:')) + 1}"
+            await outbox.enqueue(
+                s,
+                scope=scope,
+                key=key,
+                channel_id=actor_id,
+                payload=render.change_post([], text, actor_id),
+                now=self.clock.now(),
+                kind="dm",
+            )
+            await steps_store.mark(s, session_id, steps_store.REPORT, StepStatus.DONE, self.clock.now())
+        await self.flush(scope)
+        async with self.db.session() as s, s.begin():
+            post = await outbox.find(s, scope, key)
+            if post is None or post.status != "failed" or not self.threads.plan(row.channel_id).posts:
+                return
+            await outbox.enqueue(
+                s,
+                scope=scope,
+                key=f"{key}:here",
+                channel_id=row.channel_id,
+                payload=render.change_post([actor_id], f"<@{actor_id}> {text}", actor_id),
+                now=self.clock.now(),
+            )
+        await self.flush(scope)
+
+    async def _carry_out(
+        self,
+        row: SessionRow,
+        old: Assignment,
+        new: Assignment,
+        roster: ClassList,
+        actor_id: int,
+        keys: Mapping[int, str],
+    ) -> Report:
+        """The confirm's steps: cards and rooms side by side, then fallbacks, then the class table."""
+        plan = self.threads.plan(row.channel_id)
+        rooms = asyncio.create_task(self._sync_rooms(row, old, new, roster, plan))
+        await self._fan_out(row, keys)
+        threads = await rooms
+        await self._prompt_slides(row, threads)
+        await self._tell_groups(row, old, new, roster, threads, actor_id)
+        await self._settle_cards(row, new, keys, threads, actor_id, plan)
+        self.scheduler.at(
+            f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
+        )
+        await self._post_table(row, new, roster, actor_id, plan)
+        return await self.tally(row.id)
+
+    async def unfinished(self, guild_id: int, channel_id: int) -> bool:
+        """Whether this channel's confirm left something undone (a room, the table, an unreached student)."""
+        async with self.db.session() as s:
+            row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+            if row is None or not await steps_store.all_of(s, row.id):
+                return False
+        return not (await self.tally(row.id)).finished
+
+    async def finish(self, guild_id: int, channel_id: int, roster: ClassList) -> Report | None:
+        """Do what a confirm in this channel could not (rooms, the table, unreached students); None: nothing to do.
+
+        Runs on `/conductor status`, typically after a missing permission was granted: what was done already
+        (cards delivered, rooms open) is not done again.
+        """
+        async with self.db.session() as s:
+            row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+            if row is None:
+                return None
+            done = await steps_store.all_of(s, row.id)
+            rows = await store.seats(s, row.id, "confirmed")
+        if not rows or not done or (await self.tally(row.id)).finished:
+            return None
+        if self._locks[row.id].locked():
+            return None  # the confirm itself is still running (or being resumed): it reports when done
+        report = done.get(steps_store.REPORT)
+        actor_id = (report.actor_id if report else None) or row.created_by
+        async with self._locks[row.id]:
+            a = store.to_assignment(rows, self.papers, self.roles)
+            plan = self.threads.plan(row.channel_id)
+            threads = await self._sync_rooms(row, a, a, roster, plan)
+            await self._prompt_slides(row, threads)
+            await self._reach_unreached(row, a, threads, plan, actor_id)
+            await self._post_table(row, a, roster, actor_id, plan)
+            if report is not None and report.status == StepStatus.PENDING:
+                await self.reported(row.id)  # a confirm that failed half-way: this answer is its report
+            return await self.tally(row.id)
+
+    async def resume(self, roster_for: Callable[[int], ClassList]) -> None:
+        """At start-up, once connected: finish every confirm a stop cut short and tell its instructor what was done."""
+        async with self.db.session() as s:
+            owed = await steps_store.sessions_with(s, steps_store.REPORT, StepStatus.PENDING)
+        for session_id in owed:
+            async with self.db.session() as s:
+                row = await s.get(SessionRow, session_id)
+                if row is None:
+                    continue
+                actor_id = (await steps_store.all_of(s, session_id))[steps_store.REPORT].actor_id
+                a = store.to_assignment(
+                    await store.seats(s, session_id, "confirmed"), self.papers, self.roles
+                )
+                keys = await self._pending_cards(s, session_id, a)
+            actor_id = actor_id or row.created_by
+            if row.status not in sessions_store.LIVE or not a.seats:
+                await self.reported(session_id)
+                continue
+            log.info("session %s: finishing a confirm cut short (%d card(s) pending)", session_id, len(keys))
+            async with self._locks[session_id]:
+                report = await self._carry_out(row, a, a, roster_for(row.guild_id), actor_id, keys)
+            text = (
+                "I was stopped while confirming the assignment and have now finished it. "
+                f"Confirmed for {report.students} students. {report.instructor_text()} "
+                "Follow acknowledgements with `/roles status`."
+            )
+            await self.report_by_dm(session_id, actor_id, text)
 
     # --- edits ----------------------------------------------------------------------------------
 
@@ -399,10 +667,12 @@ class AssignmentService:
         new: Assignment,
         roster: ClassList,
         actor_id: int,
+        table: bool = True,
     ) -> list[int]:
         """Reset acknowledgements of students whose seat changed; write the card edits, the table or its edit.
 
-        The seated students' display names are stored too, so exports need no live Discord connection.
+        The table is written only with `table`. The seated students' display names are stored too, so
+        exports need no live Discord connection.
         """
         changes = affected(old.seats, new.seats)
         changed = sorted(int(u) for u in changes.new_cards)
@@ -412,6 +682,8 @@ class AssignmentService:
         for uid in changed:
             await store.reset_acknowledgement(s, row.id, uid)
         await store.drop_acknowledgements(s, row.id, {int(u): None for u in new.seats})
+        if not table:  # Confirm posts the table last, once it knows what happened (`_post_table`)
+            return changed
         names = dict(roster.students)
         scope = scope_of(row.id)
         tables = sorted(await outbox.keys(s, scope, "table"))
@@ -460,39 +732,90 @@ class AssignmentService:
     async def _sync_threads(
         self, row: SessionRow, old: Assignment, new: Assignment, roster: ClassList
     ) -> tuple[dict[str, int], int, bool]:
-        """Create missing threads and bring every thread's members in line with the new assignment."""
+        """Open missing rooms and bring every open room's members in line with the new assignment."""
+        async with self.db.session() as s:
+            before = set((await store.threads(s, row.id)).keys())
+        threads = await self._sync_rooms(row, old, new, roster, self.threads.plan(row.channel_id))
+        async with self.db.session() as s:
+            public = any(not t.private for k, t in (await store.threads(s, row.id)).items() if k in threads)
+        return threads, len(set(threads) - before), public
+
+    def _room_failure(self, channel_id: int, error: BaseException) -> tuple[StepStatus, str | None]:
+        """A room Discord would not open: blocked for a permission (named), or failed."""
+        if isinstance(error, discord.Forbidden):
+            return StepStatus.BLOCKED, "|".join(self.threads.plan(channel_id).rooms_grant) or None
+        log.warning("could not open a room in channel %s: %r", channel_id, error)
+        return StepStatus.FAILED, f"{error!r}"[:300]
+
+    async def _sync_rooms(
+        self, row: SessionRow, old: Assignment, new: Assignment, roster: ClassList, plan: ConfirmPlan
+    ) -> dict[str, int]:
+        """Open every wanted room not open yet, each on its own, and adjust open rooms' members; returns the open rooms.
+
+        A room is open once it exists and its members were added; each room's step records how it went
+        (blocked rooms name the permission to grant), so a later run opens only what is missing.
+        """
+        before, after = self._wanted(old, roster), self._wanted(new, roster)
         async with self.db.session() as s:
             existing = {k: t.thread_id for k, t in (await store.threads(s, row.id)).items()}
-        before, after = self._wanted(old, roster), self._wanted(new, roster)
-        private = self.threads.can_create_private(row.channel_id)
-        public_fallback = not private
-        created = 0
-        jobs = []
+            steps = await steps_store.all_of(s, row.id)
+
+        def is_open(key: str) -> bool:
+            step = steps.get(steps_store.room_key(key))
+            return key in existing and (step is None or step.status == StepStatus.DONE)
+
+        opening = [k for k in sorted(after) if not is_open(k)]
+        results: dict[str, tuple[StepStatus, str | None]] = {}
+        adds: dict[str, Awaitable[None]] = {}
+        if opening and not plan.rooms:  # known before acting: no request Discord would refuse
+            results = {k: (StepStatus.BLOCKED, "|".join(plan.rooms_grant) or None) for k in opening}
+        else:
+            private = plan.private
+            for key in opening:
+                try:
+                    if key not in existing:
+                        thread_id, is_private = await self.threads.create(
+                            row.channel_id, self._thread_name(key), private
+                        )
+                        private = private and is_private
+                        existing[key] = thread_id
+                        async with self.db.session() as s, s.begin():
+                            s.add(
+                                ThreadRow(session_id=row.id, key=key, thread_id=thread_id, private=is_private)
+                            )
+                            await steps_store.mark(
+                                s, row.id, steps_store.room_key(key), StepStatus.PENDING, self.clock.now()
+                            )
+                    adds[key] = self.threads.add(existing[key], sorted(after[key]))
+                except (discord.HTTPException, OSError, ConductorError) as error:
+                    results[key] = self._room_failure(row.channel_id, error)
+        jobs: list[Awaitable[None]] = []
         for key in sorted(set(before) | set(after)):
-            want, had = after.get(key, set()), before.get(key, set())
-            if key not in existing:
-                if not want:
-                    continue
-                thread_id, is_private = await self.threads.create(
-                    row.channel_id, self._thread_name(key), private
-                )
-                if private and not is_private:
-                    public_fallback = True
-                    private = False
-                existing[key] = thread_id
-                created += 1
-                async with self.db.session() as s, s.begin():
-                    s.add(ThreadRow(session_id=row.id, key=key, thread_id=thread_id, private=is_private))
-                jobs.append(self.threads.add(thread_id, sorted(want)))
+            if key in opening or key not in existing:
                 continue
+            want, had = after.get(key, set()), before.get(key, set())
             if want - had:
                 jobs.append(self.threads.add(existing[key], sorted(want - had)))
             if had - want:
                 jobs.append(self.threads.remove(existing[key], sorted(had - want)))
+        added = await asyncio.gather(*adds.values(), return_exceptions=True)
+        for key, result in zip(adds, added, strict=True):
+            ok = not isinstance(result, BaseException)
+            results[key] = (StepStatus.DONE, None) if ok else self._room_failure(row.channel_id, result)  # type: ignore[arg-type]
         for result in await asyncio.gather(*jobs, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("thread membership change failed in session %s: %r", row.id, result)
-        return existing, created, public_fallback
+        if results:
+            async with self.db.session() as s, s.begin():
+                for key, (status, detail) in results.items():
+                    await steps_store.mark(
+                        s, row.id, steps_store.room_key(key), status, self.clock.now(), detail
+                    )
+        return {
+            k: existing[k]
+            for k in after
+            if k in existing and (k not in opening or results[k][0] == StepStatus.DONE)
+        }
 
     async def _deliver(
         self,
@@ -512,7 +835,13 @@ class AssignmentService:
         self.scheduler.at(
             f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
         )
-        return Outcome(sent, fallbacks, failed, pending, created, public, notes)
+        report = await self.tally(row.id)
+        if report.rooms_open < report.rooms_total:  # say so: a change never hides a room it could not open
+            notes = (*notes, report.rooms_text())
+        table = report.table == StepStatus.DONE
+        if not table:
+            notes = (*notes, report.table_text())
+        return Outcome(sent, fallbacks, failed, pending, created, public, notes, table)
 
     async def _prompt_slides(self, row: SessionRow, threads: Mapping[str, int]) -> None:
         """Once per group thread, its first post: submit the slides link here (with the button)."""
@@ -677,26 +1006,28 @@ class AssignmentService:
             timeline=self._timeline(row),  # type: ignore[arg-type]
         )
 
-    async def _send_cards(
-        self, row: SessionRow, a: Assignment, users: list[int], threads: Mapping[str, int], actor_id: int
-    ) -> tuple[int, int, int, int]:
-        """DM each student their card, side by side; a refused DM becomes a ping in their group thread."""
-        now = self.clock.now()
+    async def _enqueue_cards(
+        self, s: AsyncSession, row: SessionRow, a: Assignment, users: list[int]
+    ) -> dict[int, str]:
+        """Write each student's card into their own outbox scope; returns user -> card post key."""
         keys: dict[int, str] = {}
-        async with self.db.session() as s, s.begin():
-            for uid in users:
-                scope = card_scope(row.id, uid)
-                key = f"card:{len(await outbox.keys(s, scope, 'card:')) + 1}"
-                await outbox.enqueue(
-                    s,
-                    scope=scope,
-                    key=key,
-                    channel_id=uid,
-                    payload=render.card_post(self._card(row, a, uid)),
-                    now=now,
-                    kind="dm",
-                )
-                keys[uid] = key
+        for uid in users:
+            scope = card_scope(row.id, uid)
+            key = f"card:{len(await outbox.keys(s, scope, 'card:')) + 1}"
+            await outbox.enqueue(
+                s,
+                scope=scope,
+                key=key,
+                channel_id=uid,
+                payload=render.card_post(self._card(row, a, uid)),
+                now=self.clock.now(),
+                kind="dm",
+            )
+            keys[uid] = key
+        return keys
+
+    async def _fan_out(self, row: SessionRow, keys: Mapping[int, str]) -> None:
+        """Deliver the cards side by side (a DM channel opened just before each card)."""
         gate = asyncio.Semaphore(DM_OPENS_AT_ONCE)
 
         async def deliver(uid: int) -> None:
@@ -707,8 +1038,17 @@ class AssignmentService:
                     log.warning("could not open a DM channel with %s: %r", uid, error)
             await self.flush(card_scope(row.id, uid))
 
-        await asyncio.gather(*(deliver(uid) for uid in users))
-        return await self._settle_cards(row, a, keys, threads, actor_id)
+        await asyncio.gather(*(deliver(uid) for uid in keys))
+
+    async def _send_cards(
+        self, row: SessionRow, a: Assignment, users: list[int], threads: Mapping[str, int], actor_id: int
+    ) -> tuple[int, int, int, int]:
+        """DM each student their card, side by side; a refused DM becomes a ping in their group thread."""
+        async with self.db.session() as s, s.begin():
+            keys = await self._enqueue_cards(s, row, a, users)
+        await self._fan_out(row, keys)
+        plan = self.threads.plan(row.channel_id)
+        return await self._settle_cards(row, a, keys, threads, actor_id, plan)
 
     async def _settle_cards(
         self,
@@ -717,8 +1057,13 @@ class AssignmentService:
         keys: Mapping[int, str],
         threads: Mapping[str, int],
         actor_id: int,
+        plan: ConfirmPlan | None = None,
     ) -> tuple[int, int, int, int]:
-        """Record how each card went (`keys`: user -> card post key); a refused DM becomes a thread ping."""
+        """Record how each card went (`keys`: user -> card post key); a refused DM becomes a ping.
+
+        The ping goes to the student's group room, or to the class channel while the room is not open; when
+        `plan` says the class channel cannot be posted in either, the student is recorded as unreached.
+        """
         users = list(keys)
         sent = fallbacks = failed = pending = 0
         scope = scope_of(row.id)
@@ -736,7 +1081,12 @@ class AssignmentService:
                     sent += 1
                     continue
                 seat = a.seats[str(uid)]
-                where = threads.get(f"group:{seat.paper}", row.channel_id)
+                where = threads.get(f"group:{seat.paper}")
+                if where is None and plan is not None and not plan.posts:
+                    ack.delivery = "failed"
+                    failed += 1
+                    continue
+                where = where or row.channel_id
                 ack.delivery = "fallback"
                 fallbacks += 1
                 await outbox.enqueue(
@@ -757,6 +1107,173 @@ class AssignmentService:
                     fallbacks -= 1
                     failed += 1
         return sent, fallbacks, failed, pending
+
+    async def _reach_unreached(
+        self, row: SessionRow, a: Assignment, threads: Mapping[str, int], plan: ConfirmPlan, actor_id: int
+    ) -> None:
+        """Students no card or ping reached: ping them now in their group room (or the class channel)."""
+        scope = scope_of(row.id)
+        tried: dict[int, str] = {}
+        async with self.db.session() as s, s.begin():
+            for uid, ack in (await store.acknowledgements(s, row.id)).items():
+                if ack.delivery != "failed" or str(uid) not in a.seats:
+                    continue
+                where = threads.get(f"group:{a.seats[str(uid)].paper}")
+                if where is None and not plan.posts:
+                    continue
+                key = f"fallback:{uid}:retry:{len(await outbox.keys(s, scope, f'fallback:{uid}:')) + 1}"
+                await outbox.enqueue(
+                    s,
+                    scope=scope,
+                    key=key,
+                    channel_id=where or row.channel_id,
+                    payload=render.fallback_post(row.id, uid, actor_id),
+                    now=self.clock.now(),
+                )
+                tried[uid] = key
+        if not tried:
+            return
+        await self.flush(scope)
+        async with self.db.session() as s, s.begin():
+            acks = await store.acknowledgements(s, row.id)
+            for uid, key in tried.items():
+                post = await outbox.find(s, scope, key)
+                if post is not None and post.status == "sent":
+                    acks[uid].delivery = "fallback"
+
+    async def _post_table(
+        self, row: SessionRow, a: Assignment, roster: ClassList, actor_id: int, plan: ConfirmPlan
+    ) -> None:
+        """The class table, last, saying what happened; posted once, then edited when the facts change."""
+        text = (await self.tally(row.id)).class_text()
+        scope = scope_of(row.id)
+        names = dict(roster.students)
+        async with self.db.session() as s, s.begin():
+            posted = None
+            for key in sorted(await outbox.keys(s, scope, "table:"), key=lambda k: int(k.split(":")[1])):
+                post = await outbox.find(s, scope, key)
+                if post is not None and post.status == "sent":
+                    posted = post
+            if posted is not None:
+                edits = sorted(await outbox.keys(s, scope, "table-edit:"))
+                latest = posted.payload
+                for key in edits:
+                    edit = await outbox.find(s, scope, key)
+                    if edit is not None and edit.payload.get("target") == posted.key:
+                        latest = edit.payload
+                body = render.table_post(a, self.course, names, actor_id, edited=True, content=text)
+                body["target"] = posted.key
+                if (latest.get("content"), latest.get("embeds")) == (body["content"], body["embeds"]):
+                    key = None
+                else:
+                    key = f"table-edit:{len(edits) + 1}"
+                    await outbox.enqueue(
+                        s,
+                        scope=scope,
+                        key=key,
+                        channel_id=row.channel_id,
+                        payload=body,
+                        now=self.clock.now(),
+                        kind="edit",
+                    )
+            elif not plan.table:  # known before acting: the class is told nothing rather than half
+                await steps_store.mark(
+                    s,
+                    row.id,
+                    steps_store.TABLE,
+                    StepStatus.BLOCKED,
+                    self.clock.now(),
+                    "|".join(plan.table_grant),
+                )
+                return
+            else:
+                key = f"table:{len(await outbox.keys(s, scope, 'table:')) + 1}"
+                await outbox.enqueue(
+                    s,
+                    scope=scope,
+                    key=key,
+                    channel_id=row.channel_id,
+                    payload=render.table_post(a, self.course, names, actor_id, content=text),
+                    now=self.clock.now(),
+                )
+        await self.flush(scope)
+        async with self.db.session() as s, s.begin():
+            post = await outbox.find(s, scope, key) if key else None
+            status, detail = StepStatus.DONE, None
+            if post is not None and post.status == "pending":
+                status = StepStatus.PENDING
+            elif post is not None and post.status == "failed":
+                refused = (post.error or "").split(":")[0] in {"50001", "50013"}
+                fresh = self.threads.plan(row.channel_id)
+                status = StepStatus.BLOCKED if refused else StepStatus.FAILED
+                detail = "|".join(fresh.table_grant) if refused else post.error
+            if posted is not None:  # the table is out already; an edit that fails does not undo that
+                status, detail = StepStatus.DONE, None
+            await steps_store.mark(s, row.id, steps_store.TABLE, status, self.clock.now(), detail)
+
+    async def tally(self, session_id: int) -> Report:
+        """What a session's confirm has done so far, counted from the database."""
+        scope = scope_of(session_id)
+        async with self.db.session() as s:
+            row = await s.get(SessionRow, session_id)
+            assert row is not None
+            a = store.to_assignment(await store.seats(s, session_id, "confirmed"), self.papers, self.roles)
+            acks = await store.acknowledgements(s, session_id)
+            steps = await steps_store.all_of(s, session_id)
+            threads = await store.threads(s, session_id)
+            fallback_at: dict[int, int] = {}
+            for key in sorted(await outbox.keys(s, scope, "fallback:")):
+                post = await outbox.find(s, scope, key)
+                if post is not None and post.status == "sent":
+                    fallback_at[int(key.split(":")[1])] = post.channel_id
+            table_sent = False
+            for key in await outbox.keys(s, scope, "table:"):
+                post = await outbox.find(s, scope, key)
+                table_sent = table_sent or (post is not None and post.status == "sent")
+        wanted = self._wanted(a, ClassList({}))
+        open_rooms = []
+        grants: list[str] = []
+        for key in wanted:
+            step = steps.get(steps_store.room_key(key))
+            if key in threads and (step is None or step.status == StepStatus.DONE):
+                open_rooms.append(key)
+            elif step is not None and step.status == StepStatus.BLOCKED and step.detail:
+                grants += [g for g in step.detail.split("|") if g not in grants]
+        seated = {int(u) for u in a.seats}
+        delivery = {uid: ack.delivery for uid, ack in acks.items() if uid in seated}
+        in_channel = sum(
+            1 for uid, d in delivery.items() if d == "fallback" and fallback_at.get(uid) == row.channel_id
+        )
+        table = steps.get(steps_store.TABLE)
+        table_status = (
+            StepStatus.DONE if table_sent else StepStatus(table.status) if table else StepStatus.DONE
+        )
+        order = [
+            permission_label(attr)
+            for attr in (
+                "view_channel",
+                "create_private_threads",
+                "create_public_threads",
+                "send_messages_in_threads",
+                "manage_threads",
+            )
+        ]
+        grants.sort(key=lambda g: order.index(g) if g in order else len(order))
+        return Report(
+            where=self.threads.where(row.channel_id),
+            students=len(seated),
+            dm=sum(1 for d in delivery.values() if d == "dm"),
+            in_rooms=sum(1 for d in delivery.values() if d == "fallback") - in_channel,
+            in_channel=in_channel,
+            unreached=tuple(sorted(uid for uid, d in delivery.items() if d == "failed")),
+            on_the_way=sum(1 for uid in seated if delivery.get(uid, "pending") == "pending"),
+            rooms_open=len(open_rooms),
+            rooms_total=len(wanted),
+            rooms_public=any(not threads[k].private for k in open_rooms),
+            rooms_grant=tuple(grants),
+            table=table_status,
+            table_grant=tuple((table.detail or "").split("|")) if table and table.detail else (),
+        )
 
     # --- students ------------------------------------------------------------------------------------
 
@@ -907,6 +1424,18 @@ class AssignmentService:
             )
             present = len(await store.checked_in(s, row.id))
         await self.flush(scope)
+        async with self.db.session() as s:
+            post = await outbox.find(s, scope, f"checkin:{n}")
+        if post is not None and post.status == "pending":
+            return "The check-in is on its way: Discord is slow to take it, and I keep trying."
+        if post is not None and post.status == "failed":
+            plan = self.threads.plan(row.channel_id)
+            why = f"grant {grant(plan.posts_grant)} there" if plan.posts_grant else "Discord kept failing"
+            return (
+                f"I could not post the check-in in {self.threads.where(row.channel_id)}: {why}, then run "
+                "`/checkin` again. Until students can check in, `/assign` seats every member with the "
+                f"**{self.course.student_role}** role."
+            )
         return (
             f"Posted the check-in ({present} checked in so far). `/assign` now seats only the students "
             "who press **I'm here**; run it once everyone has."
@@ -956,23 +1485,32 @@ class AssignmentService:
         """At start-up: a card fan-out that a crash cut short is finished (cards sent, or fallbacks)."""
         todo = []
         async with self.db.session() as s:
+            resumed = set(await steps_store.sessions_with(s, steps_store.REPORT, StepStatus.PENDING))
             for row in await sessions_store.all_live(s):
-                acks = await store.acknowledgements(s, row.id)
-                waiting = [uid for uid, ack in acks.items() if ack.delivery == "pending"]
-                if not waiting:
+                if row.id in resumed:  # a confirm cut short: `resume` finishes it once connected
                     continue
                 a = store.to_assignment(await store.seats(s, row.id, "confirmed"), self.papers, self.roles)
-                keys = {}
-                for uid in waiting:
-                    cards = await outbox.keys(s, card_scope(row.id, uid), "card:")
-                    if str(uid) in a.seats and cards:
-                        keys[uid] = max(cards, key=lambda k: int(k.split(":")[1]))
+                keys = await self._pending_cards(s, row.id, a)
+                if not keys:
+                    continue
                 threads = {k: t.thread_id for k, t in (await store.threads(s, row.id)).items()}
                 todo.append((row, a, keys, threads))
         for row, a, keys, threads in todo:
             log.info("session %s: finishing the role-card fan-out for %d student(s)", row.id, len(keys))
             await asyncio.gather(*(self.flush(card_scope(row.id, uid)) for uid in keys))
             await self._settle_cards(row, a, keys, threads, row.created_by)
+
+    async def _pending_cards(self, s: AsyncSession, session_id: int, a: Assignment) -> dict[int, str]:
+        """Students whose card's fate is not recorded yet, with their latest card's outbox key."""
+        acks = await store.acknowledgements(s, session_id)
+        keys = {}
+        for uid, ack in acks.items():
+            if ack.delivery != "pending" or str(uid) not in a.seats:
+                continue
+            cards = await outbox.keys(s, card_scope(session_id, uid), "card:")
+            if cards:
+                keys[uid] = max(cards, key=lambda k: int(k.split(":")[1]))
+        return keys
 
     async def rebuild(self) -> None:
         """At start-up: set the reminder timer again for live sessions with unacknowledged cards."""
@@ -1069,6 +1607,17 @@ class DiscordThreads:
         await asyncio.gather(
             *(self._paced(lambda u=u: thread.remove_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
         )
+
+    def plan(self, channel_id: int) -> ConfirmPlan:
+        """What Confirm can do in the channel with the bot's permissions there (nothing, when it is unknown)."""
+        channel = self.bot.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return confirm_plan(discord.Permissions.none())
+        return confirm_plan(channel.permissions_for(channel.guild.me))
+
+    def where(self, channel_id: int) -> str:
+        """The channel's mention."""
+        return f"<#{channel_id}>"
 
     async def open_dm(self, user_id: int) -> None:
         """Open the DM channel (discord.py caches it for the card that follows)."""

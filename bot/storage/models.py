@@ -176,3 +176,21 @@ class ThreadRow(Base):
     thread_id: Mapped[int] = mapped_column(BigInteger)
     private: Mapped[bool] = mapped_column(Boolean)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConfirmStep(Base):
+    """One step of a confirmed assignment (a room, the class table post, the instructor's report) and how it went.
+
+    Confirm is a set of independent steps, each recorded here, so a restart resumes what a crash cut short
+    and a later retry does only what is missing. Role cards are tracked per student in `acknowledgements`.
+    """
+
+    __tablename__ = "confirm_steps"
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(140))  # "room:<thread key>", "table", "report"
+    status: Mapped[str] = mapped_column(String(20))  # a `bot.storage.steps.StepStatus`
+    detail: Mapped[str | None] = mapped_column(Text)  # what to grant (blocked) or the error (failed)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # who confirmed (the report goes to them)
+    updated_at: Mapped[datetime]

@@ -107,7 +107,10 @@ async def test_preview_shows_the_table_and_sends_nothing_until_confirm(room: Cla
 async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: Classroom) -> None:
     shown = await preview(room)
     done = await confirm(room, shown)
-    assert "40 role card(s) DMed" in done.text and "3 student(s) with closed DMs" in done.text
+    answer = done.followups[-1].text
+    assert answer.startswith("Confirmed for 43 students. 40 of 43 role cards sent by DM; ")
+    assert "3 student(s) with closed DMs pinged in their group room." in answer
+    assert "24 group and partner rooms opened." in answer and "The table is posted in" in answer
 
     table_posts = [m for m in room.posts() if m.embeds and m.embeds[0].get("title") == "Roles for today"]
     assert len(table_posts) == 1

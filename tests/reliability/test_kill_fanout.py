@@ -2,6 +2,8 @@
 
 Every student ends up with exactly one role card by DM, or (DMs closed) exactly one "Show my role"
 ping in their group thread; nobody gets two, and the acknowledgement table says how each was reached.
+The instructor, whose "Confirmed" answer died with the process, is told by DM what was done, counted;
+the class table, posted last, says the same.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tests.e2e.conftest import populate, settings_for, write_config
 
 from .conftest import (
     LoggedBotProcess,
+    bot_posts,
     cards,
     duplicates,
     fallbacks,
@@ -60,7 +63,7 @@ async def test_a_kill_during_the_card_fan_out_leaves_one_card_or_fallback_each(
             await shown.wait_followup(timeout=10)
         message = shown.messages[-1]
         button = next(cid for label, cid in message.buttons if label == "Confirm")
-        await sandbox.click(teacher, message, button)
+        confirming = await sandbox.click(teacher, message, button)
         open_dms = [p for p in people if p.dms_open]
         k = rng.randint(2, len(open_dms) // 2)
         await sandbox.wait_for(
@@ -78,8 +81,31 @@ async def test_a_kill_during_the_card_fan_out_leaves_one_card_or_fallback_each(
         await sandbox.wait_for(reached, timeout=30, what="every student reached")
         db = tmp_path / "conductor.db"
         await sandbox.wait_for(lambda: outbox_statuses(db)["pending"] == 0, timeout=10, what="outbox drained")
+        # The instructor's "Confirmed" answer died with the process: the restart tells them what was done.
+        told = await sandbox.wait_for(
+            lambda: [m for m in sandbox.dms(teacher) if "Confirmed for" in m.content],
+            timeout=10,
+            what="the instructor told what was done",
+        )
     finally:
         await proc.terminate()
+
+    here = f"<#{channel.id}>"
+    assert [m.content for m in told] == [
+        "I was stopped while confirming the assignment and have now finished it. Confirmed for 22 "
+        "students. 20 of 22 role cards sent by DM; 2 student(s) with closed DMs pinged in their group room. "
+        f"24 group and partner rooms opened. The table is posted in {here}. Follow acknowledgements with "
+        "`/roles status`."
+    ]
+    assert confirming.followups == []  # the live answer died with the process: the DM is the only one
+    tables = [
+        m for m in bot_posts(sandbox, channel) if m.embeds and m.embeds[0].get("title") == "Roles for today"
+    ]
+    assert [m.content for m in tables] == [
+        "Every student has a paper and a role. Role cards: 20 sent by DM, 2 as a **Show my role** button in "
+        "the group room (DMs closed). Your group and partner rooms are open (threads). `/myrole` shows your "
+        "role any time, only to you."
+    ]
 
     where = f"seed {seed}, killed after {sent_before} cards; log {log}"
     for p in people:
