@@ -315,7 +315,7 @@ async def test_each_missing_permission_leaves_nobody_misinformed_or_without_a_ro
         runs = [
             m for m in room.posts() if m.embeds and m.embeds[0].get("title", "").startswith("Run-of-show")
         ]
-        assert ("the run-of-show is posted here" in started.text) == bool(runs)
+        assert ("the run-of-show is **not** posted" not in started.text) == bool(runs)
         if not runs:
             assert label in bold(started.text)
 
