@@ -1,0 +1,209 @@
+"""Project proposals, groups and the instructor's status as Discord payloads; the CSV and Markdown export.
+
+Everything people typed (group names, titles, abstracts, reasons) is escaped so it shows as typed:
+no formatting, no mentions, no links that ping (the posts also allow no mentions beyond the named ids).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import discord
+
+from bot.core.projects import Group, GroupStatus, OwnStatus, ProjectState, Proposal
+
+CARDS_PER_POST = 4  # 4 proposals x (Interested + Choose) rows, and a row for Create and Join
+COLOR = 0x2B6CB0
+
+
+def inert(text: str) -> str:
+    """User-typed text shown as typed: Markdown and mentions neutralised."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+
+
+def who(user_ids: Sequence[int]) -> str:
+    """Mentions of students (the posts' allowed mentions decide whether anyone is pinged)."""
+    return ", ".join(f"<@{u}>" for u in user_ids) or "nobody"
+
+
+def project_of(state: ProjectState, group: Group) -> tuple[str, str]:
+    """A group's project title and supervisors, as shown (the own project's title escaped)."""
+    if group.proposal is not None:
+        p = state.proposal(group.proposal)
+        return p.title, ", ".join(p.supervisors)
+    if group.own is not None:
+        label = {OwnStatus.APPROVED: "own project", OwnStatus.PENDING: "own, waiting for approval"}.get(
+            group.own.status, "own, sent back"
+        )
+        return f"{inert(group.own.title)} ({label})", "to be assigned by an instructor"
+    return "no project yet", "-"
+
+
+def card(state: ProjectState, p: Proposal, interest: int = 0) -> dict[str, Any]:
+    """One proposal's card: title, supervisor(s), description, link, places taken."""
+    taken = state.taken(p.key)
+    places = f"{taken} of {p.max_groups} group places taken" + (" (full)" if taken >= p.max_groups else "")
+    embed: dict[str, Any] = {
+        "title": p.title[:256],
+        "description": (p.description or "")[:2000],
+        "color": COLOR,
+        "fields": [
+            {
+                "name": "Supervisor" + ("s" if len(p.supervisors) > 1 else ""),
+                "value": ", ".join(p.supervisors),
+                "inline": True,
+            },
+            {"name": "Groups", "value": places, "inline": True},
+        ],
+        "footer": {"text": f"key: {p.key}" + (f" - {interest} interested" if interest else "")},
+    }
+    if p.link:
+        embed["url"] = p.link
+    return embed
+
+
+def proposal_posts(state: ProjectState, interest: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """The proposals as outbox payloads: a few cards per post, each with its Interested and Choose buttons."""
+    interest = interest or {}
+    posts = []
+    items = list(state.proposals)
+    chunks = [items[i : i + CARDS_PER_POST] for i in range(0, len(items), CARDS_PER_POST)]
+    for n, chunk in enumerate(chunks):
+        head = None
+        if n == 0:
+            r = state.rules
+            head = (
+                f"**Project proposals** ({len(items)}). Form a group of up to {r.max_size} students "
+                f"(we recommend {r.recommended_size}), then choose a proposal: each one takes at most "
+                f"{max(p.max_groups for p in items)} groups."
+                + (" Or propose your own project with `/project propose`." if r.own_allowed else "")
+                + " Start a group with `/project create` or the button below; join one with its code."
+            )
+        posts.append(
+            {
+                "content": head,
+                "embeds": [card(state, p, interest.get(p.key, 0)) for p in chunk],
+                "mentions": [],
+                "view": {
+                    "name": "project-cards",
+                    "args": {"keys": [p.key for p in chunk], "groups": n == len(chunks) - 1},
+                },
+            }
+        )
+    return posts
+
+
+def list_embed(state: ProjectState, interest: Mapping[str, int]) -> discord.Embed:
+    """Every proposal with its places (for `/project list`)."""
+    lines = []
+    for p in state.proposals:
+        taken = state.taken(p.key)
+        mark = "full" if taken >= p.max_groups else f"{p.max_groups - taken} free"
+        extra = f", {interest[p.key]} interested" if interest.get(p.key) else ""
+        lines.append(
+            f"`{p.key}` **{p.title}** ({', '.join(p.supervisors)}): {taken}/{p.max_groups}, {mark}{extra}"
+        )
+    return discord.Embed(title="Project proposals", description="\n".join(lines)[:4000], color=COLOR)
+
+
+def group_line(state: ProjectState, g: Group) -> str:
+    """One group in the status view."""
+    title, sup = project_of(state, g)
+    size = f"{len(g.members)}/{state.rules.max_size}"
+    low = " - below the minimum" if len(g.members) < state.rules.min_size else ""
+    return f"**{inert(g.name)}** (code `{g.code}`, {size}{low}): {who(g.members)}\n  {title} - {sup}"
+
+
+def status_embeds(state: ProjectState, students: Sequence[int]) -> list[discord.Embed]:
+    """The instructor's view: every group, proposals with free places, students without a group."""
+    groups = sorted(state.groups, key=lambda g: g.name.casefold())
+    body = "\n".join(group_line(state, g) for g in groups) or "No groups yet."
+    out = []
+    for i in range(0, len(body), 4000):
+        out.append(
+            discord.Embed(
+                title="Project groups" if i == 0 else None, description=body[i : i + 4000], color=COLOR
+            )
+        )
+    waiting = [g for g in groups if g.status == GroupStatus.WAITING]
+    free = [f"`{p.key}` ({p.max_groups - state.taken(p.key)} free)" for p in state.free()]
+    grouped = {u for g in state.groups for u in g.members}
+    alone = [u for u in students if u not in grouped]
+    summary = discord.Embed(color=COLOR)
+    summary.add_field(name="Proposals with free places", value=", ".join(free)[:1024] or "none", inline=False)
+    summary.add_field(
+        name=f"Own projects waiting for approval ({len(waiting)})",
+        value="\n".join(f"**{inert(g.name)}**: {inert(g.own.title)}" for g in waiting if g.own)[:1024]
+        or "none",
+        inline=False,
+    )
+    summary.add_field(name=f"Students without a group ({len(alone)})", value=who(alone)[:1024], inline=False)
+    out.append(summary)
+    return out[:10]
+
+
+def own_embed(group: Group) -> discord.Embed:
+    """A group's own project proposal as filed (escaped)."""
+    assert group.own is not None
+    embed = discord.Embed(
+        title=inert(group.own.title)[:256], description=inert(group.own.abstract)[:4000], color=COLOR
+    )
+    embed.set_footer(text=f"Group: {group.name}"[:2048])
+    return embed
+
+
+def room_welcome(state: ProjectState, group: Group, chat: str | None) -> dict[str, Any]:
+    """The first post in a group's room: members, project, supervisor, the weekly chat."""
+    title, sup = project_of(state, group)
+    text = (
+        f"Welcome, **{inert(group.name)}**: {who(group.members)}.\nProject: {title}\nSupervisor: {sup}\n"
+        + (f"Weekly supervisor chat: {chat}; I remind you here beforehand.\n" if chat else "")
+        + "This room is private to your group and your supervisor."
+    )
+    return {"content": text, "embeds": [], "mentions": list(group.members)}
+
+
+def export_files(state: ProjectState, names: Mapping[int, str], students: Sequence[int]) -> dict[str, str]:
+    """`projects.csv` (one row per student) and `projects.md` (one section per group)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(
+        ["user_id", "name", "group", "group_size", "project", "project_kind", "supervisors", "status"]
+    )
+    grouped = set()
+    for g in sorted(state.groups, key=lambda g: g.name.casefold()):
+        title = state.proposal(g.proposal).title if g.proposal else (g.own.title if g.own else "")
+        kind = "proposal" if g.proposal else ("own" if g.own else "")
+        sup = ", ".join(state.proposal(g.proposal).supervisors) if g.proposal else ""
+        for u in g.members:
+            grouped.add(u)
+            writer.writerow([u, names.get(u, ""), g.name, len(g.members), title, kind, sup, g.status.value])
+    for u in students:
+        if u not in grouped:
+            writer.writerow([u, names.get(u, ""), "", 0, "", "", "", "no group"])
+    md = ["# Course projects", ""]
+    for g in sorted(state.groups, key=lambda g: g.name.casefold()):
+        md.append(f"## {g.name}")
+        md.append("")
+        md.append(f"- Members ({len(g.members)}): " + ", ".join(names.get(u, str(u)) for u in g.members))
+        if g.proposal:
+            p = state.proposal(g.proposal)
+            md.append(f"- Project: {p.title} (proposal `{p.key}`), supervisor(s): {', '.join(p.supervisors)}")
+        elif g.own:
+            md.append(f"- Own project ({g.own.status.value}): {g.own.title}")
+            md.append(f"  - Abstract: {' '.join(g.own.abstract.split())}")
+            if g.own.reason:
+                md.append(f"  - Sent back: {g.own.reason}")
+        else:
+            md.append("- Project: none yet")
+        md.append("")
+    md.append("## Proposals")
+    md.append("")
+    for p in state.proposals:
+        md.append(f"- {p.title} ({', '.join(p.supervisors)}): {state.taken(p.key)} of {p.max_groups} places")
+    alone = [names.get(u, str(u)) for u in students if u not in grouped]
+    md += ["", f"## Students without a group ({len(alone)})", "", *(f"- {n}" for n in alone)]
+    return {"projects.csv": buf.getvalue(), "projects.md": "\n".join(md) + "\n"}
