@@ -158,7 +158,7 @@ def _check_lock(state: ProjectState, now: dt.datetime, instructor: bool) -> None
     lock = state.rules.lock_at
     if not instructor and lock is not None and now >= lock:
         raise ConductorError(
-            f"Groups and project choices locked on {lock:%Y-%m-%d %H:%M} UTC. Ask an instructor: they "
+            f"Groups and project choices locked on <t:{int(lock.timestamp())}:F>. Ask an instructor: they "
             "can still place you in a group or change a group's project."
         )
 

@@ -98,6 +98,8 @@ async def save(
             taken = set(
                 await s.scalars(select(ProjectMemberRow.seat_no).where(ProjectMemberRow.group_id == gid))
             )
+            # When none is free (another transaction got there first), aim at a taken one: the unique
+            # constraint then refuses the insert and the service tries again on the new state.
             free = (n for n in range(1, new.rules.max_size + 1) if n not in taken)
             for user in added:
                 # A student moved by an instructor leaves their old group in the same transaction.
@@ -108,7 +110,11 @@ async def save(
                 )
                 s.add(
                     ProjectMemberRow(
-                        group_id=gid, guild_id=guild_id, user_id=user, seat_no=next(free, 0), joined_at=now
+                        group_id=gid,
+                        guild_id=guild_id,
+                        user_id=user,
+                        seat_no=next(free, new.rules.max_size),
+                        joined_at=now,
                     )
                 )
             await s.flush()
@@ -125,7 +131,7 @@ async def save(
                         )
                     )
                 )
-                place_no = next((n for n in range(1, limit + 1) if n not in held), 0)
+                place_no = next((n for n in range(1, limit + 1) if n not in held), limit)  # taken: refused
                 s.add(
                     ProjectPlaceRow(
                         group_id=gid,
