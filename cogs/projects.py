@@ -28,41 +28,45 @@ def _guild(interaction: discord.Interaction) -> int:
 
 
 def short(title: str) -> str:
-    """A proposal's short name for a button: the part before the colon."""
-    return title.split(":")[0].strip()[:40]
+    """A proposal's short name for a menu: the part before the colon."""
+    return title.split(":")[0].strip()[:100]
 
 
-class ProposalButton(
-    ConductorItem[discord.ui.Button],
-    template=r"conductor:proj:(?P<act>choose|interest):(?P<key>[A-Za-z0-9_-]{1,32})",
+class ProposalPick(
+    ConductorItem[discord.ui.Select], template=r"conductor:proj:(?P<act>choose|interest):(?P<n>\d{1,3})"
 ):
-    """ "Choose" and "I'm interested" under a proposal's card."""
+    """The menus under a post of proposal cards: "Choose for my group" and "I'm interested"."""
 
-    def __init__(self, act: str, key: str, label: str = "") -> None:
-        style = discord.ButtonStyle.success if act == "choose" else discord.ButtonStyle.secondary
+    def __init__(self, act: str, n: int, options: list[discord.SelectOption]) -> None:
+        placeholder = "Choose this project for my group" if act == "choose" else "I'm interested in..."
         super().__init__(
-            discord.ui.Button(
-                label=(label or act.title())[:80], style=style, custom_id=f"{PREFIX}{act}:{key}"
+            discord.ui.Select(
+                custom_id=f"{PREFIX}{act}:{n}",
+                placeholder=placeholder,
+                options=options,
+                min_values=1,
+                max_values=1,
             )
         )
-        self.act_name, self.key = act, key
+        self.act_name = act
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> ProposalButton:
-        """Rebuild the button from its custom id."""
-        return cls(match["act"], match["key"], item.label or "")
+        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]
+    ) -> ProposalPick:
+        """Rebuild the menu from the message (its options are the post's proposals)."""
+        return cls(match["act"], int(match["n"]), list(item.options))
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
-        """Choose the proposal for the presser's group, or note their interest."""
+        """Choose the picked proposal for the presser's group, or note their interest."""
         service = interaction.client.projects
         guild = _guild(interaction)
+        key = self.item.values[0]
         await interaction.response.defer(ephemeral=True, thinking=True)
         if self.act_name == "choose":
-            answer = await service.choose(guild, interaction.user.id, self.key)
+            answer = await service.choose(guild, interaction.user.id, key)
         else:
-            answer = await service.interested(guild, interaction.user.id, self.key)
+            answer = await service.interested(guild, interaction.user.id, key)
         await reply(interaction, answer)
 
 
@@ -155,21 +159,25 @@ class GroupButton(ConductorItem[discord.ui.Button], template=r"conductor:proj:(?
 
 
 def cards_view(bot: ConductorBot, args: dict[str, Any]) -> discord.ui.View:
-    """The buttons under a post of proposal cards: one row per proposal, then Create and Join."""
+    """The menus under a post of proposal cards (Choose, I'm interested), then Create and Join."""
     view = ConductorView(timeout=None)
-    titles = {p.key: p.title for p in bot.course.projects}
-    for row, key in enumerate(args.get("keys", [])):
-        name = short(titles.get(key, key))
-        choose = ProposalButton("choose", key, f"Choose: {name}")
-        interest = ProposalButton("interest", key, f"Interested: {name}")
-        choose.item.row = interest.item.row = row
-        view.add_item(choose)
-        view.add_item(interest)
+    proposals = {p.key: p for p in bot.course.projects}
+    options = [
+        discord.SelectOption(
+            label=short(proposals[key].title) if key in proposals else key,
+            value=key,
+            description=", ".join(proposals[key].supervisors)[:100] if key in proposals else None,
+        )
+        for key in args.get("keys", [])
+    ]
+    n = int(args.get("n", 0))
+    view.add_item(ProposalPick("choose", n, options))
+    view.add_item(
+        ProposalPick("interest", n, [discord.SelectOption(label=o.label, value=o.value) for o in options])
+    )
     if args.get("groups"):
         for act in ("create", "join"):
-            button = GroupButton(act)
-            button.item.row = 4
-            view.add_item(button)
+            view.add_item(GroupButton(act))
     return view
 
 
@@ -360,7 +368,7 @@ class ProjectGroup(app_commands.Group, name="project", description="Course proje
 
 async def setup(bot: ConductorBot) -> None:
     """Register `/project`, the persistent card buttons and their view."""
-    bot.add_dynamic_items(ProposalButton, GroupButton)
+    bot.add_dynamic_items(ProposalPick, GroupButton)
     bot.deliverer.register_view("project-cards", lambda args: cards_view(bot, args))
     bot.tree.add_command(ProjectGroup(bot))
 

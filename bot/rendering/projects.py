@@ -15,7 +15,8 @@ import discord
 
 from bot.core.projects import Group, GroupStatus, OwnStatus, ProjectState, Proposal
 
-CARDS_PER_POST = 4  # 4 proposals x (Interested + Choose) rows, and a row for Create and Join
+CARDS_PER_POST = 10  # embeds per message (Discord's limit); also kept under 6000 characters in all
+POST_CHARS = 5500
 COLOR = 0x2B6CB0
 
 
@@ -70,7 +71,15 @@ def proposal_posts(state: ProjectState, interest: Mapping[str, int] | None = Non
     interest = interest or {}
     posts = []
     items = list(state.proposals)
-    chunks = [items[i : i + CARDS_PER_POST] for i in range(0, len(items), CARDS_PER_POST)]
+    chunks: list[list[Proposal]] = [[]]
+    size = 0
+    for p in items:
+        chars = len(p.title) + len(p.description) + 200
+        if len(chunks[-1]) == CARDS_PER_POST or (chunks[-1] and size + chars > POST_CHARS):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(p)
+        size += chars
     for n, chunk in enumerate(chunks):
         head = None
         if n == 0:
@@ -80,7 +89,8 @@ def proposal_posts(state: ProjectState, interest: Mapping[str, int] | None = Non
                 f"(we recommend {r.recommended_size}), then choose a proposal: each one takes at most "
                 f"{max(p.max_groups for p in items)} groups."
                 + (" Or propose your own project with `/project propose`." if r.own_allowed else "")
-                + " Start a group with `/project create` or the button below; join one with its code."
+                + " Start a group with `/project create` or the button below, join one with its code, and "
+                "choose with the menus under the cards."
             )
         posts.append(
             {

@@ -58,7 +58,11 @@ async def room(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Classroom]:
 
 def cards(room: Classroom) -> list[Message]:
     """The posts carrying proposal cards."""
-    return [m for m in room.posts() if any(cid and ":proj:choose:" in cid for _, cid in m.buttons)]
+    return [
+        m
+        for m in room.posts()
+        if m.find_component("conductor:proj:choose:0") or m.find_component("conductor:proj:choose:1")
+    ]
 
 
 def button(messages: list[Message], custom_id: str) -> Message:
@@ -83,17 +87,20 @@ async def join_by_button(room: Classroom, who: Member, code: str) -> Interaction
 
 
 async def press(room: Classroom, who: Member, act: str, key: str) -> InteractionResult:
-    """A student presses a proposal card's button."""
-    cid = f"conductor:proj:{act}:{key}"
-    it = await room.sandbox.click(who, button(cards(room), cid), cid)
-    await it.wait_followup(timeout=10)
-    return it
+    """A student picks a proposal in a menu under its card (Choose, or I'm interested)."""
+    for n, message in enumerate(cards(room)):
+        menu = message.find_component(f"conductor:proj:{act}:{n}")
+        if menu and any(o["value"] == key for o in menu["options"]):
+            it = await room.sandbox.select(who, message, f"conductor:proj:{act}:{n}", [key])
+            await it.wait_followup(timeout=10)
+            return it
+    raise LookupError(key)
 
 
 async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) -> None:
     sb, teacher, students = room.sandbox, room.instructor, room.students
     await room.run(teacher, "session start", plan="projects")
-    await sb.wait_for(lambda: len(cards(room)) == 4, timeout=10, what="the proposal cards")
+    await sb.wait_for(lambda: len(cards(room)) == 2, timeout=10, what="the proposal cards")
     posts = room.posts()
     assert "Project proposals" in posts[1].text  # the phase post comes first, then the cards
     shown = [e for m in cards(room) for e in m.embeds]
