@@ -115,6 +115,8 @@ class ProjectService:
                     await store.save(s, guild_id, old, new, actor, now)
                     saved = await store.load(s, guild_id, self.base)
                 await self._sync_rooms(guild_id, old, saved)
+                if any(old.taken(p.key) != saved.taken(p.key) for p in saved.proposals):
+                    await self._recount(guild_id, saved)
                 return old, saved
             except IntegrityError:
                 # Someone took the same seat, place, name or code in the same instant: look again. The
@@ -314,6 +316,37 @@ class ProjectService:
                 render.room_welcome(state, group, self.chat_text()),
             )
         await self.flush(scope_of(guild_id))
+
+    async def _recount(self, guild_id: int, state: ProjectState) -> None:
+        """Edit the proposal cards already posted so they show how many groups have taken each one."""
+        try:
+            stamp = int(self.clock.now().timestamp() * 1000)
+            scopes = set()
+            async with self.db.session() as s, s.begin():
+                counts = await store.interest_counts(s, guild_id)
+                for post in await store.card_posts(s, guild_id):
+                    keys = ((post.payload.get("view") or {}).get("args") or {}).get("keys", [])
+                    body = {
+                        "content": post.payload.get("content"),
+                        "embeds": [render.card(state, state.proposal(k), counts.get(k, 0)) for k in keys],
+                        "mentions": [],
+                        "view": post.payload.get("view"),
+                        "target": post.key,
+                    }
+                    await outbox.enqueue(
+                        s,
+                        scope=post.scope,
+                        key=f"recount:{post.key}:{stamp}",
+                        channel_id=post.channel_id,
+                        payload=body,
+                        now=self.clock.now(),
+                        kind="edit",
+                    )
+                    scopes.add(post.scope)
+            for scope in scopes:
+                await self.flush(scope)
+        except Exception:  # the counts on old cards are a courtesy: the choice itself is saved
+            log.exception("could not update the proposal cards in guild %s", guild_id)
 
     # --- the proposals phase -----------------------------------------------------------------------
 

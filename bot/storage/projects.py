@@ -14,7 +14,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.projects import Group, OwnProposal, OwnStatus, ProjectState
-from bot.storage.models import ProjectGroupRow, ProjectInterestRow, ProjectMemberRow, ProjectPlaceRow
+from bot.storage.models import (
+    PostRow,
+    ProjectGroupRow,
+    ProjectInterestRow,
+    ProjectMemberRow,
+    ProjectPlaceRow,
+    SessionRow,
+)
 
 
 async def load(s: AsyncSession, guild_id: int, base: ProjectState) -> ProjectState:
@@ -177,3 +184,16 @@ async def interest_counts(s: AsyncSession, guild_id: int) -> dict[str, int]:
     ):
         counts[key] += 1
     return dict(counts)
+
+
+async def card_posts(s: AsyncSession, guild_id: int) -> list[PostRow]:
+    """The proposal-card posts delivered in a guild (by `/project list post` or with a session's phase)."""
+    sessions = await s.scalars(select(SessionRow.id).where(SessionRow.guild_id == guild_id))
+    scopes = [f"projects:{guild_id}", *(f"session:{i}" for i in sessions)]
+    query = select(PostRow).where(
+        PostRow.scope.in_(scopes),
+        PostRow.key.startswith("cards:"),
+        PostRow.status == "sent",
+        PostRow.kind == "send",
+    )
+    return list(await s.scalars(query.order_by(PostRow.id)))

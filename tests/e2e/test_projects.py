@@ -147,6 +147,10 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
         and "Still free:" in answers[1]
         and "foodclip" not in answers[1].split("Still free:")[1]
     )
+    await sb.wait_for(
+        lambda: "2 of 2 group places taken (full)" in str(cards(room)[0].embeds[0]["fields"]),
+        what="the foodclip card to show it is full",
+    )
     loser = students[8] if one.text == answers[0] else students[4]
     assert "has chosen" in (await room.run(loser, "project choose", proposal="cubedetr")).text
 
