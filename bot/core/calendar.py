@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,7 +67,7 @@ def upcoming(entries: Iterable[Entry], now: dt.datetime, limit: int = 5) -> list
 
 def due(
     entries: Iterable[Entry],
-    leads: dict[Kind, Sequence[dt.timedelta]],
+    leads: Mapping[Kind, Sequence[dt.timedelta]],
     now: dt.datetime,
     done: frozenset[str],
 ) -> list[Reminder]:
@@ -87,7 +87,7 @@ def due(
 
 
 def next_wake(
-    entries: Iterable[Entry], leads: dict[Kind, Sequence[dt.timedelta]], now: dt.datetime
+    entries: Iterable[Entry], leads: Mapping[Kind, Sequence[dt.timedelta]], now: dt.datetime
 ) -> dt.datetime | None:
     """When the next reminder falls due after `now`, or None when none is left."""
     times = [

@@ -317,7 +317,7 @@ def weekly(
     weekday: int, at: dt.time, start: dt.datetime, until: dt.datetime, tz: dt.tzinfo
 ) -> list[dt.datetime]:
     """Every `weekday` at local clock time `at` between `start` and `until`, as aware UTC datetimes."""
-    out = []
+    out: list[dt.datetime] = []
     day = start.astimezone(tz).date()
     day += dt.timedelta(days=(weekday - day.weekday()) % 7)
     while True:

@@ -83,4 +83,4 @@ def ics(course_name: str, entries: Sequence[Entry], tz: ZoneInfo, now: dt.dateti
         if entry.who:
             event.add("description", f"{ICON[entry.kind]} - {entry.who}")
         cal.add_component(event)
-    return cal.to_ical()
+    return bytes(cal.to_ical())

@@ -12,7 +12,8 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,7 +101,7 @@ class CalendarService:
         start = now - dt.timedelta(days=8)
         return [Entry(at, CHAT, Kind.SESSION) for at in weekly(r.chat_weekday, r.chat_time, start, until, tz)]
 
-    def _nudges(self) -> tuple[list[Entry], dict[Kind, Sequence[dt.timedelta]]]:
+    def _nudges(self) -> tuple[list[Entry], Mapping[Kind, Sequence[dt.timedelta]]]:
         r = self.course.project_rules
         if r.lock_at is None or not r.nudge_days or not self.course.projects:
             return [], {}
@@ -193,7 +194,7 @@ class CalendarService:
                 f"You are not in a project group yet, and groups lock {deadline}. Create one with "
                 "`/project create`, join one with its code (`/project join`), or ask an instructor to place you."
             )
-            body = {"content": text, "embeds": [], "mentions": [], "view": None}
+            body: dict[str, Any] = {"content": text, "embeds": [], "mentions": [], "view": None}
             await outbox.enqueue(
                 s, scope=scope, key=f"nudge|{key}|{user}", channel_id=user, payload=body, now=now, kind="dm"
             )
@@ -206,14 +207,13 @@ class CalendarService:
                 f"(recommended {rules.recommended_size}), and groups lock {deadline}. Share your code `{g.code}` "
                 "or ask an instructor to place someone with you."
             )
-            body = {"content": text, "embeds": [], "mentions": [], "view": None}
             for user in g.members:
                 await outbox.enqueue(
                     s,
                     scope=scope,
                     key=f"nudge|{key}|{user}",
                     channel_id=user,
-                    payload=body,
+                    payload={"content": text, "embeds": [], "mentions": [], "view": None},
                     now=now,
                     kind="dm",
                 )

@@ -151,13 +151,13 @@ async def save(
                 )
                 await s.flush()
         if group.own != prev.own:
-            row = await s.get(ProjectGroupRow, gid)
-            assert row is not None
+            stored = await s.get(ProjectGroupRow, gid)
+            assert stored is not None
             own = group.own
-            row.own_title = own.title if own else None
-            row.own_abstract = own.abstract if own else None
-            row.own_status = own.status.value if own else None
-            row.own_reason = own.reason if own else None
+            stored.own_title = own.title if own else None
+            stored.own_abstract = own.abstract if own else None
+            stored.own_status = own.status.value if own else None
+            stored.own_reason = own.reason if own else None
     return ids
 
 
