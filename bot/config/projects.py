@@ -81,7 +81,14 @@ def build_projects(m: ConfigModel, rep: Reporter) -> dict[str, Any]:
     for i, j in duplicates(items, "key").items():
         rep.error(("projects", i, "key"), f"duplicate project key {items[i].key!r} (first is projects[{j}])")
     proposals = []
+    teachers = {t.name for t in m.teachers or []}
     for i, p in enumerate(items):
+        for j, name in enumerate(p.supervisors):
+            if m.teachers is not None and name not in teachers:
+                rep.warn(
+                    ("projects", i, "supervisors", j),
+                    f"supervisor {name!r} is not in [[teachers]]: they will not be added to the group's room",
+                )
         if p.link is not None and (problem := check_http_url(p.link)):
             rep.error(("projects", i, "link"), problem)
         if len(p.description) > 1000:
@@ -91,6 +98,8 @@ def build_projects(m: ConfigModel, rep: Reporter) -> dict[str, Any]:
         )
     out["projects"] = tuple(proposals)
     out["project_rules"] = _rules(m, rep, tz, {p.key for p in m.phases})
+    if items and out["project_rules"].lock_at is None:
+        rep.warn(("project_rules",), "no lock deadline: students can change groups and choices until the end")
     out["calendar"] = _calendar(m, rep, tz)
     out["calendar_leads"] = _leads(m, rep)
     return out
