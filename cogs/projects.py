@@ -280,8 +280,10 @@ class ProjectGroup(app_commands.Group, name="project", description="Course proje
         guild = _guild(interaction)
         state = await self.bot.projects.state(guild)
         if is_instructor(interaction.user, self.bot.course.instructor_roles):
-            embeds = render.status_embeds(state, student_ids(self.bot, guild))
-            await reply(interaction, "", embeds=embeds)
+            pages = render.status_pages(state, student_ids(self.bot, guild))
+            await reply(interaction, "", embeds=pages[0])
+            for page in pages[1:]:
+                await interaction.followup.send(embeds=page, ephemeral=True)
             return
         group = state.group_of(interaction.user.id)
         if group is None:

@@ -127,32 +127,51 @@ def group_line(state: ProjectState, g: Group) -> str:
     return f"**{inert(g.name)}** (code `{g.code}`, {size}{low}): {who(g.members)}\n  {title} - {sup}"
 
 
-def status_embeds(state: ProjectState, students: Sequence[int]) -> list[discord.Embed]:
-    """The instructor's view: every group, proposals with free places, students without a group."""
+def status_pages(state: ProjectState, students: Sequence[int]) -> list[list[discord.Embed]]:
+    """The instructor's view, in messages under Discord's limits: every group, then proposals with free
+    places, own projects waiting and students without a group."""
     groups = sorted(state.groups, key=lambda g: g.name.casefold())
-    body = "\n".join(group_line(state, g) for g in groups) or "No groups yet."
-    out = []
-    for i in range(0, len(body), 4000):
-        out.append(
-            discord.Embed(
-                title="Project groups" if i == 0 else None, description=body[i : i + 4000], color=COLOR
-            )
-        )
+    chunks: list[str] = []
+    for g in groups:
+        line = group_line(state, g)
+        if chunks and len(chunks[-1]) + len(line) + 1 <= 2000:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:4000])
+    embeds = [
+        discord.Embed(title="Project groups" if i == 0 else None, description=text, color=COLOR)
+        for i, text in enumerate(chunks or ["No groups yet."])
+    ]
     waiting = [g for g in groups if g.status == GroupStatus.WAITING]
     free = [f"`{p.key}` ({p.max_groups - state.taken(p.key)} free)" for p in state.free()]
     grouped = {u for g in state.groups for u in g.members}
     alone = [u for u in students if u not in grouped]
     summary = discord.Embed(color=COLOR)
-    summary.add_field(name="Proposals with free places", value=", ".join(free)[:1024] or "none", inline=False)
+    summary.add_field(name="Proposals with free places", value=_fit(", ".join(free)) or "none", inline=False)
+    own = "\n".join(f"**{inert(g.name)}**: {inert(g.own.title)}" for g in waiting if g.own)
     summary.add_field(
-        name=f"Own projects waiting for approval ({len(waiting)})",
-        value="\n".join(f"**{inert(g.name)}**: {inert(g.own.title)}" for g in waiting if g.own)[:1024]
-        or "none",
-        inline=False,
+        name=f"Own projects waiting for approval ({len(waiting)})", value=_fit(own) or "none", inline=False
     )
-    summary.add_field(name=f"Students without a group ({len(alone)})", value=who(alone)[:1024], inline=False)
-    out.append(summary)
-    return out[:10]
+    summary.add_field(name=f"Students without a group ({len(alone)})", value=_fit(who(alone)), inline=False)
+    embeds.append(summary)
+    pages: list[list[discord.Embed]] = [[]]
+    size = 0
+    for embed in embeds:  # at most 2,000 + 3 x 1,024 characters each: two per message stay under 6,000
+        chars = len(embed)
+        if pages[-1] and (size + chars > 5500 or len(pages[-1]) == 10):
+            pages.append([])
+            size = 0
+        pages[-1].append(embed)
+        size += chars
+    return pages
+
+
+def _fit(text: str, limit: int = 1024) -> str:
+    """Text cut to an embed field's limit at a comma or line break, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(", ", 0, limit - 20), text.rfind("\n", 0, limit - 20))
+    return text[: max(cut, 0)] + " and more"
 
 
 def own_embed(group: Group) -> discord.Embed:
