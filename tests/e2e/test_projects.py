@@ -161,7 +161,11 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
     bot_id = sb.bot_user.id
     assert set(group0.member_ids) - {bot_id} == {s.id for s in students[0:4]} | {teacher.id}
     await sb.wait_for(lambda: len(room.posts(group0)) == 1, what="the room's welcome")
-    assert "Weekly supervisor chat: Tuesdays at 15:00" in room.posts(group0)[0].text
+    welcome = room.posts(group0)[0]
+    assert "Weekly supervisor chat: Tuesdays at 15:00" in welcome.text
+    assert welcome.allowed_mentions is not None
+    assert set(map(int, welcome.allowed_mentions["users"])) == {s.id for s in students[0:4]}  # pinged
+    assert all(not (m.allowed_mentions or {}).get("users") for m in cards(room))  # the cards ping nobody
 
     # An own project approved, one sent back (typed text shown inert).
     own = await room.run(students[12], "project propose")
