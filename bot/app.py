@@ -22,7 +22,7 @@ from bot.services.calendar import CalendarService
 from bot.services.changes import Changes
 from bot.services.projector import ProjectorService
 from bot.services.projects import ProjectService
-from bot.services.rooms import DiscordRooms, class_targets, student_ids
+from bot.services.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
 from bot.services.submissions import SubmissionService
@@ -104,7 +104,14 @@ class ConductorBot(commands.Bot):
             )
             self.changes.listen(self.web.notify)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
-        self.projects = ProjectService(course, db, clock, self.deliverer.flush, DiscordRooms(self))
+        self.projects = ProjectService(
+            course,
+            db,
+            clock,
+            self.deliverer.flush,
+            DiscordRooms(self),
+            lambda guild_id: instructor_ids(self, guild_id),
+        )
         self.sessions.on_announce = self.projects.on_announce
         self.calendar = CalendarService(
             course,

@@ -76,8 +76,10 @@ class ProjectService:
         clock: Clock,
         flush: Callable[[str], Awaitable[None]],
         rooms: Rooms | None = None,
+        instructors: Callable[[int], Sequence[int]] | None = None,
     ) -> None:
         self.course = course
+        self.instructors = instructors
         self.db = db
         self.clock = clock
         self.flush = flush
@@ -177,7 +179,24 @@ class ProjectService:
 
     async def propose(self, guild_id: int, user: int, title: str, abstract: str) -> str:
         """A member files the group's own project for approval."""
-        await self._change(guild_id, user, lambda st, now: rules.propose_own(st, user, title, abstract, now))
+        _, new = await self._change(
+            guild_id, user, lambda st, now: rules.propose_own(st, user, title, abstract, now)
+        )
+        group = new.group_of(user)
+        if group is not None and group.own is not None and self.instructors is not None:
+            text = (
+                f"**{render.inert(group.name)}** ({render.who(group.members)}) filed its own project for "
+                f"approval: **{render.inert(group.own.title)}**\n>>> {render.inert(group.own.abstract)[:1500]}\n"
+                f"Approve it with `/project approve`, or send it back with `/project return` and a reason."
+            )
+            stamp = int(self.clock.now().timestamp() * 1000)
+            async with self.db.session() as s, s.begin():
+                for teacher in self.instructors(guild_id):
+                    body: dict[str, Any] = {"content": text, "embeds": [], "mentions": []}
+                    await self._post(
+                        s, guild_id, f"filed:{group.id}:{stamp}:{teacher}", teacher, body, kind="dm"
+                    )
+            await self.flush(scope_of(guild_id))
         return "Filed: an instructor will approve your project or send it back with a reason. `/project status` shows where it stands."
 
     async def interested(self, guild_id: int, user: int, key: str) -> str:

@@ -80,3 +80,14 @@ def student_ids(bot: ConductorBot, guild_id: int) -> list[int]:
     return sorted(
         m.id for m in guild.members if not m.bot and any(r.name.casefold() == wanted for r in m.roles)
     )
+
+
+def instructor_ids(bot: ConductorBot, guild_id: int) -> list[int]:
+    """The members holding one of the instructor roles (no bots): told when a group files its own project."""
+    guild = bot.get_guild(guild_id)
+    if guild is None:
+        return []
+    wanted = {r.casefold() for r in bot.course.instructor_roles}
+    return sorted(
+        m.id for m in guild.members if not m.bot and any(r.name.casefold() in wanted for r in m.roles)
+    )

@@ -176,6 +176,9 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
     )
     await filed.wait_followup(timeout=10)
     assert "Filed" in filed.text
+    await sb.wait_for(lambda: any("filed its own project" in m.text for m in sb.dms(teacher)), what="a DM")
+    notice = next(m for m in sb.dms(teacher) if "filed its own project" in m.text)
+    assert "Gaze @\u200beveryone \\*\\*estimation\\*\\*" in notice.text and "/project approve" in notice.text
     other = await room.run(students[16], "project propose")
     await (await sb.submit_modal(students[16], other, {"title": "Cats", "abstract": "Cats."})).wait_followup(
         10
