@@ -56,6 +56,14 @@ class Rooms(Protocol):
         """Remove members from a room."""
         ...
 
+    async def add_supervisors(self, guild_id: int, room_id: int, supervisors: Sequence[str]) -> None:
+        """Add supervisors (by configured name) to a room."""
+        ...
+
+    async def archive(self, room_id: int) -> None:
+        """Archive a room nobody uses any more."""
+        ...
+
 
 @dataclass(frozen=True)
 class Change:
@@ -114,9 +122,10 @@ class ProjectService:
                 async with self.db.session() as s, s.begin():
                     old = await store.load(s, guild_id, self.base)
                     new = action(old, now)
+                    rooms = await store.threads(s, guild_id)  # before a dissolved group takes its own along
                     await store.save(s, guild_id, old, new, actor, now)
                     saved = await store.load(s, guild_id, self.base)
-                await self._sync_rooms(guild_id, old, saved)
+                await self._sync_rooms(guild_id, old, saved, rooms)
                 if any(old.taken(p.key) != saved.taken(p.key) for p in saved.proposals):
                     await self._recount(guild_id, saved)
                 return old, saved
@@ -168,13 +177,16 @@ class ProjectService:
 
     async def choose(self, guild_id: int, user: int, key: str) -> str:
         """A member chooses a proposal for their group (atomic: the last place goes to one group only)."""
-        _, new = await self._change(guild_id, user, lambda st, now: rules.choose(st, user, key, now))
+        old, new = await self._change(guild_id, user, lambda st, now: rules.choose(st, user, key, now))
         group = new.group_of(user)
+        before = old.group_of(user)
         assert group is not None
         p = new.proposal(key)
+        had_room = before is not None and before.status in (GroupStatus.PROPOSAL, GroupStatus.OWN)
+        room = "Your group's room is told." if had_room else "Your group's private room opens now."
         return (
             f"**{render.inert(group.name)}** has chosen **{p.title}** (supervisor: {', '.join(p.supervisors)}); "
-            f"{new.taken(key)} of {p.max_groups} places are now taken. Your group's private room opens now."
+            f"{new.taken(key)} of {p.max_groups} places are now taken. {room}"
         )
 
     async def propose(self, guild_id: int, user: int, title: str, abstract: str) -> str:
@@ -296,28 +308,55 @@ class ProjectService:
             return None
         return f"{WEEKDAYS[r.chat_weekday]}s at {r.chat_time:%H:%M} ({self.course.timezone})"
 
-    async def _sync_rooms(self, guild_id: int, old: ProjectState, new: ProjectState) -> None:
-        """Open a room for each group that got a project; keep its members in step with the group."""
+    async def _sync_rooms(
+        self, guild_id: int, old: ProjectState, new: ProjectState, rooms: dict[int, int]
+    ) -> None:
+        """Open a room for each group that got a project; keep its members and supervisors in step."""
         if self.rooms is None:
             return
-        async with self.db.session() as s:
-            rooms = await store.threads(s, guild_id)
         before = {g.id: g for g in old.groups}
+        after = {g.id for g in new.groups}
         for group in new.groups:
             has_project = group.status in (GroupStatus.PROPOSAL, GroupStatus.OWN)
             room = rooms.get(group.id)
+            prev = before.get(group.id)
             try:
                 if room is None and has_project:
                     await self._open_room(guild_id, new, group)
                 elif room is not None:
-                    prev = before.get(group.id)
                     prev_members = set(prev.members) if prev else set()
                     if added := [u for u in group.members if u not in prev_members]:
                         await self.rooms.add(room, added)
                     if gone := [u for u in prev_members if u not in group.members]:
                         await self.rooms.remove(room, gone)
+                    if prev is not None and group.proposal and group.proposal != prev.proposal:
+                        await self._new_project(guild_id, new, group, room)
             except Exception:  # a room is a convenience: the group's choice is already saved
                 log.exception("could not open or update the room of project group %s", group.id)
+        for gid, prev in before.items():
+            if gid not in after and gid in rooms:  # dissolved: the last member leaves, the room is archived
+                try:
+                    await self.rooms.remove(rooms[gid], list(prev.members))
+                    await self.rooms.archive(rooms[gid])
+                except Exception:
+                    log.exception("could not archive the room of dissolved project group %s", gid)
+
+    async def _new_project(self, guild_id: int, state: ProjectState, group: Group, room: int) -> None:
+        """A group with a room changed its proposal: the new supervisors join, and the room is told."""
+        assert self.rooms is not None and group.proposal is not None
+        proposal = state.proposal(group.proposal)
+        await self.rooms.add_supervisors(guild_id, room, proposal.supervisors)
+        text = f"Your project is now **{proposal.title}**, supervised by {', '.join(proposal.supervisors)}."
+        stamp = int(self.clock.now().timestamp() * 1000)
+        async with self.db.session() as s, s.begin():
+            await self._post(
+                s,
+                guild_id,
+                f"project:{group.id}:{stamp}",
+                room,
+                {"content": text, "embeds": [], "mentions": []},
+            )
+        await self.flush(scope_of(guild_id))
 
     async def _open_room(self, guild_id: int, state: ProjectState, group: Group) -> None:
         assert self.rooms is not None

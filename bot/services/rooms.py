@@ -60,6 +60,16 @@ class DiscordRooms:
         """Remove members from the room."""
         await self.bot.assignments.threads.remove(room_id, list(members))
 
+    async def add_supervisors(self, guild_id: int, room_id: int, supervisors: Sequence[str]) -> None:
+        """Add supervisors (matched to `[[teachers]]` by name) to the room."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None and (ids := self._supervisor_ids(guild, supervisors)):
+            await self.bot.assignments.threads.add(room_id, ids)
+
+    async def archive(self, room_id: int) -> None:
+        """Archive the room."""
+        await self.bot.assignments.threads.archive(room_id)
+
 
 def class_targets(bot: ConductorBot) -> list[tuple[int, int]]:
     """Every guild the bot is in that has the class channel, with that channel: where reminders go."""

@@ -167,6 +167,14 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
     assert set(map(int, welcome.allowed_mentions["users"])) == {s.id for s in students[0:4]}  # pinged
     assert all(not (m.allowed_mentions or {}).get("users") for m in cards(room))  # the cards ping nobody
 
+    # A group with a room changes its project before the lock: the room is told, the supervisor joins.
+    assert "has chosen" in (await room.run(students[0], "project choose", proposal="gorillas")).text
+    aasa = next(m for m in room.guild.members if m.user.username == "teacher-aasa")
+    await sb.wait_for(lambda: aasa.id in group0.member_ids, what="the new supervisor in the room")
+    assert "Your project is now **Anomaly Detection" in room.posts(group0)[-1].text
+    back = await room.run(students[0], "project choose", proposal="foodclip")
+    assert "2 of 2 places" in back.text and "room is told" in back.text
+
     # An own project approved, one sent back (typed text shown inert).
     own = await room.run(students[12], "project propose")
     filed = await sb.submit_modal(
@@ -215,6 +223,13 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
     assert "## Group 00" in files["projects.md"]
     listed = await room.run(students[20], "project list")
     assert "2/2, full" in listed.text
+
+    # A group that empties is dissolved, and its room archived.
+    own_room = next(t for t in room.guild.threads if t.name == "Project - Group 03")
+    for member in students[12:16]:
+        assert "You left" in (await room.run(member, "project leave")).text
+    await sb.wait_for(lambda: own_room.archived, what="the dissolved group's room archived")
+    assert set(own_room.member_ids) - {bot_id, teacher.id} == set()
 
 
 async def test_after_the_lock_choices_need_an_instructor(sandbox: Sandbox, tmp_path: Path) -> None:
