@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,11 +19,15 @@ from bot.core.projects import Group, GroupStatus, OwnStatus, ProjectState, Propo
 CARDS_PER_POST = 10  # embeds per message (Discord's limit); also kept under 6000 characters in all
 POST_CHARS = 5500
 COLOR = 0x2B6CB0
+_LINE_START = re.compile(r"^([ \t]*)([#>+-])", re.MULTILINE)  # headings, quotes, lists
+_ORDERED = re.compile(r"^([ \t]*\d+)\.", re.MULTILINE)  # `1. ` lists
 
 
 def inert(text: str) -> str:
-    """User-typed text shown as typed: Markdown and mentions neutralised."""
-    return discord.utils.escape_mentions(discord.utils.escape_markdown(text))
+    """User-typed text shown as typed: Markdown (also headings, quotes, lists) and mentions neutralised."""
+    escaped = discord.utils.escape_markdown(text, as_needed=False)
+    escaped = _ORDERED.sub(r"\1\\.", _LINE_START.sub(r"\1\\\2", escaped))
+    return discord.utils.escape_mentions(escaped)
 
 
 def who(user_ids: Sequence[int]) -> str:

@@ -15,11 +15,14 @@ log = logging.getLogger(__name__)
 
 
 def class_channel(bot: ConductorBot, guild_id: int) -> discord.TextChannel | None:
-    """The guild's text channel named `[discord] class_channel` (case ignored), if any."""
+    """The guild's text channel named `[discord] class_channel` (any case, `#` optional; or its id)."""
+    # Same rule as the lead's `bot.class_channel.find_class_channel`: swap to it when the branches meet.
     guild = bot.get_guild(guild_id)
     if guild is None:
         return None
-    wanted = bot.course.class_channel.casefold().lstrip("#")
+    wanted = bot.course.class_channel.strip().removeprefix("#").strip().casefold()
+    if wanted.isdigit() and isinstance(found := guild.get_channel(int(wanted)), discord.TextChannel):
+        return found
     return next((c for c in guild.text_channels if c.name.casefold() == wanted), None)
 
 
