@@ -75,10 +75,9 @@ def ics(course_name: str, entries: Sequence[Entry], tz: ZoneInfo, now: dt.dateti
             event.add("dtend", day + dt.timedelta(days=1))
         else:
             event.add("dtstart", entry.at)
-            event.add(
-                "dtend",
-                entry.at + dt.timedelta(minutes=entry.minutes or (0 if entry.kind == Kind.DEADLINE else 60)),
-            )
+            length = entry.minutes or (0 if entry.kind == Kind.DEADLINE else 60)
+            if length:  # a deadline is a moment: no DTEND (RFC 5545: it ends when it starts)
+                event.add("dtend", entry.at + dt.timedelta(minutes=length))
         event.add("categories", [entry.kind.value])
         if entry.who:
             event.add("description", f"{ICON[entry.kind]} - {entry.who}")

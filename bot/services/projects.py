@@ -151,7 +151,8 @@ class ProjectService:
         return (
             f"Created **{render.inert(group.name)}**. Share the code `{group.code}`: others join with "
             f"`/project join code:{group.code}` or the **Join with a code** button (up to {r.max_size} "
-            f"students, {r.recommended_size} recommended). Then choose a proposal with its **Choose** button."
+            f"students, {r.recommended_size} recommended). Then choose a proposal with the **Choose** menu "
+            "under the proposal cards or `/project choose`."
         )
 
     async def join(self, guild_id: int, user: int, code: str) -> str:
