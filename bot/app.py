@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from collections.abc import Sequence
 
 import discord
+from aiohttp import web
 from discord.ext import commands
 
 from bot.core.clock import Clock
@@ -15,9 +17,12 @@ from bot.core.plan import Course
 from bot.delivery import Deliverer
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
+from bot.services.calendar import CalendarService
 from bot.services.changes import Changes
 from bot.services.names import DisplayNames
 from bot.services.projector import ProjectorService
+from bot.services.projects import ProjectService
+from bot.services.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
 from bot.services.submissions import SubmissionService
@@ -36,6 +41,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.roster",
     "cogs.submit",
     "cogs.deliverables",
+    "cogs.projects",
+    "cogs.calendar",
 )
 
 
@@ -97,6 +104,27 @@ class ConductorBot(commands.Bot):
             )
             self.changes.listen(self.web.notify)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
+        self.projects = ProjectService(
+            course,
+            db,
+            clock,
+            self.deliverer.flush,
+            DiscordRooms(self),
+            lambda guild_id: instructor_ids(self, guild_id),
+        )
+        self.sessions.on_announce = self.projects.on_announce
+        self.calendar = CalendarService(
+            course,
+            db,
+            clock,
+            scheduler,
+            self.deliverer.flush,
+            self.projects,
+            lambda: class_targets(self),
+            lambda guild_id: student_ids(self, guild_id),
+        )
+        if self.web is not None:
+            self.web.routes.append(("/calendar/{token}.ics", self.calendar_feed))
         self.sessions.on_ended = self.assignments.archive_threads
         self.names = DisplayNames(db, clock)
 
@@ -130,6 +158,18 @@ class ConductorBot(commands.Bot):
             await session.merge(BotState(key=scope, value=digest))
         self.synced_scopes.append(scope)
         log.info("synced %d slash commands (%s)", len(payload), scope)
+
+    async def calendar_feed(self, request: web.Request) -> web.Response:
+        """The course calendar as an iCalendar feed, at a secret address (`/calendar` shows it)."""
+        token = await self.calendar.feed_token()
+        if not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
+            raise web.HTTPNotFound(text="Not found.")
+        return web.Response(
+            body=self.calendar.ics(),
+            content_type="text/calendar",
+            charset="utf-8",
+            headers={"Content-Disposition": 'inline; filename="course.ics"'},
+        )
 
     async def on_ready(self) -> None:
         """Only logs: this fires again on every reconnect, so no start-up work lives here."""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import ConfigError, check_config
+from bot.config.projects import summary_lines
 from bot.core.plan import TEXT_INPUT_MAX_LENGTH, Course, Plan, slot_count, slots_needed
 
 
@@ -116,6 +117,8 @@ def summarize(course: Course, plan_name: str | None = None, *, warnings: Sequenc
     out.append("")
     out.append(f"Seats per paper: {lo}..{hi}")
     out.append(f"Class size that fits: {clo}..{chi} students ({len(course.papers)} papers x {lo}..{hi})")
+
+    out.extend(summary_lines(course))
 
     out.append("")
     if warnings:

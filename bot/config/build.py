@@ -18,6 +18,7 @@ from bot.config.checks import (
 )
 from bot.config.errors import ConfigError, Loc
 from bot.config.messages import Reporter, suggest
+from bot.config.projects import build_projects
 from bot.config.schema import ConfigModel, FieldModel
 from bot.core.plan import (
     LABEL_MAX_CHARS,
@@ -95,9 +96,11 @@ class Builder:
                 rep.error(("web", "public_url"), problem)
             web = WebOptions(host=m.web.host, port=m.web.port, public_url=m.web.public_url)
 
+        projects = build_projects(m, rep)
         if rep.problems:
             raise ConfigError(rep.problems, rep.path)
         return Course(
+            **projects,
             name=m.course.name,
             timezone=m.course.timezone,
             instructor_roles=tuple(m.discord.instructor_roles),

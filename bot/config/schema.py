@@ -139,6 +139,60 @@ class PlanModel(BaseModel):
     phases: Annotated[list[str], PydField(min_length=1)]
 
 
+class ProjectModel(BaseModel):
+    """One `[[projects]]` entry: a lecturer's project proposal."""
+
+    model_config = _MODEL_CONFIG
+    key: Key
+    title: Text
+    supervisors: Annotated[list[Text], PydField(min_length=1)]
+    description: str = ""
+    link: Text | None = None
+    max_groups: Annotated[int, PydField(ge=1, le=100)] = 2
+
+
+class ProjectRulesModel(BaseModel):
+    """`[project_rules]`: group sizes, own proposals, the lock deadline, nudges, the weekly chat."""
+
+    model_config = _MODEL_CONFIG
+    min_size: Annotated[int, PydField(ge=1, le=50)] = 3
+    recommended_size: Annotated[int, PydField(ge=1, le=50)] = 4
+    max_size: Annotated[int, PydField(ge=1, le=50)] = 4
+    own_proposals: bool = True
+    lock: Any = None  # "YYYY-MM-DD HH:MM" or a TOML local date-time, in the course's time zone
+    phase: Key | None = None
+    nudge_days: list[Annotated[int, PydField(ge=0, le=60)]] = PydField(default_factory=lambda: [3, 1])
+    chat_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] | None = (
+        None
+    )
+    chat_time: Any = None
+    chat_lead: str = "1h"
+    chat_until: Any = None
+
+
+class CalendarModel(BaseModel):
+    """One `[[calendar]]` entry: a dated item of the course."""
+
+    model_config = _MODEL_CONFIG
+    date: Any
+    time: Any = None
+    title: Text
+    who: str = ""
+    kind: Literal["lecture", "deadline", "session", "exam", "holiday"] = "lecture"
+    minutes: Annotated[int, PydField(ge=0, le=24 * 60)] = 0
+
+
+class CalendarRemindersModel(BaseModel):
+    """`[calendar_reminders]`: how long before each kind of entry a reminder goes to the class channel."""
+
+    model_config = _MODEL_CONFIG
+    deadline: list[str] = PydField(default_factory=lambda: ["2d", "2h"])
+    session: list[str] = PydField(default_factory=lambda: ["1d"])
+    exam: list[str] = PydField(default_factory=lambda: ["7d", "1d"])
+    lecture: list[str] = PydField(default_factory=list)
+    holiday: list[str] = PydField(default_factory=list)
+
+
 class ConfigModel(BaseModel):
     """The whole file."""
 
@@ -152,3 +206,7 @@ class ConfigModel(BaseModel):
     roles: Annotated[list[RoleModel], PydField(min_length=1)]
     phases: Annotated[list[PhaseModel], PydField(min_length=1)]
     plans: Annotated[dict[Key, PlanModel], PydField(min_length=1)]
+    projects: list[ProjectModel] | None = None
+    project_rules: ProjectRulesModel | None = None
+    calendar: list[CalendarModel] | None = None
+    calendar_reminders: CalendarRemindersModel | None = None

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bot.core.calendar import Entry, Kind
+from bot.core.projects import ProjectRules, Proposal
+
 Style = Literal["short", "long"]
 FieldKind = Literal["text", "url", "choice"]
 Audience = Literal["class", "groups", "partners"]
@@ -163,6 +166,11 @@ class Course:
     slides_per: SlidesPer = "paper"
     #: The projector page's server, or None when `[web]` is absent (off).
     web: WebOptions | None = None
+    #: Course projects (`[[projects]]`, `[project_rules]`) and the calendar (`[[calendar]]`).
+    projects: tuple[Proposal, ...] = ()
+    project_rules: ProjectRules = field(default_factory=ProjectRules)
+    calendar: tuple[Entry, ...] = ()
+    calendar_leads: Mapping[Kind, tuple[dt.timedelta, ...]] = field(default_factory=dict, hash=False)
 
     def role(self, key: str) -> Role:
         """Return the role `key` (KeyError if unknown)."""

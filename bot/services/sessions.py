@@ -46,6 +46,16 @@ class CollectHook(Protocol):
         ...
 
 
+class AnnounceHook(Protocol):
+    """Adds posts that go with a phase's announcement (after it), in the caller's transaction."""
+
+    async def __call__(
+        self, s: AsyncSession, guild_id: int, channel_id: int, phase: str, scope: str, key: str, at: datetime
+    ) -> int:
+        """Enqueue the posts; returns how many."""
+        ...
+
+
 class Outbox(Protocol):
     """Where session posts go once decided: read ahead, then delivered (bot.delivery.Deliverer)."""
 
@@ -123,6 +133,9 @@ class SessionService:
         # Called once a session's end has been announced (outside any transaction): tidy-up such as
         # archiving its threads.
         self.on_ended: Callable[[int], Awaitable[None]] | None = None
+        # Called inside the transaction that announces a phase, after its posts (e.g. the project
+        # proposal cards that go with the proposals phase).
+        self.on_announce: AnnounceHook | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- commands -----------------------------------------------------------------------------
@@ -398,6 +411,9 @@ class SessionService:
             key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
             await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
+        if self.on_announce is not None and step.kind != "slot":
+            extra = f"with:{action.index}:{int(start.timestamp())}"
+            await self.on_announce(s, row.guild_id, row.channel_id, step.phase, scope_of(row.id), extra, now)
         await self._collect_reminders(s, row, step, now)
         await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys

@@ -194,3 +194,64 @@ class ConfirmStep(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # what to grant (blocked) or the error (failed)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)  # who confirmed (the report goes to them)
     updated_at: Mapped[datetime]
+
+
+class ProjectGroupRow(Base):
+    """A course project group in a guild: its name, join code, own proposal and private room."""
+
+    __tablename__ = "project_groups"
+    __table_args__ = (UniqueConstraint("guild_id", "code"), UniqueConstraint("guild_id", "name_key"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))  # the name case-folded: names are unique per guild
+    code: Mapped[str] = mapped_column(String(12))
+    own_title: Mapped[str | None] = mapped_column(String(200))
+    own_abstract: Mapped[str | None] = mapped_column(Text)
+    own_status: Mapped[str | None] = mapped_column(String(20))  # pending, approved, returned
+    own_reason: Mapped[str | None] = mapped_column(Text)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class ProjectMemberRow(Base):
+    """A student's seat in a project group: one group per student, seats 1..max size per group."""
+
+    __tablename__ = "project_members"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id"), UniqueConstraint("group_id", "seat_no"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"), index=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    seat_no: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[datetime]
+
+
+class ProjectPlaceRow(Base):
+    """A group's hold on one of a proposal's places (1..max_groups): two groups cannot share a place."""
+
+    __tablename__ = "project_places"
+    __table_args__ = (
+        UniqueConstraint("guild_id", "proposal_key", "place_no"),
+        UniqueConstraint("group_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("project_groups.id", ondelete="CASCADE"))
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    proposal_key: Mapped[str] = mapped_column(String(64))
+    place_no: Mapped[int] = mapped_column(Integer)
+    chosen_by: Mapped[int] = mapped_column(BigInteger)
+    chosen_at: Mapped[datetime]
+
+
+class ProjectInterestRow(Base):
+    """A student's "I'm interested" in a proposal."""
+
+    __tablename__ = "project_interest"
+    __table_args__ = (UniqueConstraint("guild_id", "proposal_key", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger)
+    proposal_key: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]

@@ -82,6 +82,8 @@ class ProjectorServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._page = _asset("projector.html")
         self._assets = {name: _asset(name) for name in ASSETS}
+        # Extra GET routes other features add before start (e.g. the course calendar's feed).
+        self.routes: list[tuple[str, Any]] = []
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -93,6 +95,8 @@ class ProjectorServer:
         app.router.add_get(f"/p/{{token:{TOKEN}}}/events", self._events_handler)
         app.router.add_get(f"/p/{{token:{TOKEN}}}/qr.svg", self._qr_handler)
         app.router.add_get("/assets/{name}", self._asset_handler)
+        for path, handler in self.routes:
+            app.router.add_get(path, handler)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
