@@ -13,6 +13,7 @@ from typing import Any
 
 import discord
 
+from bot.core.export import BOM, csv_cell, md_text
 from bot.core.projects import Group, GroupStatus, OwnStatus, ProjectState, Proposal
 from bot.rendering.inert import inert_text
 
@@ -199,10 +200,13 @@ def room_welcome(state: ProjectState, group: Group, chat: str | None) -> dict[st
 def export_files(state: ProjectState, names: Mapping[int, str], students: Sequence[int]) -> dict[str, str]:
     """`projects.csv` (one row per student) and `projects.md` (one section per group)."""
     buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(
-        ["user_id", "name", "group", "group_size", "project", "project_kind", "supervisors", "status"]
-    )
+    buf.write(BOM)  # Excel then reads accents right
+    rows = csv.writer(buf, lineterminator="\r\n")
+
+    def write(row: Sequence[object]) -> None:  # group names are typed by students: no cell runs as a formula
+        rows.writerow([csv_cell(str(cell)) for cell in row])
+
+    write(["user_id", "name", "group", "group_size", "project", "project_kind", "supervisors", "status"])
     grouped = set()
     for g in sorted(state.groups, key=lambda g: g.name.casefold()):
         title = state.proposal(g.proposal).title if g.proposal else (g.own.title if g.own else "")
@@ -210,23 +214,25 @@ def export_files(state: ProjectState, names: Mapping[int, str], students: Sequen
         sup = ", ".join(state.proposal(g.proposal).supervisors) if g.proposal else ""
         for u in g.members:
             grouped.add(u)
-            writer.writerow([u, names.get(u, ""), g.name, len(g.members), title, kind, sup, g.status.value])
+            write([u, names.get(u, ""), g.name, len(g.members), title, kind, sup, g.status.value])
     for u in students:
         if u not in grouped:
-            writer.writerow([u, names.get(u, ""), "", 0, "", "", "", "no group"])
+            write([u, names.get(u, ""), "", 0, "", "", "", "no group"])
     md = ["# Course projects", ""]
     for g in sorted(state.groups, key=lambda g: g.name.casefold()):
-        md.append(f"## {g.name}")
+        md.append(f"## {md_text(g.name)}")
         md.append("")
-        md.append(f"- Members ({len(g.members)}): " + ", ".join(names.get(u, str(u)) for u in g.members))
+        md.append(
+            f"- Members ({len(g.members)}): " + ", ".join(md_text(names.get(u, str(u))) for u in g.members)
+        )
         if g.proposal:
             p = state.proposal(g.proposal)
             md.append(f"- Project: {p.title} (proposal `{p.key}`), supervisor(s): {', '.join(p.supervisors)}")
         elif g.own:
-            md.append(f"- Own project ({g.own.status.value}): {g.own.title}")
-            md.append(f"  - Abstract: {' '.join(g.own.abstract.split())}")
+            md.append(f"- Own project ({g.own.status.value}): {md_text(g.own.title)}")
+            md.append(f"  - Abstract: {md_text(' '.join(g.own.abstract.split()))}")
             if g.own.reason:
-                md.append(f"  - Sent back: {g.own.reason}")
+                md.append(f"  - Sent back: {md_text(g.own.reason)}")
         else:
             md.append("- Project: none yet")
         md.append("")
@@ -234,6 +240,6 @@ def export_files(state: ProjectState, names: Mapping[int, str], students: Sequen
     md.append("")
     for p in state.proposals:
         md.append(f"- {p.title} ({', '.join(p.supervisors)}): {state.taken(p.key)} of {p.max_groups} places")
-    alone = [names.get(u, str(u)) for u in students if u not in grouped]
+    alone = [md_text(names.get(u, str(u))) for u in students if u not in grouped]
     md += ["", f"## Students without a group ({len(alone)})", "", *(f"- {n}" for n in alone)]
     return {"projects.csv": buf.getvalue(), "projects.md": "\n".join(md) + "\n"}

@@ -217,7 +217,8 @@ async def test_a_class_of_43_forms_groups_and_takes_projects(room: Classroom) ->
     assert "**Group 10** (code" in status.text and "2/4 - below the minimum" in status.text
     exported = await room.run(teacher, "project export")
     files = {a.filename: a.text for m in exported.messages for a in m.attachments}
-    rows = list(csv.DictReader(io.StringIO(files["projects.csv"])))
+    assert files["projects.csv"].startswith("\ufeff")  # UTF-8 with BOM, like the session export
+    rows = list(csv.DictReader(io.StringIO(files["projects.csv"].removeprefix("\ufeff"))))
     assert len(rows) == 43 and len({r["user_id"] for r in rows}) == 43
     assert sum(r["project"].startswith("How to make") for r in rows) == 8  # two groups of four
     assert "## Group 00" in files["projects.md"]
