@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from bot.core.projects import Group, OwnProposal, ProjectRules, ProjectState, Proposal
-from bot.rendering.projects import proposal_posts, status_pages
+from bot.rendering.projects import export_files, proposal_posts, status_pages
 
 PROPOSALS = tuple(Proposal(f"p{i}", f"Proposal {i}: " + "x" * 90, ("Aasa",), "d" * 900) for i in range(30))
 
@@ -44,3 +47,18 @@ def test_typed_text_is_inert_and_cards_fit_in_posts() -> None:
             sum(len(str(e.get("title", ""))) + len(str(e.get("description", ""))) for e in post["embeds"])
             < 6000
         )
+
+
+def test_the_export_guards_every_typed_cell_and_escapes_the_report() -> None:
+    own = OwnProposal('=HYPERLINK("https://evil.example")', "+cmd|' /C calc'!A0")
+    group = Group(1, "@SUM(1+1) <@&42>", "AAAAAA", (5,), None, own)
+    files = export_files(ProjectState(PROPOSALS, ProjectRules(), (group,)), {5: "-Ada"}, [5, 6])
+    table = files["projects.csv"]
+    assert table.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(table.removeprefix("\ufeff"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert (
+        "'@SUM(1+1) <@&42>" in cells and "'-Ada" in cells and '\'=HYPERLINK("https://evil.example")' in cells
+    )
+    assert not any(cell and cell[0] in "=+-@\t\r" for cell in cells)
+    assert "<@&42>" not in files["projects.md"]  # the report pings nobody when pasted into a chat
