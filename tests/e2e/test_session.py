@@ -10,7 +10,7 @@ import pytest
 
 from bot.sandbox import Message, Perm, Sandbox
 
-from .conftest import BotProcess, Classroom, open_class, populate, settings_for, write_config
+from .conftest import FAST_PHASES, BotProcess, Classroom, open_class, populate, settings_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -115,16 +115,21 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(classroom: Class
 
 
 async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
-    sandbox: Sandbox, tmp_path: Path, config_path: Path
+    sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    """The bot is killed (SIGKILL) in the first phase and comes back during the third."""
+    """The bot is killed (SIGKILL) in the first phase and comes back during the third.
+
+    The third phase is long, so the restarted process is back inside it however slowly it starts on a
+    busy machine; the instructor then moves on.
+    """
+    config = write_config(tmp_path, FAST_PHASES + RESTART_PLAN, warning_seconds="warning_seconds = [1]\n# ")
     _guild, channel, teacher, _ = populate(sandbox, students=3)
-    settings = settings_for(sandbox, tmp_path, config_path)
+    settings = settings_for(sandbox, tmp_path, config)
     proc = BotProcess(sandbox, settings)
     await proc.start()
     await sandbox.wait_for(lambda: any(c["name"] == "session" for c in sandbox.commands()), timeout=30)
     await sandbox.wait_ready(timeout=30)
-    await sandbox.run_command(teacher, "session start", channel=channel, options={"plan": "fast"})
+    await sandbox.run_command(teacher, "session start", channel=channel, options={"plan": "restart"})
     began = datetime.now(UTC)
     bot_id = sandbox.bot_user.id
 
@@ -133,11 +138,13 @@ async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
 
     await sandbox.wait_for(lambda: any("Introduce" in t for t in titles(posts())), timeout=10)
     await proc.kill()
-    # Down while "Do the role!" (2-5 s) comes and goes; back during the partner phase (5-8 s).
-    await asyncio.sleep(max(0.0, 5.6 - (datetime.now(UTC) - began).total_seconds()))
+    # Down while "Do the role!" (2-5 s) comes and goes; back during the long partner phase (from 5 s).
+    await asyncio.sleep(max(0.0, 5.3 - (datetime.now(UTC) - began).total_seconds()))
     proc2 = BotProcess(sandbox, settings)
     await proc2.start()
     try:
+        await sandbox.wait_for(lambda: any("role-partner" in t for t in titles(posts())), timeout=30)
+        await sandbox.run_command(teacher, "session next", channel=channel)
         await sandbox.wait_for(
             lambda: any("end of the session" in (m.content or "") for m in posts()), timeout=30
         )
@@ -148,11 +155,23 @@ async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
     assert len(partner_posts) == 1
     first_version = partner_posts[0].edits[0] if partner_posts[0].edits else partner_posts[0].embeds[0]
     text = str(first_version)
-    assert "Already over" in text and "Do the role!" in text and "Started late" in text
+    assert "Already over" in text and "Do the role!" in text  # the phase missed while down, named once
     assert not any("Do the role" in t for t in seen)  # the missed phase is summarised, not replayed
-    assert seen.count("Run-of-show: fast") == 1
+    assert seen.count("Run-of-show: restart") == 1
     assert len([m for m in posts() if "end of the session" in (m.content or "")]) == 1
 
+
+RESTART_PLAN = """
+[[phases]]
+key = "long-partners"
+name = "Discuss with your role-partner"
+seconds = 60
+audience = "partners"
+text = "Discuss with your role-partner."
+
+[plans.restart]
+phases = ["fast-intro", "fast-role", "long-partners"]
+"""
 
 PRESENTING = """
 [[phases]]
@@ -170,8 +189,6 @@ phases = ["fast-present"]
 
 @pytest.fixture
 def talks_config(tmp_path: Path) -> Path:
-    from .conftest import FAST_PHASES, write_config
-
     return write_config(tmp_path, FAST_PHASES + PRESENTING)
 
 
