@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot import logs
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.delivery import Deliverer
+from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
 from bot.services.roster import RosterService
@@ -24,6 +28,11 @@ from bot.storage.models import BotState
 from bot.tree import ConductorTree
 
 log = logging.getLogger(__name__)
+# After the grace, posts stop being started; what is being sent (and interaction answers) gets this long.
+CUTOFF_SECONDS = 3.0
+RESTARTING = (
+    "I am restarting right now, so I did not do that and nothing was changed. Please try again in a minute."
+)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
@@ -82,16 +91,47 @@ class ConductorBot(commands.Bot):
         self.submissions = SubmissionService(course, db, clock, self.deliverer.flush)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.sessions.on_ended = self.assignments.archive_threads
+        self.stopping = False
+        self.stop_reason: str | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running
+        self._setup_started = False
+        self._setup_done = asyncio.Event()
+        self.shutdown = self._shutdown_sequence()
+        self._watch_interactions()
+
+    def _shutdown_sequence(self) -> Shutdown:
+        """The closers, in order. A Slack socket or a web server joins with `shutdown.add(..., before="gateway")`."""
+        grace = self.settings.stop_grace_seconds
+        sequence = Shutdown()
+        sequence.add("new work", self._stop_new_work, 1.0)
+        sequence.add("work in flight", self._finish_work, grace + CUTOFF_SECONDS + 2.0)
+        sequence.add("gateway", self._close_gateway, 10.0)
+        sequence.add("timers", self._stop_timers, 2.0)
+        sequence.add("database", self.db.close, 5.0)
+        sequence.add("logs", self._last_words, 1.0)
+        return sequence
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
-        await self.db.migrate()
-        for extension in self.initial_extensions:
-            await self.load_extension(extension)
-        self.scheduler.start()
-        await self.deliverer.flush_all()  # posts decided before a crash go out first, once
-        await self.sessions.rebuild()
-        await self.sync_commands()
+        self._setup_started = True
+        try:
+            if self.stopping:
+                return
+            await self.db.migrate()
+            for extension in self.initial_extensions:
+                await self.load_extension(extension)
+            if self.stopping:
+                return
+            self.scheduler.start()
+            await self.deliverer.flush_all()  # posts decided before a crash go out first, once
+            await self.sessions.rebuild()
+            if self.stopping:
+                return
+            await self.sync_commands()
+        finally:
+            if self.stopping:
+                log.info("stopping during start-up: the rest of start-up is left to the next start")
+            self._setup_done.set()
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""
@@ -116,10 +156,128 @@ class ConductorBot(commands.Bot):
         """Only logs: this fires again on every reconnect, so no start-up work lives here."""
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
 
+    # --- interactions -----------------------------------------------------------------------------
+
+    def _watch_interactions(self) -> None:
+        """Track every interaction's handler tasks, tag their log lines, and refuse new ones while stopping."""
+        parsers = self._connection.parsers
+        original = parsers["INTERACTION_CREATE"]
+
+        def parse(data: Any) -> None:
+            guild, iid = data.get("guild_id"), data.get("id")
+            with logs.bound(guild=int(guild) if guild else None, interaction=int(iid) if iid else None):
+                before = asyncio.all_tasks()
+                if self.stopping:
+                    self._refuse(data)
+                else:
+                    original(data)
+                for task in asyncio.all_tasks() - before:  # what this interaction started
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+
+        parsers["INTERACTION_CREATE"] = parse
+
+    def _refuse(self, data: Any) -> None:
+        """While stopping: answer a new command, click or form at once, instead of leaving it unanswered."""
+        if data.get("type") not in (2, 3, 5):
+            return  # pings and autocomplete get nothing
+        interaction: discord.Interaction = discord.Interaction(data=data, state=self._connection)
+        log.info("stopping: refused a new interaction (asked the user to try again in a minute)")
+        asyncio.create_task(self._answer_restarting(interaction))  # noqa: RUF006 (tracked by parse)
+
+    @staticmethod
+    async def _answer_restarting(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("stopping: could not answer interaction %s: %s", interaction.id, error)
+
+    # --- stopping ---------------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        """Begin the graceful stop (a signal handler's entry point); returns at once."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        asyncio.get_running_loop().create_task(self.close(), name="conductor-stop")
+
     async def close(self) -> None:
-        """Stop timers (letting running ones finish), close the gateway, release the database."""
-        await self.scheduler.drain()
-        await self.deliverer.settle()  # posts being sent finish; what is left stays in the outbox
-        self.scheduler.shutdown()
+        """Stop gracefully and boundedly (idempotent): see `_shutdown_sequence` for the steps."""
+        await self.shutdown.run()
+
+    async def _stop_new_work(self) -> None:
+        """No new timers fire and new interactions are answered "restarting"; work already begun goes on."""
+        self.stopping = True
+        self.scheduler.pause()
+        self._stop_started = asyncio.get_running_loop().time()
+        log.info(
+            "stopping (%s): taking no new work; letting work in flight finish (up to %.0f s)",
+            self.stop_reason or "close",
+            self.settings.stop_grace_seconds,
+        )
+
+    def _busy(self) -> set[asyncio.Task[Any]]:
+        tasks = set(self._in_flight) | self.scheduler.running | self.deliverer.tasks
+        return {t for t in tasks if not t.done() and t is not asyncio.current_task()}
+
+    async def _quiet_by(self, deadline: float) -> bool:
+        """Wait until no interaction, timer, start-up or outbox round is running, or until `deadline`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = deadline - loop.time()
+            busy = self._busy()
+            if busy:
+                if remaining <= 0:
+                    return False
+                await asyncio.wait(busy, timeout=remaining)
+                continue
+            if self._setup_started and not self._setup_done.is_set():
+                if remaining <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(self._setup_done.wait(), remaining)
+                except TimeoutError:
+                    return False
+                continue
+            if not self.deliverer.idle:
+                if remaining <= 0 or not await self.deliverer.settle(remaining):
+                    return False
+                continue
+            return True
+
+    async def _finish_work(self) -> None:
+        """Answer interactions already received and finish sending, within the grace; then cut cleanly."""
+        loop = asyncio.get_running_loop()
+        grace = self.settings.stop_grace_seconds
+        if await self._quiet_by(loop.time() + grace):
+            return
+        log.warning(
+            "stopping: work still running after %.1f s; posts not yet started stay in the outbox for the "
+            "next start",
+            grace,
+        )
+        self.deliverer.stop()  # rounds end after the post being sent; handlers then answer and return
+        if await self._quiet_by(loop.time() + CUTOFF_SECONDS):
+            return
+        busy = self._busy()
+        log.warning("stopping: cancelling %d task(s) still running", len(busy))
+        for task in busy:
+            task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=1.0)
+
+    async def _close_gateway(self) -> None:
+        """Close the gateway cleanly (close code 1000) and the HTTP session."""
         await super().close()
-        await self.db.close()
+
+    async def _stop_timers(self) -> None:
+        self.scheduler.shutdown()
+
+    async def _last_words(self) -> None:
+        started = getattr(self, "_stop_started", None)
+        took = asyncio.get_running_loop().time() - started if started is not None else 0.0
+        problems = [f"{name} {outcome}" for name, outcome in self.shutdown.outcomes if outcome != "done"]
+        if problems:
+            log.warning("stopped in %.1f s, with problems: %s", took, "; ".join(problems))
+        else:
+            log.info("stopped cleanly in %.1f s", took)
+        logs.flush()

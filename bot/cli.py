@@ -56,20 +56,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(config_path: Path | None) -> int:
     import discord
 
+    from bot import logs
     from bot.config import ConfigError, load_config
     from bot.settings import Settings
     from bot.wiring import run
 
     settings = Settings()
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level.upper(), logging.INFO), root=True)
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    logs.setup(settings.log_level, settings.log_format, secrets=[token, token.strip()])
     try:
         course = load_config(config_path or settings.conductor_config)
-        asyncio.run(run(settings, course))
+        asyncio.run(run(settings, course, config_path or settings.conductor_config))
     except (ConfigError, ConductorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except discord.LoginFailure:
+        print(
+            "error: Discord refused the token (401). Copy the bot token again from the Developer Portal "
+            "(Bot > Reset Token) into DISCORD_TOKEN; `python -m bot doctor` checks it.",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "error: Discord closed the gateway (4014): the Server Members intent is not enabled. In the "
+            "Developer Portal, Bot > Privileged Gateway Intents, turn on Server Members Intent.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 0
+    finally:
+        logs.flush()
     return 0
 
 
