@@ -86,6 +86,11 @@ class Deliverer:
         self._stopped = True
 
     @property
+    def stopped(self) -> bool:
+        """Whether `stop` was called (no new posts start)."""
+        return self._stopped
+
+    @property
     def idle(self) -> bool:
         """Whether no delivery round is running."""
         return self._active == 0
