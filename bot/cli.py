@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | check-config [PATH]`."""
+"""Command line: `python -m bot run | check-config | rehearse | export | doctor | backup`."""
 
 from __future__ import annotations
 
@@ -34,6 +34,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--config", type=Path, default=None, help="course configuration (default: config.toml)"
     )
+    doctor = sub.add_parser(
+        "doctor", help="pre-flight before class: config, database, token, server, permissions"
+    )
+    doctor.add_argument(
+        "--config", type=Path, default=None, help="course configuration (default: config.toml)"
+    )
+    doctor.add_argument(
+        "--dm-test", metavar="USER", default=None, help="send USER (username or id) a test DM"
+    )
+    doctor.add_argument(
+        "--guild", type=int, default=None, help="the class's server id (when the bot is in several)"
+    )
+    backup = sub.add_parser("backup", help="copy the SQLite database safely while the bot runs")
+    backup.add_argument("path", type=Path, help="the file to write (e.g. backups/conductor-2024-03-12.db)")
     return parser
 
 
@@ -50,7 +64,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rehearse(args)
     if args.command == "export":
         return _export(args.session, args.out, args.config)
+    if args.command == "doctor":
+        from bot.doctor import main_doctor
+
+        return main_doctor(args)
+    if args.command == "backup":
+        return _backup(args.path)
     return 2
+
+
+def _backup(path: Path) -> int:
+    from bot.backup import BackupError, backup_sqlite
+    from bot.settings import Settings
+
+    try:
+        source, pages = backup_sqlite(Settings().resolved_database_url(), path)
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"backed up {source} to {path} ({pages} pages, checked)")
+    return 0
 
 
 def _run(config_path: Path | None) -> int:
