@@ -52,6 +52,27 @@ def intents() -> discord.Intents:
     return chosen
 
 
+def describe_interaction(data: dict[str, Any]) -> str:
+    """What an interaction is, for the log: the command path or the component's custom id, and who.
+
+    Never the options' values or a form's fields: those are what users typed.
+    """
+    inner = data.get("data") or {}
+    user = (data.get("member") or {}).get("user") or data.get("user") or {}
+    kind = data.get("type")
+    if kind in (2, 4):
+        path, options = [str(inner.get("name"))], inner.get("options") or []
+        while options and options[0].get("type") in (1, 2):  # sub-command groups and sub-commands
+            path.append(str(options[0].get("name")))
+            options = options[0].get("options") or []
+        what = ("autocomplete " if kind == 4 else "") + "/" + " ".join(path)
+    elif kind in (3, 5):
+        what = ("button/select " if kind == 3 else "form ") + str(inner.get("custom_id"))
+    else:
+        what = f"type {kind}"
+    return f"{what} by user {user.get('id')}"
+
+
 class ConductorBot(commands.Bot):
     """Conductor's Discord client. Built by `bot.wiring`; all start-up work happens in `setup_hook`."""
 
@@ -166,6 +187,7 @@ class ConductorBot(commands.Bot):
         def parse(data: Any) -> None:
             guild, iid = data.get("guild_id"), data.get("id")
             with logs.bound(guild=int(guild) if guild else None, interaction=int(iid) if iid else None):
+                log.info("interaction: %s", describe_interaction(data))
                 before = asyncio.all_tasks()
                 if self.stopping:
                     self._refuse(data)

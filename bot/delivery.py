@@ -172,6 +172,7 @@ class Deliverer:
             return await self._retry_or_give_up(row, attempts, error)
         if message_id is not None:
             sent[row.key] = message_id
+        log.info("sent %s %s/%s (message %s)", row.kind, row.scope, row.key, message_id)
         self.delivered += 1
         return Outcome("sent", message_id, None, attempts)
 

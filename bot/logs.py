@@ -147,6 +147,8 @@ def setup(level: str = "INFO", fmt: str = "text", secrets: Sequence[str] = ()) -
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
     for name in PAYLOAD_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    # APScheduler says "Added job", "Running job" for every timer: our own lines say what happened.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     return handler
 
 

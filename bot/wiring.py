@@ -13,6 +13,7 @@ import discord
 import discord.gateway
 import discord.http
 import yarl
+from sqlalchemy.engine import make_url
 
 from bot.app import EXTENSIONS, ConductorBot
 from bot.core.clock import Clock, SystemClock
@@ -73,12 +74,15 @@ def token_from(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-def startup_line(settings: Settings, course: Course, bot: ConductorBot, config_path: Path) -> str:
+def startup_line(
+    settings: Settings, course: Course, config_path: Path, shard_count: int | None = None
+) -> str:
     """One line saying what this process runs with (the database password hidden, never the token)."""
     api, gateway = endpoints(settings, course)
-    shards = "1 (unsharded)" if bot.shard_count is None else str(bot.shard_count)
+    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+    shards = "1 (unsharded)" if shard_count is None else str(shard_count)
     return (
-        f"Conductor {version()} starting: config {config_path} ({course.name}); database {bot.db.safe_url}; "
+        f"Conductor {version()} starting: config {config_path} ({course.name}); database {database}; "
         f"platform discord (REST {api}, gateway {gateway}); shards {shards}; "
         f"logs {settings.log_format} at {settings.log_level.upper()}; stop grace "
         f"{settings.stop_grace_seconds:g} s; discord.py {discord.__version__}; pid {os.getpid()}"
@@ -97,7 +101,7 @@ async def run(settings: Settings, course: Course, config_path: Path | None = Non
     """Log in and run until SIGTERM or SIGINT, then stop gracefully (a second signal exits at once)."""
     token = token_from(settings)
     bot = build_bot(settings, course)
-    log.info("%s", startup_line(settings, course, bot, config_path or settings.conductor_config))
+    log.info("%s", startup_line(settings, course, config_path or settings.conductor_config, bot.shard_count))
     loop = asyncio.get_running_loop()
     install_signal_handlers(loop, bot.request_stop)
     try:

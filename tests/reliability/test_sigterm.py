@@ -83,6 +83,7 @@ class SignalledBotProcess(LoggedBotProcess):
         assert self.proc is not None
         code = await asyncio.wait_for(self.proc.wait(), timeout)
         self._file.close()
+        assert self.sandbox.token not in self.output(), "the token was logged"
         return code
 
     def output(self) -> str:
