@@ -117,6 +117,7 @@ class ConductorBot(commands.Bot):
         self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running
         self._setup_started = False
         self._setup_done = asyncio.Event()
+        self._stop_task: asyncio.Task[None] | None = None
         self.shutdown = self._shutdown_sequence()
         self._watch_interactions()
 
@@ -220,7 +221,7 @@ class ConductorBot(commands.Bot):
         """Begin the graceful stop (a signal handler's entry point); returns at once."""
         if self.stop_reason is None:
             self.stop_reason = reason
-        asyncio.get_running_loop().create_task(self.close(), name="conductor-stop")
+        self._stop_task = asyncio.get_running_loop().create_task(self.close(), name="conductor-stop")
 
     async def close(self) -> None:
         """Stop gracefully and boundedly (idempotent): see `_shutdown_sequence` for the steps."""
