@@ -133,9 +133,16 @@ class ConductorBot(commands.Bot):
         sequence.add("logs", self._last_words, 1.0)
         return sequence
 
+    async def login(self, token: str) -> None:
+        """Log in and run `setup_hook`; a stop that comes meanwhile waits for both (within its grace)."""
+        self._setup_started = True
+        try:
+            await super().login(token)
+        finally:
+            self._setup_done.set()
+
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
-        self._setup_started = True
         try:
             if self.stopping:
                 return
@@ -153,7 +160,6 @@ class ConductorBot(commands.Bot):
         finally:
             if self.stopping:
                 log.info("stopping during start-up: the rest of start-up is left to the next start")
-            self._setup_done.set()
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""

@@ -109,10 +109,10 @@ async def run(settings: Settings, course: Course, config_path: Path | None = Non
             await bot.start(token)
     except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
         raise
-    except Exception:
+    except Exception as error:
         if not bot.stopping:
             raise
-        log.warning("start-up was interrupted by the stop", exc_info=True)
+        log.warning("start-up was interrupted by the stop: %r", error)
     finally:
         await bot.close()  # a no-op after a graceful stop; bounded in any case
         remove_signal_handlers(loop)

@@ -295,3 +295,48 @@ async def test_sigint_stops_cleanly_and_a_second_signal_exits_at_once(
     proc.signal(signal.SIGTERM)
     assert await proc.exited(timeout=5) == 128 + signal.SIGTERM
     assert "SIGTERM again while stopping: exiting now" in proc.output()
+
+
+@pytest.mark.parametrize("moment", ["login", "start-up", "connected"])
+async def test_a_signal_during_start_up_exits_0_and_the_next_start_is_whole(
+    sandbox: Sandbox, tmp_path: Path, moment: str
+) -> None:
+    config = write_config(tmp_path, PLAN)
+    _guild, channel, teacher, _ = populate(sandbox, students=2)
+    settings = settings_for(sandbox, tmp_path, config)
+    proc = SignalledBotProcess(sandbox, settings, tmp_path / "bot.log")
+    # SIGTERM when the sandbox sees the login request, the command sync (start-up nearly done), or READY.
+    route = {"login": "/users/@me", "start-up": "/applications/", "connected": None}[moment]
+    fired: list[bool] = []
+
+    def on_change() -> bool:
+        hit = (
+            sandbox.gateway.identifies > 0
+            if route is None
+            else any(r.path.startswith(route) for r in sandbox.requests)
+        )
+        if hit and not fired and proc.proc is not None:
+            fired.append(True)
+            proc.signal(signal.SIGTERM)
+        return bool(fired)
+
+    proc._file = proc.log_path.open("ab")
+    proc.proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *unit_command()[1:],
+        env=proc.env(),
+        cwd=str(ROOT),
+        stdout=proc._file,
+        stderr=proc._file,
+    )
+    await sandbox.wait_for(on_change, timeout=60, what=f"the {moment} moment")
+    assert await proc.exited(timeout=30) == 0, proc.output()[-3000:]
+    assert "Traceback" not in proc.output()
+
+    proc = SignalledBotProcess(sandbox, settings, tmp_path / "bot.log")
+    await proc.start()
+    try:
+        status = await sandbox.run_command(teacher, "conductor status", channel=channel, options={})
+        assert "Conductor status" in status.text
+    finally:
+        await proc.terminate()
