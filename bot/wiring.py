@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
 import os
 from collections.abc import Sequence
@@ -82,19 +81,11 @@ def startup_line(
     database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
     shards = "1 (unsharded)" if shard_count is None else str(shard_count)
     return (
-        f"Conductor {version()} starting: config {config_path} ({course.name}); database {database}; "
+        f"Conductor starting: config {config_path} ({course.name}); database {database}; "
         f"platform discord (REST {api}, gateway {gateway}); shards {shards}; "
         f"logs {settings.log_format} at {settings.log_level.upper()}; stop grace "
         f"{settings.stop_grace_seconds:g} s; discord.py {discord.__version__}; pid {os.getpid()}"
     )
-
-
-def version() -> str:
-    """Conductor's installed version."""
-    try:
-        return importlib.metadata.version("conductor")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover (running from a bare checkout)
-        return "(not installed)"
 
 
 async def run(settings: Settings, course: Course, config_path: Path | None = None) -> None:
