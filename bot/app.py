@@ -127,9 +127,9 @@ class ConductorBot(commands.Bot):
         sequence = Shutdown()
         sequence.add("new work", self._stop_new_work, 1.0)
         sequence.add("work in flight", self._finish_work, grace + CUTOFF_SECONDS + 2.0)
-        sequence.add("gateway", self._close_gateway, 10.0)
-        sequence.add("timers", self._stop_timers, 2.0)
-        sequence.add("database", self.db.close, 5.0)
+        sequence.add("gateway", self._close_gateway, 5.0)
+        sequence.add("timers", self._stop_timers, 1.0)
+        sequence.add("database", self.db.close, 3.0)
         sequence.add("logs", self._last_words, 1.0)
         return sequence
 

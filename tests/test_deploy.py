@@ -9,7 +9,9 @@ import shlex
 from pathlib import Path
 
 from bot.app import CUTOFF_SECONDS
+from bot.config import load_config
 from bot.settings import Settings
+from bot.wiring import build_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "deploy" / "conductor.service"
@@ -38,7 +40,7 @@ def test_the_unit_runs_the_command_the_tests_run() -> None:
     assert argv[1:] == RUN_ARGS
 
 
-def test_the_unit_restarts_on_failure_and_stops_with_sigterm_within_the_grace() -> None:
+async def test_the_unit_restarts_on_failure_and_stops_with_sigterm_within_the_grace(tmp_path: Path) -> None:
     service = unit()["Service"]
     assert service["Restart"] == "on-failure"
     assert service["KillSignal"] == "SIGTERM"
@@ -47,6 +49,13 @@ def test_the_unit_restarts_on_failure_and_stops_with_sigterm_within_the_grace() 
     grace = Settings(_env_file=None).stop_grace_seconds
     stop = float(service["TimeoutStopSec"])
     assert grace + CUTOFF_SECONDS < stop <= grace + 30, (grace, stop)
+    # systemd's SIGKILL comes only after the longest the bot's own stop sequence can take.
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    bot = build_bot(settings, load_config(ROOT / "config.toml"))
+    try:
+        assert bot.shutdown.budget() <= stop, (bot.shutdown.budget(), stop)
+    finally:
+        await bot.db.close()
     assert service["RestartPreventExitStatus"] == "2"  # config and token errors exit 2
 
 
