@@ -204,6 +204,9 @@ def limits() -> SandboxLimits:
     return SandboxLimits(dm_open_window=2.0)
 
 
+# DM channels open 10 per 4 s here: the bot is still sending (well within its 10 s grace) for seconds
+# after the signal, so the command typed meanwhile surely finds it stopping, not gone.
+@pytest.mark.parametrize("limits", [SandboxLimits(dm_open_window=4.0)], ids=["dm-window-4s"])
 async def test_sigterm_during_the_card_fan_out_finishes_it_answers_confirm_and_refuses_new_commands(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
