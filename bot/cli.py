@@ -54,6 +54,23 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot`; returns the process exit code."""
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except _settings_error() as error:
+        if error.title != "Settings":  # type: ignore[attr-defined]
+            raise
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"error: invalid setting in the environment (or .env): {problems}", file=sys.stderr)
+        return 2
+
+
+def _settings_error() -> type[Exception]:
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         from bot.config_summary import main_check_config
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.app import CUTOFF_SECONDS
@@ -72,3 +75,20 @@ def test_the_container_runs_the_same_command_on_python_3_11_slim() -> None:
     assert re.findall(r"^\s*DISCORD_TOKEN:\s*(.*)$", compose, re.MULTILINE) == [
         "${DISCORD_TOKEN:?set DISCORD_TOKEN}"
     ]
+
+
+def test_a_bad_setting_in_the_environment_is_one_clear_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update(STOP_GRACE_SECONDS="soon", LOG_FORMAT="xml")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(ROOT / "config.toml")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: invalid setting in the environment (or .env): LOG_FORMAT:")
+    assert "STOP_GRACE_SECONDS" in done.stderr and "Traceback" not in done.stderr
