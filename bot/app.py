@@ -194,7 +194,10 @@ class ConductorBot(commands.Bot):
         def parse(data: Any) -> None:
             guild, iid = data.get("guild_id"), data.get("id")
             with logs.bound(guild=int(guild) if guild else None, interaction=int(iid) if iid else None):
-                log.info("interaction: %s", describe_interaction(data))
+                level = (
+                    logging.DEBUG if data.get("type") == 4 else logging.INFO
+                )  # autocomplete: per keystroke
+                log.log(level, "interaction: %s", describe_interaction(data))
                 before = asyncio.all_tasks()
                 if self.stopping:
                     self._refuse(data)
