@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from aiohttp import web
 from discord.ext import commands
 
+from bot import logs
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.delivery import Deliverer
+from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
 from bot.services.calendar import CalendarService
@@ -33,6 +37,11 @@ from bot.tree import ConductorTree
 from bot.web.server import ProjectorServer
 
 log = logging.getLogger(__name__)
+# After the grace, posts stop being started; what is being sent (and interaction answers) gets this long.
+CUTOFF_SECONDS = 3.0
+RESTARTING = (
+    "I am restarting right now, so I did not do that and nothing was changed. Please try again in a minute."
+)
 
 EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
@@ -52,6 +61,27 @@ def intents() -> discord.Intents:
     chosen.members = True
     chosen.message_content = False
     return chosen
+
+
+def describe_interaction(data: dict[str, Any]) -> str:
+    """What an interaction is, for the log: the command path or the component's custom id, and who.
+
+    Never the options' values or a form's fields: those are what users typed.
+    """
+    inner = data.get("data") or {}
+    user = (data.get("member") or {}).get("user") or data.get("user") or {}
+    kind = data.get("type")
+    if kind in (2, 4):
+        path, options = [str(inner.get("name"))], inner.get("options") or []
+        while options and options[0].get("type") in (1, 2):  # sub-command groups and sub-commands
+            path.append(str(options[0].get("name")))
+            options = options[0].get("options") or []
+        what = ("autocomplete " if kind == 4 else "") + "/" + " ".join(path)
+    elif kind in (3, 5):
+        what = ("button/select " if kind == 3 else "form ") + str(inner.get("custom_id"))
+    else:
+        what = f"type {kind}"
+    return f"{what} by user {user.get('id')}"
 
 
 class ConductorBot(commands.Bot):
@@ -127,18 +157,58 @@ class ConductorBot(commands.Bot):
             self.web.routes.append(("/calendar/{token}.ics", self.calendar_feed))
         self.sessions.on_ended = self.assignments.archive_threads
         self.names = DisplayNames(db, clock)
+        self.stopping = False
+        self.stop_reason: str | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running
+        self._setup_started = False
+        self._setup_done = asyncio.Event()
+        self._stop_task: asyncio.Task[None] | None = None
+        self.shutdown = self._shutdown_sequence()
+        self._watch_interactions()
+
+    def _shutdown_sequence(self) -> Shutdown:
+        """The closers, in order. A Slack socket or a web server joins with `shutdown.add(..., before="gateway")`."""
+        grace = self.settings.stop_grace_seconds
+        sequence = Shutdown()
+        sequence.add("new work", self._stop_new_work, 1.0)
+        sequence.add("work in flight", self._finish_work, grace + CUTOFF_SECONDS + 2.0)
+        if self.web is not None:
+            sequence.add("web", self.web.close, 3.0)  # open pages reconnect to the next process
+        sequence.add("gateway", self._close_gateway, 5.0)
+        sequence.add("timers", self._stop_timers, 1.0)
+        sequence.add("database", self.db.close, 3.0)
+        sequence.add("logs", self._last_words, 1.0)
+        return sequence
+
+    async def login(self, token: str) -> None:
+        """Log in and run `setup_hook`; a stop that comes meanwhile waits for both (within its grace)."""
+        self._setup_started = True
+        try:
+            await super().login(token)
+        finally:
+            self._setup_done.set()
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
-        await self.db.migrate()
-        if self.web is not None:
-            await self.web.start()
-        for extension in self.initial_extensions:
-            await self.load_extension(extension)
-        self.scheduler.start()
-        await self.deliverer.flush_all()  # posts decided before a crash go out first, once
-        await self.sessions.rebuild()
-        await self.sync_commands()
+        try:
+            if self.stopping:
+                return
+            await self.db.migrate()
+            if self.web is not None:
+                await self.web.start()
+            for extension in self.initial_extensions:
+                await self.load_extension(extension)
+            if self.stopping:
+                return
+            self.scheduler.start()
+            await self.deliverer.flush_all()  # posts decided before a crash go out first, once
+            await self.sessions.rebuild()
+            if self.stopping:
+                return
+            await self.sync_commands()
+        finally:
+            if self.stopping:
+                log.info("stopping during start-up: the rest of start-up is left to the next start")
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""
@@ -186,12 +256,144 @@ class ConductorBot(commands.Bot):
         if before.display_name != after.display_name:
             await self.names.seen(after.guild.id, after.id, after.display_name)
 
+    # --- interactions -----------------------------------------------------------------------------
+
+    def _watch_interactions(self) -> None:
+        """Track every interaction's handler tasks, tag their log lines, and refuse new ones while stopping."""
+        parsers = self._connection.parsers
+        original = parsers["INTERACTION_CREATE"]
+
+        def parse(data: Any) -> None:
+            guild, iid = data.get("guild_id"), data.get("id")
+            with logs.bound(guild=int(guild) if guild else None, interaction=int(iid) if iid else None):
+                level = (
+                    logging.DEBUG if data.get("type") == 4 else logging.INFO
+                )  # autocomplete: per keystroke
+                log.log(level, "interaction: %s", describe_interaction(data))
+                before = asyncio.all_tasks()
+                if self.stopping:
+                    self._refuse(data)
+                else:
+                    original(data)
+                for task in asyncio.all_tasks() - before:  # what this interaction started
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+
+        parsers["INTERACTION_CREATE"] = parse
+
+    def _refuse(self, data: Any) -> None:
+        """While stopping: answer a new command, click or form at once, instead of leaving it unanswered."""
+        if data.get("type") not in (2, 3, 5):
+            return  # pings and autocomplete get nothing
+        interaction: discord.Interaction = discord.Interaction(data=data, state=self._connection)
+        log.info("stopping: refused a new interaction (asked the user to try again in a minute)")
+        asyncio.create_task(self._answer_restarting(interaction))  # noqa: RUF006 (tracked by parse)
+
+    @staticmethod
+    async def _answer_restarting(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("stopping: could not answer interaction %s: %s", interaction.id, error)
+
+    # --- stopping ---------------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        """Begin the graceful stop (a signal handler's entry point); returns at once."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self._stop_task = asyncio.get_running_loop().create_task(self.close(), name="conductor-stop")
+
     async def close(self) -> None:
-        """Stop timers (letting running ones finish), close the gateway, release the database."""
-        await self.scheduler.drain()
-        await self.deliverer.settle()  # posts being sent finish; what is left stays in the outbox
-        self.scheduler.shutdown()
-        if self.web is not None:
-            await self.web.close()
+        """Stop gracefully and boundedly (idempotent): see `_shutdown_sequence` for the steps."""
+        await self.shutdown.run()
+
+    async def _stop_new_work(self) -> None:
+        """No new timers fire and new interactions are answered "restarting"; work already begun goes on."""
+        self.stopping = True
+        self.scheduler.pause()
+        self._stop_started = asyncio.get_running_loop().time()
+        log.info(
+            "stopping (%s): taking no new work; letting work in flight finish (up to %.0f s)",
+            self.stop_reason or "close",
+            self.settings.stop_grace_seconds,
+        )
+
+    def _busy(self) -> set[asyncio.Task[Any]]:
+        tasks = set(self._in_flight) | self.scheduler.running | self.deliverer.tasks
+        return {t for t in tasks if not t.done() and t is not asyncio.current_task()}
+
+    async def _quiet_by(self, deadline: float) -> bool:
+        """Wait until no interaction, timer, start-up or outbox round is running, or until `deadline`."""
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = deadline - loop.time()
+            busy = self._busy()
+            if busy:
+                if remaining <= 0:
+                    return False
+                await asyncio.wait(busy, timeout=remaining)
+                continue
+            if self._setup_started and not self._setup_done.is_set():
+                if remaining <= 0:
+                    return False
+                try:
+                    await asyncio.wait_for(self._setup_done.wait(), remaining)
+                except TimeoutError:
+                    return False
+                continue
+            if not self.deliverer.idle:
+                if remaining <= 0 or not await self.deliverer.settle(remaining):
+                    return False
+                continue
+            return True
+
+    async def _finish_work(self) -> None:
+        """Answer interactions already received and finish sending, within the grace; then cut cleanly."""
+        loop = asyncio.get_running_loop()
+        grace = self.settings.stop_grace_seconds
+        if await self._quiet_by(loop.time() + grace):
+            return
+        log.warning(
+            "stopping: work still running after %.1f s; posts not yet started stay in the outbox for the "
+            "next start",
+            grace,
+        )
+        self.deliverer.stop()  # rounds end after the post being sent; handlers then answer and return
+        if await self._quiet_by(loop.time() + CUTOFF_SECONDS):
+            return
+        busy = self._busy()
+        log.warning("stopping: cancelling %d task(s) still running", len(busy))
+        self.shutdown.outcomes.append(("work in flight", f"{len(busy)} task(s) cancelled"))
+        for task in busy:
+            task.cancel()
+        if busy:
+            await asyncio.wait(busy, timeout=1.0)
+
+    async def _close_gateway(self) -> None:
+        """Close the gateway cleanly (close code 1000) and the HTTP session."""
+        # discord.py asks for 1000, but its reader wakes first and closes with 4000 (resumable: Discord
+        # keeps the session and shows the bot online for minutes; Rapptz/discord.py#6134). Every close of
+        # this socket from now on says 1000: the session ends and the bot appears offline at once.
+        socket = getattr(self.ws, "socket", None)
+        if socket is not None and not socket.closed:
+            close = socket.close
+
+            async def close_for_good(*, code: int = 1000, message: bytes = b"") -> bool:
+                return await close(code=1000, message=message)
+
+            socket.close = close_for_good
         await super().close()
-        await self.db.close()
+
+    async def _stop_timers(self) -> None:
+        self.scheduler.shutdown()
+
+    async def _last_words(self) -> None:
+        started = getattr(self, "_stop_started", None)
+        took = asyncio.get_running_loop().time() - started if started is not None else 0.0
+        problems = [f"{name} {outcome}" for name, outcome in self.shutdown.outcomes if outcome != "done"]
+        if problems:
+            log.warning("stopped in %.1f s, with problems: %s", took, "; ".join(problems))
+        else:
+            log.info("stopped cleanly in %.1f s", took)
+        logs.flush()

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run | check-config [PATH]`."""
+"""Command line: `python -m bot run | check-config | rehearse | export | doctor | backup`."""
 
 from __future__ import annotations
 
@@ -34,12 +34,43 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--config", type=Path, default=None, help="course configuration (default: config.toml)"
     )
+    doctor = sub.add_parser(
+        "doctor", help="pre-flight before class: config, database, token, server, permissions"
+    )
+    doctor.add_argument(
+        "--config", type=Path, default=None, help="course configuration (default: config.toml)"
+    )
+    doctor.add_argument(
+        "--dm-test", metavar="USER", default=None, help="send USER (username or id) a test DM"
+    )
+    doctor.add_argument(
+        "--guild", type=int, default=None, help="the class's server id (when the bot is in several)"
+    )
+    backup = sub.add_parser("backup", help="copy the SQLite database safely while the bot runs")
+    backup.add_argument("path", type=Path, help="the file to write (e.g. backups/conductor-2024-03-12.db)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bot`; returns the process exit code."""
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except _settings_error() as error:
+        if error.title != "Settings":  # type: ignore[attr-defined]
+            raise
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"error: invalid setting in the environment (or .env): {problems}", file=sys.stderr)
+        return 2
+
+
+def _settings_error() -> type[Exception]:
+    from pydantic import ValidationError
+
+    return ValidationError
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check-config":
         from bot.config_summary import main_check_config
 
@@ -50,26 +81,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rehearse(args)
     if args.command == "export":
         return _export(args.session, args.out, args.config)
+    if args.command == "doctor":
+        from bot.doctor import main_doctor
+
+        return main_doctor(args)
+    if args.command == "backup":
+        return _backup(args.path)
     return 2
+
+
+def _backup(path: Path) -> int:
+    from bot.backup import BackupError, backup_sqlite
+    from bot.settings import Settings
+
+    try:
+        source, pages = backup_sqlite(Settings().resolved_database_url(), path)
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"backed up {source} to {path} ({pages} pages, checked)")
+    return 0
 
 
 def _run(config_path: Path | None) -> int:
     import discord
 
+    from bot import logs
     from bot.config import ConfigError, load_config
     from bot.settings import Settings
     from bot.wiring import run
 
     settings = Settings()
-    discord.utils.setup_logging(level=getattr(logging, settings.log_level.upper(), logging.INFO), root=True)
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    logs.setup(settings.log_level, settings.log_format, secrets=[token, token.strip()])
     try:
         course = load_config(config_path or settings.conductor_config)
-        asyncio.run(run(settings, course))
+        asyncio.run(run(settings, course, config_path or settings.conductor_config))
     except (ConfigError, ConductorError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except discord.LoginFailure:
+        print(
+            "error: Discord refused the token (401). Copy the bot token again from the Developer Portal "
+            "(Bot > Reset Token) into DISCORD_TOKEN; `python -m bot doctor` checks it.",
+            file=sys.stderr,
+        )
+        return 2
+    except discord.PrivilegedIntentsRequired:
+        print(
+            "error: Discord closed the gateway (4014): the Server Members intent is not enabled. In the "
+            "Developer Portal, Bot > Privileged Gateway Intents, turn on Server Members Intent.",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 0
+    finally:
+        logs.flush()
     return 0
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot import logs
 from bot.needs import missing_permissions
 from bot.rendering.inert import fit_message
 from bot.storage import outbox
@@ -59,6 +60,7 @@ class Deliverer:
         self._active = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
+        self._stopped = False
         self.delivered = 0
 
     def register_view(self, name: str, factory: ViewFactory) -> None:
@@ -84,12 +86,38 @@ class Deliverer:
             return False
         return True
 
+    def stop(self) -> None:
+        """Start no more posts (the one being sent finishes); what is left stays in the outbox for next time."""
+        self._stopped = True
+
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop` was called (no new posts start)."""
+        return self._stopped
+
+    @property
+    def idle(self) -> bool:
+        """Whether no delivery round is running."""
+        return self._active == 0
+
+    @property
+    def tasks(self) -> set[asyncio.Task[None]]:
+        """Background deliveries started by this deliverer (notices to the instructor)."""
+        return set(self._retry_tasks)
+
     async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
         """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
+        if self._stopped:
+            return
         self._active += 1
         self._quiet.clear()
+        session = scope.split(":")[1] if scope.count(":") >= 1 else ""
         try:
-            await self._flush(scope, rows)
+            if "session" in logs.current() or not session.isdigit():
+                await self._flush(scope, rows)
+            else:
+                with logs.bound(session=int(session)):
+                    await self._flush(scope, rows)
         finally:
             self._active -= 1
             if self._active == 0:
@@ -106,6 +134,8 @@ class Deliverer:
             now = self.bot.clock.now()
             try:
                 for row in rows:
+                    if self._stopped:
+                        break  # stopping: the rest is sent by the next start
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
@@ -147,6 +177,7 @@ class Deliverer:
             return await self._retry_or_give_up(row, attempts, error)
         if message_id is not None:
             sent[row.key] = message_id
+        log.info("sent %s %s/%s (message %s)", row.kind, row.scope, row.key, message_id)
         self.delivered += 1
         return Outcome("sent", message_id, None, attempts)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import logs
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,16 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
+    def pause(self) -> None:
+        """Fire no more jobs (they are kept; `shutdown` drops them)."""
+        if self._aps.running:
+            self._aps.pause()
+
+    @property
+    def running(self) -> set[asyncio.Task[Any]]:
+        """The jobs running right now."""
+        return set(self._running)
+
     async def drain(self, grace: float = 5.0) -> None:
         """Stop firing new jobs and let the ones already running finish (up to `grace` seconds)."""
         if self._aps.running:
@@ -52,6 +64,7 @@ class Scheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        logs.clear()  # a timer is a new unit of work: no ids inherited from whoever set it
         try:
             await func(*args)
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     conductor_config: Path = Field(default=Path("config.toml"), description="The course configuration.")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(default="text", description="`json`: one object per line.")
+    stop_grace_seconds: float = Field(
+        default=10.0, ge=0, le=600, description="On SIGTERM/SIGINT: how long work in flight may finish."
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL to use: DATABASE_URL, else SQLite in the data folder."""

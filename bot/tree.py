@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
+from bot import logs
 from bot.core.errors import ConductorError
 from bot.rendering.inert import fit_message, inert_code
 
@@ -72,6 +73,7 @@ def database_problem(error: Exception) -> str | None:
 
 async def answer_error(interaction: discord.Interaction, error: Exception, where: str) -> None:
     """Tell the user what to do (ConductorError's words), or log the unexpected and apologise with a reference."""
+    logs.bind(guild=interaction.guild_id, interaction=interaction.id)
     message = explain(error)
     problem = database_problem(error) if message is None else None
     if problem is not None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import discord
 import discord.gateway
 import discord.http
 import yarl
+from sqlalchemy.engine import make_url
 
 from bot.app import EXTENSIONS, ConductorBot
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.lifecycle import install_signal_handlers, remove_signal_handlers
 from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -68,9 +73,37 @@ def token_from(settings: Settings) -> str:
     return settings.discord_token.get_secret_value().strip()
 
 
-async def run(settings: Settings, course: Course) -> None:
-    """Log in and run until stopped."""
+def startup_line(
+    settings: Settings, course: Course, config_path: Path, shard_count: int | None = None
+) -> str:
+    """One line saying what this process runs with (the database password hidden, never the token)."""
+    api, gateway = endpoints(settings, course)
+    database = make_url(settings.resolved_database_url()).render_as_string(hide_password=True)
+    shards = "1 (unsharded)" if shard_count is None else str(shard_count)
+    return (
+        f"Conductor starting: config {config_path} ({course.name}); database {database}; "
+        f"platform discord (REST {api}, gateway {gateway}); shards {shards}; "
+        f"logs {settings.log_format} at {settings.log_level.upper()}; stop grace "
+        f"{settings.stop_grace_seconds:g} s; discord.py {discord.__version__}; pid {os.getpid()}"
+    )
+
+
+async def run(settings: Settings, course: Course, config_path: Path | None = None) -> None:
+    """Log in and run until SIGTERM or SIGINT, then stop gracefully (a second signal exits at once)."""
     token = token_from(settings)
     bot = build_bot(settings, course)
-    async with bot:
-        await bot.start(token)
+    log.info("%s", startup_line(settings, course, config_path or settings.conductor_config, bot.shard_count))
+    loop = asyncio.get_running_loop()
+    install_signal_handlers(loop, bot.request_stop)
+    try:
+        async with bot:
+            await bot.start(token)
+    except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
+        raise
+    except Exception as error:
+        if not bot.stopping:
+            raise
+        log.warning("start-up was interrupted by the stop: %r", error)
+    finally:
+        await bot.close()  # a no-op after a graceful stop; bounded in any case
+        remove_signal_handlers(loop)

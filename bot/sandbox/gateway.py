@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .server import Sandbox
 
 _log = logging.getLogger(__name__)
+GUILD_MEMBERS_INTENT = 1 << 1
 
 
 class Connection:
@@ -57,6 +58,10 @@ class Gateway:
         self.resumes = 0
         self.frames_received: list[dict[str, Any]] = []
         self.ready = asyncio.Event()
+        # Close codes of the close frames clients sent (1000: a clean close) and how each connection
+        # ended: "client 1000", "server 4004", or "dropped" (no close frame, e.g. the process was killed).
+        self.client_close_codes: list[int] = []
+        self.disconnects: list[str] = []
 
     # dispatching -------------------------------------------------------
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
@@ -101,19 +106,29 @@ class Gateway:
         writer = asyncio.create_task(conn.writer())
         interval = self.sb.limits.heartbeat_interval_ms
         conn.send({"op": 10, "d": {"heartbeat_interval": interval}, "s": None, "t": None})
+        ended = "dropped"  # how the connection ended: "client <code>", "server <code>" or "dropped"
         try:
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.CLOSE:
+                    ended = f"client {msg.data}"
+                    self.client_close_codes.append(int(msg.data))
+                    break
+                if msg.type in (WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                    break
                 if msg.type != WSMsgType.TEXT:
                     continue
                 frame = json.loads(msg.data)
                 self.frames_received.append(frame)
                 close = await self._on_frame(conn, frame)
                 if close is not None:
+                    ended = f"server {close}"
                     conn.send(None)  # type: ignore[arg-type]
                     await writer
                     await ws.close(code=close)
                     break
         finally:
+            self.disconnects.append(ended)
             conn.closed = True
             conn.live = False
             if not writer.done():
@@ -133,6 +148,8 @@ class Gateway:
         elif op == 2:
             if d.get("token") != self.sb.token:
                 return 4004
+            if int(d.get("intents") or 0) & GUILD_MEMBERS_INTENT and not self.sb.members_intent:
+                return 4014  # Disallowed intent(s): not enabled for the application in the portal
             self._identify(conn, d)
         elif op == 6:
             if d.get("token") != self.sb.token:

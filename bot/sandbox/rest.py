@@ -31,6 +31,7 @@ class Req:
     files: list[tuple[str, str, bytes, str]] = field(default_factory=list)  # (field, filename, data, ctype)
 
 
+GATEWAY_GUILD_MEMBERS_LIMITED = 1 << 15  # application flag: Server Members intent on (under 100 servers)
 Handler = Callable[["Sandbox", Req], Awaitable[tuple[int, Any]]]
 ROUTES: list[tuple[str, str, re.Pattern[str], Handler]] = []
 
@@ -211,6 +212,27 @@ async def get_me(sb: Sandbox, req: Req) -> tuple[int, Any]:
     return 200, {**sb.bot_user.payload(), "verified": True, "mfa_enabled": False, "locale": "en-US"}
 
 
+@route("GET", "/users/@me/guilds")
+async def get_my_guilds(sb: Sandbox, req: Req) -> tuple[int, Any]:
+    """The guilds the bot is in (partial guild objects)."""
+    out = []
+    for g in sb.world.guilds:
+        out.append(
+            {
+                "id": str(g.id),
+                "name": g.name,
+                "icon": None,
+                "banner": None,
+                "owner": False,
+                "permissions": str(g.bot_member.permissions()),
+                "features": [],
+                "approximate_member_count": len(g.members),
+                "approximate_presence_count": 0,
+            }
+        )
+    return 200, out
+
+
 @route("GET", "/users/{user_id}")
 async def get_user(sb: Sandbox, req: Req) -> tuple[int, Any]:
     """A user."""
@@ -241,7 +263,7 @@ async def get_application(sb: Sandbox, req: Req) -> tuple[int, Any]:
         "owner": owner,
         "team": None,
         "verify_key": "0" * 64,
-        "flags": 0,
+        "flags": GATEWAY_GUILD_MEMBERS_LIMITED if sb.members_intent else 0,
         "summary": "",
         "rpc_origins": [],
         "tags": [],
@@ -864,8 +886,10 @@ async def get_guild_member(sb: Sandbox, req: Req) -> tuple[int, Any]:
 
 @route("GET", "/guilds/{guild_id}/members")
 async def list_guild_members(sb: Sandbox, req: Req) -> tuple[int, Any]:
-    """Guild members ordered by id (limit/after)."""
+    """Guild members ordered by id (limit/after); needs the Server Members intent enabled."""
     g = _guild(sb, req.params["guild_id"])
+    if not sb.members_intent:
+        raise E.missing_access()
     after = int(req.query.get("after", 0))
     limit = int(req.query.get("limit", 1))
     members = sorted((m for m in g.members if m.id > after), key=lambda m: m.id)[:limit]

@@ -110,6 +110,9 @@ class Sandbox:
         self.interactions: dict[int, InteractionResult] = {}
         self.interactions_by_token: dict[str, InteractionResult] = {}
         self.intents: int | None = None
+        # The Server Members privileged intent, as switched in the Developer Portal: when off, the
+        # application's flags say so, IDENTIFY with it is closed with 4014 and member lists answer 403.
+        self.members_intent = True
         self.port = 0
         self._faults: list[_Fault] = []
         self._waiters: list[asyncio.Future[None]] = []

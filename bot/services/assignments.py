@@ -1621,6 +1621,8 @@ class DiscordThreads:
 
     async def open_dm(self, user_id: int) -> None:
         """Open the DM channel (discord.py caches it for the card that follows)."""
+        if self.bot.deliverer.stopped:
+            return  # stopping: the card stays in the outbox, and the next start opens the DM
         user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
         await user.create_dm()
 

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import logs
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
@@ -287,6 +288,7 @@ class SessionService:
         database ahead of time, and at the instant itself only the sending is left, so a post is not
         late by the time the database takes. Commands wait on the same lock, so nothing slips between.
         """
+        logs.bind(session=session_id)
         async with self._locks[session_id]:
             now = self.clock.now()
             at = max(due or now, now)
