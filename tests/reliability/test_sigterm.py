@@ -227,7 +227,7 @@ async def test_sigterm_during_the_card_fan_out_finishes_it_answers_confirm_and_r
         code = await proc.exited(timeout=30)
         assert code == 0, proc.output()[-3000:]
         # The instructor's Confirm, received before the signal, got its answer; every card went out.
-        assert any("Confirmed:" in m.text for m in confirm.followups), confirm.text  # type: ignore[attr-defined]
+        assert any("Confirmed for" in m.text for m in confirm.followups), confirm.text  # type: ignore[attr-defined]
         assert all(cards(sandbox, p) for p in open_dms)
         assert sandbox.gateway.disconnects[-1] == "client 1000"
         assert "stopped cleanly" in proc.output()
