@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from pydantic import Field as PydField
 
+from bot.core.durations import duration
 from bot.core.plan import (
     LABEL_MAX_CHARS,
     MODAL_MAX_FIELDS,
@@ -638,16 +639,8 @@ def _duration(minutes: int | None, seconds: int | None) -> dt.timedelta:
 
 
 def _fmt_td(td: dt.timedelta) -> str:
-    """Format a duration as "50 min", "1 min 30 s" or "45 s"."""
-    total = int(td.total_seconds())
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    m, s = divmod(total, 60)
-    if m and s:
-        return f"{sign}{m} min {s} s"
-    if m:
-        return f"{sign}{m} min"
-    return f"{sign}{s} s"
+    """Format a duration as "50 min", "1 min 30 s" or "45 s" (minutes, as plans are written)."""
+    return duration(td, exact=True, hours=False)
 
 
 def _fmt_clock(t: dt.time) -> str:

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from bot.app import ConductorBot
 from bot.config import load_config
 from bot.core.clock import SystemClock
+from bot.core.durations import duration
 from bot.core.plan import Course, Plan, Role
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
 from bot.core.submissions import DELIVERABLE, SLIDES
@@ -197,8 +198,8 @@ class Rehearsal:
         transcript.names = {m.user.id: m.name for m in [instructor, *students]}
         sb.message_listeners.append(transcript)
         self.options.echo(
-            f"Rehearsing '{self.plan.name}' ({self.plan.total} of class time) at {self.speed:g}x: about "
-            f"{total:.0f} s, {len(students)} students, seed {self.options.seed}"
+            f"Rehearsing '{self.plan.name}' ({duration(self.plan.total)} of class time) at {self.speed:g}x: "
+            f"about {duration(self.fast_plan.total)}, {len(students)} students, seed {self.options.seed}"
         )
         bot = build_bot(settings, self.course, guild_ready_timeout=0.05)
         self.bot = bot

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.durations import duration
 from bot.core.submissions import defuse_mentions
 
 CSV_COLUMNS = (
@@ -148,7 +149,7 @@ def _time(when: datetime | None) -> str:
 
 
 def _minutes(delta: timedelta) -> str:
-    return f"{delta.total_seconds() / 60:g} min"
+    return duration(delta, exact=True)
 
 
 def build_markdown(record: SessionRecord) -> str:
@@ -217,7 +218,7 @@ def event_detail(kind: str, data: dict[str, object]) -> str:
     """A readable detail for a stored timeline event (pause, extend by N min, …)."""
     if kind == "extend" and data.get("minutes") is not None:
         minutes = float(data["minutes"])  # type: ignore[arg-type]
-        return f"{'extended' if minutes > 0 else 'shortened'} by {abs(minutes):g} min"
+        return f"{'extended' if minutes > 0 else 'shortened'} by {duration(timedelta(minutes=abs(minutes)), exact=True)}"
     if kind == "start":
         return f"plan {data.get('plan', '')}"
     if kind == "finished":

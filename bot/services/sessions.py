@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.core.durations import duration
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.steps import build_steps
@@ -204,7 +205,7 @@ class SessionService:
                 raise ConductorError("A phase can be extended or shortened by at most a day (1440 minutes).")
             delta = timedelta(minutes=minutes)
             verb = "Extended" if minutes > 0 else "Shortened"
-            return timeline.extend(now, delta), f"{verb} by {abs(minutes):g} min"
+            return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
         if action == "next":
             return timeline.skip(now), "Moved on"
         if action == "back":
@@ -227,7 +228,7 @@ class SessionService:
         moved = ""
         if shift and position.state != "paused":
             sign = "later" if shift > timedelta() else "earlier"
-            moved = f" Everything after moves {abs(shift.total_seconds()) / 60:g} min {sign}."
+            moved = f" Everything after moves {duration(abs(shift))} {sign}."
         return f"Done: now **{position.step.name}**.{moved}"
 
     async def status(self, guild_id: int, channel_id: int) -> SessionStatus:
