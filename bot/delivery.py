@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,6 +21,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+# How long a delivery round waits for one post before leaving it to finish in the background (e.g.
+# while discord.py retries a 5xx: 1 s, 3 s, 5 s...), so one bad post never holds up the posts after it.
+FOREGROUND_SECONDS = 1.5
+# One attempt (discord.py's own tries and rate-limit waits included) is abandoned after this long; the
+# post is then retried with the same nonce, so Discord keeps at most one copy.
+ATTEMPT_SECONDS = 60.0
+
+
+def default_backoff(attempts: int) -> timedelta:
+    """How long to wait before trying a failed post again: 2 s, 4 s, 8 s... at most a minute."""
+    return timedelta(seconds=min(2**attempts, 60))
+
+
 ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
 
 
@@ -41,14 +54,24 @@ def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
 
 
 class Deliverer:
-    """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped."""
+    """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped.
+
+    A post that fails (or is still being retried by discord.py after `foreground` seconds) is handed
+    to the background: it is retried on its own with bounded backoff, and the posts after it go out
+    on time meanwhile. An edit of a post still being retried waits for it.
+    """
 
     def __init__(self, bot: ConductorBot) -> None:
         self.bot = bot
         self.views: dict[str, ViewFactory] = {}
+        self.foreground = FOREGROUND_SECONDS
+        self.attempt_timeout = ATTEMPT_SECONDS
+        self.backoff: Callable[[int], timedelta] = default_backoff
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._handled: set[int] = set()  # outbox ids delivered (or given up on) by this process
+        self._inflight: dict[int, asyncio.Task[Outcome]] = {}  # posts being sent right now
+        self._waiting: dict[int, datetime] = {}  # posts waiting for their next try in the background
         # Attempts made by this process on posts still pending: rows read ahead may carry a stale count.
         self._attempts: dict[int, int] = {}
         self._active = 0
@@ -72,12 +95,23 @@ class Deliverer:
             return await outbox.pending(s, scope)
 
     async def settle(self, grace: float = 10.0) -> bool:
-        """Wait until no delivery round is running (up to `grace` seconds); True when all is quiet."""
+        """Wait until no delivery round or send is running (up to `grace` seconds); True when all is quiet.
+
+        Sends still running after that are abandoned: their posts stay pending in the outbox and go out
+        at the next start, with the same nonce.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         try:
             await asyncio.wait_for(self._quiet.wait(), grace)
         except TimeoutError:
             return False
-        return True
+        sends = set(self._inflight.values())
+        if sends:
+            await asyncio.wait(sends, timeout=max(0.0, deadline - loop.time()))
+        for task in [*self._inflight.values(), *self._retry_tasks]:
+            task.cancel()
+        return not sends or all(task.done() for task in sends)
 
     async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
         """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
@@ -101,6 +135,8 @@ class Deliverer:
             now = self.bot.clock.now()
             try:
                 for row in rows:
+                    if row.id in self._inflight or row.id in self._waiting:
+                        continue  # being retried in the background: the posts after it do not wait
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
@@ -108,26 +144,87 @@ class Deliverer:
                         if row.kind == "edit":
                             continue
                         break
-                    outcome = await self._deliver(row, sent)
+                    if row.kind == "edit" and await self._target_pending(row, sent):
+                        continue  # its message is not out yet: this round comes again once it is
+                    outcome = await self._attempt(row, sent)
+                    if outcome is None:
+                        continue  # still sending after `foreground` seconds: it finishes in the background
                     outcomes.append((row, outcome))
                     if outcome.status == "pending":
-                        self._retry_later(scope, outcome.attempts)
-                        break
+                        self._retry_later(row, outcome.attempts)
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
                 self._handled.update(row.id for row, outcome in outcomes if outcome.status != "pending")
                 await self._record(outcomes)
 
-    def _retry_later(self, scope: str, attempts: int) -> None:
-        delay = min(2**attempts, 60)
-        when = self.bot.clock.now() + timedelta(seconds=delay)
-        self.bot.scheduler.at(f"outbox:{scope}", when, self.flush, scope)
+    async def _attempt(self, row: PostRow, sent: dict[str, int]) -> Outcome | None:
+        """Try a post, waiting `foreground` seconds at most; None when it goes on in the background."""
+        task = asyncio.create_task(self._deliver(row, sent))
+        self._inflight[row.id] = task
+        try:
+            await asyncio.wait({task}, timeout=self.foreground)
+        except asyncio.CancelledError:  # the round was cancelled: the send is still seen through
+            self._spawn(self._finish(row, task))
+            raise
+        if task.done():
+            del self._inflight[row.id]
+            return task.result()
+        log.warning("post %s/%s is slow to go out: finishing it in the background", row.scope, row.key)
+        self._spawn(self._finish(row, task))
+        return None
+
+    async def _finish(self, row: PostRow, task: asyncio.Task[Outcome]) -> None:
+        """Wait for a send running in the background, record it, and retry it later or send what waited."""
+        try:
+            outcome = await task
+        finally:
+            self._inflight.pop(row.id, None)
+        await self._record([(row, outcome)])
+        if outcome.status == "pending":
+            self._retry_later(row, outcome.attempts)
+            return
+        self._handled.add(row.id)
+        await self.flush(row.scope)  # edits of this post, and anything else left, go out now
+
+    def _retry_later(self, row: PostRow, attempts: int) -> None:
+        """Try a failed post again on its own after a backoff, while the posts after it go on."""
+        when = self.bot.clock.now() + self.backoff(attempts)
+        self._waiting[row.id] = when
+        self.bot.scheduler.at(f"outbox-retry:{row.id}", when, self._retry, row.id)
+
+    async def _retry(self, post_id: int) -> None:
+        """One more try of a post that failed, outside its scope's delivery rounds."""
+        self._waiting.pop(post_id, None)
+        if post_id in self._inflight or post_id in self._handled:
+            return
+        async with self.bot.db.session() as s:
+            row = await s.get(PostRow, post_id)
+        if row is None or row.status != "pending":
+            return
+        task = asyncio.create_task(self._deliver(row, {}))
+        self._inflight[post_id] = task
+        await self._finish(row, task)
+
+    async def _target_pending(self, row: PostRow, sent: dict[str, int]) -> bool:
+        """Whether the message an edit changes has yet to go out (it is still being tried)."""
+        target = row.payload.get("target")
+        if target in sent:
+            return False
+        async with self.bot.db.session() as s:
+            original = await outbox.find(s, row.scope, target)
+        return original is not None and original.status == "pending" and original.id not in self._handled
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        """Run delivery work in the background, keeping a reference until it is done."""
+        task = asyncio.ensure_future(work)
+        self._retry_tasks.add(task)
+        task.add_done_callback(self._retry_tasks.discard)
 
     async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
         """Send one post and say what became of it (sent, failed for good, or still pending)."""
         attempts = max(row.attempts, self._attempts.get(row.id, 0)) + 1
         try:
-            message_id = await self._send(row, sent)
+            message_id = await asyncio.wait_for(self._send(row, sent), self.attempt_timeout)
         except discord.Forbidden as error:
             await self._report_forbidden(row, error)
             return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
@@ -273,6 +370,8 @@ class Deliverer:
             return
         scope = scope or row.scope
         async with self.bot.db.session() as s, s.begin():
+            if await outbox.find(s, scope, key) is not None:
+                return  # told already: once is the promise
             await outbox.enqueue(
                 s,
                 scope=scope,
@@ -282,6 +381,4 @@ class Deliverer:
                 now=self.bot.clock.now(),
                 kind="dm",
             )
-        task = asyncio.create_task(self.flush(scope))
-        self._retry_tasks.add(task)
-        task.add_done_callback(self._retry_tasks.discard)
+        self._spawn(self.flush(scope))

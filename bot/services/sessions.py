@@ -178,13 +178,18 @@ class SessionService:
             store.store_timeline(row, timeline)
             position = timeline.position(now)
             row.status = self._status(position)
-            store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
-            if action == "back":
-                row.cursor = position.index - 1  # the dispatcher re-announces the step we went back to
-                await self._close_posts(s, row, now)
-            if action in {"pause", "resume", "extend"} and position.step is not None:
-                event_key = f"notice:{action}:{int(now.timestamp() * 1000)}"
-                await self._post(s, row, event_key, render.change_notice(headline, timeline, position))
+            event = store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
+            await s.flush()  # the event's id numbers its notice: a key no other post can have
+            if action == "back" and position.step is not None:
+                # The step we went back to restarts now: announced again, through the same path as any
+                # announcement (its own key; the current step's post is marked over), saying so.
+                again = Announce(position.index, timedelta(), (), None, again=True)
+                seats = await self._seats(s, row.id)
+                await self._record(s, row, timeline, again, seats, now)
+                row.cursor = position.index
+            elif action in {"pause", "resume", "extend"} and position.step is not None:
+                notice = render.change_notice(headline, timeline, position)
+                await self._post(s, row, f"change:{event.id}", notice)
             answer = self._answer(action, timeline, position, before)
         await self.tick(row.id)
         return answer
@@ -256,7 +261,9 @@ class SessionService:
 
         The timer fires `LEAD` before a transition: the decision and its posts are written to the
         database ahead of time, and at the instant itself only the sending is left, so a post is not
-        late by the time the database takes. Commands wait on the same lock, so nothing slips between.
+        late by the time the database takes. Commands wait on the same lock, so nothing slips between
+        deciding and the instant. Sending happens after the lock, and the next timer is set before it:
+        a post that Discord keeps failing is retried in the background and never delays the clock.
         """
         async with self._locks[session_id]:
             now = self.clock.now()
@@ -269,24 +276,24 @@ class SessionService:
                     f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
                 )
                 return
+            job = f"session:{session_id}"
+            if wake is None:
+                self.scheduler.cancel(job)
+            else:
+                # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
+                half = at + (wake - at) / 2
+                self.scheduler.at(job, max(wake - LEAD, half), self.tick, session_id, wake)
             rows = None
             if at > self.clock.now():
                 rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
-            try:
-                await self.outbox.flush(scope_of(session_id), rows)
-            except Exception:  # the clock must keep running whatever happened to one post
-                log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+        try:
+            await self.outbox.flush(scope_of(session_id), rows)
+        except Exception:  # the clock must keep running whatever happened to one post
+            log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
         if wake is None and self.on_ended is not None and await self._ended(session_id):
             await self.on_ended(session_id)
-        job = f"session:{session_id}"
-        if wake is None:
-            self.scheduler.cancel(job)
-        else:
-            now = self.clock.now()
-            # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
-            self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
     async def _ended(self, session_id: int) -> bool:
         async with self.db.session() as s:
@@ -362,8 +369,19 @@ class SessionService:
         view = (
             {"name": "submit-slides", "args": {"session": row.id}} if phase and phase.collect_slides else None
         )
+        # Every announcement is numbered by its event (ids only grow), so its posts' keys are unique
+        # by construction: a step announced again after `/session back` can never collide with the
+        # first announcement of that step and be dropped.
+        event = store.log_event(
+            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
+        )
+        await s.flush()
+        position = timeline.position(now)
+        restarting = action.again and position.state != "paused"  # while paused, later times still move
+        later = render.later_times(timeline, action.index) if restarting else None
         keys = []
-        for audience in self._audiences(row, step, seats):
+        audiences = self._audiences(row, step, seats)
+        for audience in audiences:
             body = render.announce(
                 step,
                 text,
@@ -375,16 +393,19 @@ class SessionService:
                 next_step=nxt,
                 slot=slot,
                 view=view,
+                again=position if action.again else None,
+                later=later,
             )
-            key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
+            key = f"start:{event.id}:{action.index}:{audience.channel_id}"
             await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
+        if action.again and all(a.channel_id != row.channel_id for a in audiences):
+            # The step runs in threads: the class channel is told of the shift as of any other.
+            headline = f"Back to {step.name}"
+            await self._post(s, row, f"change:{event.id}", render.change_notice(headline, timeline, position))
         await self._collect_reminders(s, row, step, now)
         await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
-        store.log_event(
-            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
-        )
 
     async def _collect_reminders(self, s: AsyncSession, row: SessionRow, step: Step, at: datetime) -> None:
         phase = self.course.phases.get(step.phase)
