@@ -135,8 +135,8 @@ class Deliverer:
             now = self.bot.clock.now()
             try:
                 for row in rows:
-                    if row.id in self._inflight or row.id in self._waiting:
-                        continue  # being retried in the background: the posts after it do not wait
+                    if row.id in self._inflight or row.id in self._waiting or row.id in self._handled:
+                        continue  # done meanwhile, or being retried in the background: later posts go on
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
@@ -150,12 +150,15 @@ class Deliverer:
                     if outcome is None:
                         continue  # still sending after `foreground` seconds: it finishes in the background
                     outcomes.append((row, outcome))
-                    if outcome.status == "pending":
-                        self._retry_later(row, outcome.attempts)
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
                 self._handled.update(row.id for row, outcome in outcomes if outcome.status != "pending")
-                await self._record(outcomes)
+                try:
+                    await self._record(outcomes)
+                finally:  # retried once recorded, so a retry never races the record of its last try
+                    for row, outcome in outcomes:
+                        if outcome.status == "pending":
+                            self._retry_later(row, outcome.attempts)
 
     async def _attempt(self, row: PostRow, sent: dict[str, int]) -> Outcome | None:
         """Try a post, waiting `foreground` seconds at most; None when it goes on in the background."""
@@ -177,14 +180,20 @@ class Deliverer:
         """Wait for a send running in the background, record it, and retry it later or send what waited."""
         try:
             outcome = await task
+        except BaseException:
+            self._inflight.pop(row.id, None)
+            raise
+        # It stays in flight until recorded and either done or waiting, so no round takes it meanwhile.
+        try:
+            if outcome.status != "pending":
+                self._handled.add(row.id)
+            await self._record([(row, outcome)])
         finally:
             self._inflight.pop(row.id, None)
-        await self._record([(row, outcome)])
-        if outcome.status == "pending":
-            self._retry_later(row, outcome.attempts)
-            return
-        self._handled.add(row.id)
-        await self.flush(row.scope)  # edits of this post, and anything else left, go out now
+            if outcome.status == "pending":
+                self._retry_later(row, outcome.attempts)
+        if outcome.status != "pending":
+            await self.flush(row.scope)  # edits of this post, and anything else left, go out now
 
     def _retry_later(self, row: PostRow, attempts: int) -> None:
         """Try a failed post again on its own after a backoff, while the posts after it go on."""
@@ -194,15 +203,18 @@ class Deliverer:
 
     async def _retry(self, post_id: int) -> None:
         """One more try of a post that failed, outside its scope's delivery rounds."""
-        self._waiting.pop(post_id, None)
-        if post_id in self._inflight or post_id in self._handled:
-            return
-        async with self.bot.db.session() as s:
-            row = await s.get(PostRow, post_id)
-        if row is None or row.status != "pending":
-            return
-        task = asyncio.create_task(self._deliver(row, {}))
-        self._inflight[post_id] = task
+        # It stays marked as waiting until its send is under way, so no delivery round takes it meanwhile.
+        try:
+            if post_id in self._inflight or post_id in self._handled:
+                return
+            async with self.bot.db.session() as s:
+                row = await s.get(PostRow, post_id)
+            if row is None or row.status != "pending":
+                return
+            task = asyncio.create_task(self._deliver(row, {}))
+            self._inflight[post_id] = task
+        finally:
+            self._waiting.pop(post_id, None)
         await self._finish(row, task)
 
     async def _target_pending(self, row: PostRow, sent: dict[str, int]) -> bool:
@@ -223,6 +235,7 @@ class Deliverer:
     async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
         """Send one post and say what became of it (sent, failed for good, or still pending)."""
         attempts = max(row.attempts, self._attempts.get(row.id, 0)) + 1
+        self._attempts[row.id] = attempts  # counted now: a copy of the row read earlier cannot recount it
         try:
             message_id = await asyncio.wait_for(self._send(row, sent), self.attempt_timeout)
         except discord.Forbidden as error:
@@ -267,11 +280,13 @@ class Deliverer:
         async with self.bot.db.session() as s, s.begin():
             for row, outcome in outcomes:
                 if outcome.status == "pending":
-                    self._attempts[row.id] = outcome.attempts
+                    self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
                 else:
                     self._attempts.pop(row.id, None)
                 stored = await s.get(PostRow, row.id)
                 assert stored is not None
+                if stored.status != "pending" or stored.attempts > outcome.attempts:
+                    continue  # a later try was recorded already: never undo it
                 stored.status = outcome.status
                 stored.error = outcome.error
                 stored.attempts = outcome.attempts
