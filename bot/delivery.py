@@ -224,7 +224,11 @@ class Deliverer:
             return False
         async with self.bot.db.session() as s:
             original = await outbox.find(s, row.scope, target)
-        return original is not None and original.status == "pending" and original.id not in self._handled
+        if original is None:
+            return False
+        if original.id in self._inflight or original.id in self._waiting:
+            return True  # being sent, or recorded, or waiting for its next try
+        return original.status == "pending" and original.id not in self._handled
 
     def _spawn(self, work: Awaitable[None]) -> None:
         """Run delivery work in the background, keeping a reference until it is done."""

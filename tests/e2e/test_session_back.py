@@ -88,4 +88,3 @@ async def test_going_back_is_told_to_the_class_once_with_the_new_end_and_later_t
     # At its new time, not its old one (stamps are whole seconds; the channel's 5-posts-in-5-s limit
     # may hold a post up to two seconds in this compressed plan).
     assert role_at - 1 <= sent_at(role_again) <= role_at + 3
-    assert not [text_of(first(m)) for m in posts if "while I was away" in text_of(first(m))]
