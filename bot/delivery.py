@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
-# How long a delivery round waits for one post before leaving it to finish in the background (e.g.
-# while discord.py retries a 5xx: 1 s, 3 s, 5 s...), so one bad post never holds up the posts after it.
-FOREGROUND_SECONDS = 1.5
 # One attempt (discord.py's own tries and rate-limit waits included) is abandoned after this long; the
 # post is then retried with the same nonce, so Discord keeps at most one copy.
 ATTEMPT_SECONDS = 60.0
@@ -56,15 +53,15 @@ def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
 class Deliverer:
     """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped.
 
-    A post that fails (or is still being retried by discord.py after `foreground` seconds) is handed
-    to the background: it is retried on its own with bounded backoff, and the posts after it go out
-    on time meanwhile. An edit of a post still being retried waits for it.
+    A post that fails is handed to the background: it is retried on its own with bounded backoff, and
+    the posts after it go out meanwhile. A caller that must keep time (a session's transition) passes
+    `patience`: a post still sending after that long (discord.py retrying a 5xx: 1 s, 3 s, 5 s...)
+    finishes in the background too. An edit of a post still being tried waits for it.
     """
 
     def __init__(self, bot: ConductorBot) -> None:
         self.bot = bot
         self.views: dict[str, ViewFactory] = {}
-        self.foreground = FOREGROUND_SECONDS
         self.attempt_timeout = ATTEMPT_SECONDS
         self.backoff: Callable[[int], timedelta] = default_backoff
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -113,18 +110,24 @@ class Deliverer:
             task.cancel()
         return not sends or all(task.done() for task in sends)
 
-    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
-        """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
+    async def flush(
+        self, scope: str, rows: list[PostRow] | None = None, patience: float | None = None
+    ) -> None:
+        """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already).
+
+        Without `patience`, each due post has been tried once when this returns (its outcome is in the
+        database); with it, a post still sending after `patience` seconds finishes in the background.
+        """
         self._active += 1
         self._quiet.clear()
         try:
-            await self._flush(scope, rows)
+            await self._flush(scope, rows, patience)
         finally:
             self._active -= 1
             if self._active == 0:
                 self._quiet.set()
 
-    async def _flush(self, scope: str, rows: list[PostRow] | None) -> None:
+    async def _flush(self, scope: str, rows: list[PostRow] | None, patience: float | None) -> None:
         async with self._locks[scope]:
             if rows is None:
                 rows = await self.pending(scope)
@@ -146,9 +149,9 @@ class Deliverer:
                         break
                     if row.kind == "edit" and await self._target_pending(row, sent):
                         continue  # its message is not out yet: this round comes again once it is
-                    outcome = await self._attempt(row, sent)
+                    outcome = await self._attempt(row, sent, patience)
                     if outcome is None:
-                        continue  # still sending after `foreground` seconds: it finishes in the background
+                        continue  # still sending after `patience` seconds: it finishes in the background
                     outcomes.append((row, outcome))
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
@@ -160,12 +163,12 @@ class Deliverer:
                         if outcome.status == "pending":
                             self._retry_later(row, outcome.attempts)
 
-    async def _attempt(self, row: PostRow, sent: dict[str, int]) -> Outcome | None:
-        """Try a post, waiting `foreground` seconds at most; None when it goes on in the background."""
+    async def _attempt(self, row: PostRow, sent: dict[str, int], patience: float | None) -> Outcome | None:
+        """Try a post, waiting `patience` seconds at most; None when it goes on in the background."""
         task = asyncio.create_task(self._deliver(row, sent))
         self._inflight[row.id] = task
         try:
-            await asyncio.wait({task}, timeout=self.foreground)
+            await asyncio.wait({task}, timeout=patience)
         except asyncio.CancelledError:  # the round was cancelled: the send is still seen through
             self._spawn(self._finish(row, task))
             raise

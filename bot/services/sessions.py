@@ -52,8 +52,10 @@ class Outbox(Protocol):
         """Undelivered posts of a scope."""
         ...
 
-    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
-        """Deliver a scope's posts that are due."""
+    async def flush(
+        self, scope: str, rows: list[PostRow] | None = None, patience: float | None = None
+    ) -> None:
+        """Deliver a scope's posts that are due, waiting at most `patience` seconds for any one of them."""
         ...
 
 
@@ -62,6 +64,9 @@ LEAD = timedelta(seconds=1)  # how long before a transition its posts are decide
 # Marking the previous phase "over" is cosmetic: it waits a moment so that, when many sessions change
 # phase at once, every new phase's post goes out before any of those edits use up the rate limit.
 EDIT_DELAY = timedelta(seconds=1.5)
+# How long a transition waits for one post before leaving it to finish in the background (e.g. while
+# discord.py retries a 5xx), so a post Discord keeps failing never holds up the session's next posts.
+PATIENCE = 1.5
 
 
 def scope_of(session_id: int) -> str:
@@ -156,7 +161,7 @@ class SessionService:
             store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
             names = {key: phase.name for key, phase in self.course.phases.items()}
             await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
-        await self.outbox.flush(scope_of(row.id))
+        await self.outbox.flush(scope_of(row.id), patience=PATIENCE)
         await self.tick(row.id)
         return row
 
@@ -289,7 +294,7 @@ class SessionService:
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
         try:
-            await self.outbox.flush(scope_of(session_id), rows)
+            await self.outbox.flush(scope_of(session_id), rows, patience=PATIENCE)
         except Exception:  # the clock must keep running whatever happened to one post
             log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
         if wake is None and self.on_ended is not None and await self._ended(session_id):
