@@ -24,6 +24,9 @@ MAX_ATTEMPTS = 6
 # One attempt (discord.py's own tries and rate-limit waits included) is abandoned after this long; the
 # post is then retried with the same nonce, so Discord keeps at most one copy.
 ATTEMPT_SECONDS = 60.0
+# Rounds the deliverer starts itself (after a retry, or for a post that was not due yet) wait this long
+# for any one post before leaving it to the background, so they never hold a scope up for long.
+PATIENCE_SECONDS = 1.5
 
 
 def default_backoff(attempts: int) -> timedelta:
@@ -63,6 +66,7 @@ class Deliverer:
         self.bot = bot
         self.views: dict[str, ViewFactory] = {}
         self.attempt_timeout = ATTEMPT_SECONDS
+        self.patience = PATIENCE_SECONDS
         self.backoff: Callable[[int], timedelta] = default_backoff
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
@@ -143,7 +147,9 @@ class Deliverer:
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
-                        self.bot.scheduler.at(f"outbox:{scope}", row.not_before, self.flush, scope)
+                        self.bot.scheduler.at(
+                            f"outbox:{scope}", row.not_before, self.flush, scope, None, self.patience
+                        )
                         if row.kind == "edit":
                             continue
                         break
@@ -196,7 +202,7 @@ class Deliverer:
             if outcome.status == "pending":
                 self._retry_later(row, outcome.attempts)
         if outcome.status != "pending":
-            await self.flush(row.scope)  # edits of this post, and anything else left, go out now
+            await self.flush(row.scope, patience=self.patience)  # edits of this post, and the rest, go now
 
     def _retry_later(self, row: PostRow, attempts: int) -> None:
         """Try a failed post again on its own after a backoff, while the posts after it go on."""

@@ -267,8 +267,10 @@ class SessionService:
         The timer fires `LEAD` before a transition: the decision and its posts are written to the
         database ahead of time, and at the instant itself only the sending is left, so a post is not
         late by the time the database takes. Commands wait on the same lock, so nothing slips between
-        deciding and the instant. Sending happens after the lock, and the next timer is set before it:
-        a post that Discord keeps failing is retried in the background and never delays the clock.
+        deciding and the instant. Sending happens after the lock and waits at most `PATIENCE` for any
+        one post (a post Discord keeps failing is retried in the background), so neither the commands
+        nor the next transition wait for it; the next timer is set once this round is out, so a
+        transition that comes while Discord's rate limits still hold the last one is folded, not queued.
         """
         async with self._locks[session_id]:
             now = self.clock.now()
@@ -281,13 +283,6 @@ class SessionService:
                     f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
                 )
                 return
-            job = f"session:{session_id}"
-            if wake is None:
-                self.scheduler.cancel(job)
-            else:
-                # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
-                half = at + (wake - at) / 2
-                self.scheduler.at(job, max(wake - LEAD, half), self.tick, session_id, wake)
             rows = None
             if at > self.clock.now():
                 rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
@@ -297,8 +292,20 @@ class SessionService:
             await self.outbox.flush(scope_of(session_id), rows, patience=PATIENCE)
         except Exception:  # the clock must keep running whatever happened to one post
             log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+        if rows is not None:  # decided ahead: the status catches up now that the instant has come
+            try:
+                await self._settle_status(session_id)
+            except Exception:
+                log.exception("session %s: could not update its status; the next transition will", session_id)
         if wake is None and self.on_ended is not None and await self._ended(session_id):
             await self.on_ended(session_id)
+        job = f"session:{session_id}"
+        if wake is None:
+            self.scheduler.cancel(job)
+        else:
+            now = self.clock.now()
+            # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
+            self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
     async def _ended(self, session_id: int) -> bool:
         async with self.db.session() as s:
@@ -317,10 +324,17 @@ class SessionService:
             for action in decision.actions:
                 await self._record(s, row, timeline, action, seats, now)
             row.cursor = decision.cursor
-            row.status = self._status(timeline.position(now))
-            if decision.wake_at is None and row.status == "ended":
-                return None
+            # The status is what holds now, not at the instant decided ahead (`LEAD`): submissions stay
+            # open until the end itself. `_settle_status` catches up once the instant has come.
+            row.status = self._status(timeline.position(min(now, self.clock.now())))
             return decision.wake_at
+
+    async def _settle_status(self, session_id: int) -> None:
+        """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
+        async with self._locks[session_id], self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, session_id)
+            if row is not None and row.status != "ended":
+                row.status = self._status(store.timeline_of(row).position(self.clock.now()))
 
     async def _record(
         self, s: AsyncSession, row: SessionRow, timeline: Timeline, action: Any, seats: Seats, now: datetime
@@ -401,7 +415,7 @@ class SessionService:
                 again=position if action.again else None,
                 later=later,
             )
-            key = f"start:{event.id}:{action.index}:{audience.channel_id}"
+            key = f"start:{action.index}:{event.id}:{audience.channel_id}"  # step index first, as readers expect
             await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
         if action.again and all(a.channel_id != row.channel_id for a in audiences):
