@@ -280,8 +280,8 @@ class Deliverer:
             row,
             f"gave-up:{row.channel_id}",
             f'I could not post "{what[:100]}" in {where}: Discord kept failing ({error!s:.120}) and I '
-            f"gave up after {attempts} attempts (later posts there may be lost too; I tell you once). "
-            "The session keeps running.",
+            f"gave up after {attempts} attempts. The session keeps running and its later posts go on "
+            "(if more posts there fail, I do not tell you again).",
             scope=f"{row.scope}:notices",  # not queued behind the posts that keep failing
         )
         return Outcome("failed", None, repr(error), attempts)
