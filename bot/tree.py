@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
+from bot.core.durations import duration
 from bot.core.errors import ConductorError
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ def explain(error: Exception) -> str | None:
             f"I could not read `{error.value}` as {error.type.name.lower()}: check the option and try again."
         )
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+        return f"Slow down: try again in {duration(timedelta(seconds=error.retry_after))}."
     if isinstance(original, discord.Forbidden) and original.code == 50013:
         return "Discord refused: I am missing a permission in this channel. `/conductor status` lists which."
     return None

@@ -224,7 +224,11 @@ def event_detail(kind: str, data: dict[str, object]) -> str:
     if kind == "finished":
         return "stopped early" if data.get("stopped") else "ran to the end"
     if kind == "slot-ended" and data.get("overtime_s"):
-        return f"{data.get('slot', '')} overtime {float(data['overtime_s']):+.0f} s"  # type: ignore[arg-type]
+        overtime = float(data["overtime_s"])  # type: ignore[arg-type]
+        sign = "+" if overtime >= 0 else "-"
+        return (
+            f"{data.get('slot', '')} overtime {sign}{duration(timedelta(seconds=abs(overtime)), exact=True)}"
+        )
     return ""
 
 
