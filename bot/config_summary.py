@@ -9,18 +9,13 @@ from pathlib import Path
 
 from bot.config import ConfigError, check_config
 from bot.config.projects import summary_lines
+from bot.core.durations import duration
 from bot.core.plan import TEXT_INPUT_MAX_LENGTH, Course, Plan, slot_count, slots_needed
 
 
 def _fmt_td(td: dt.timedelta) -> str:
     """Format a duration as "50 min", "1 min 30 s", "45 s" (hours are shown as minutes)."""
-    total = int(td.total_seconds())
-    m, s = divmod(total, 60)
-    if m and s:
-        return f"{m} min {s} s"
-    if m or not s:
-        return f"{m} min"
-    return f"{s} s"
+    return duration(td, exact=True, hours=False)
 
 
 def _fmt_offset(base: dt.datetime, offset: dt.timedelta, seconds: bool) -> str:
@@ -59,8 +54,7 @@ def _plan_lines(course: Course, plan: Plan) -> list[str]:
                 f"    {n} slots = {len(course.papers)} papers x {len(course.presenting_roles)} presenting "
                 f"roles x {_fmt_td(p.slot)} = {_fmt_td(slots_needed(course, p))} of {_fmt_td(p.duration)}"
             )
-    hours, rest = divmod(plan.total, dt.timedelta(hours=1))
-    long = f" ({hours} h" + (f" {_fmt_td(rest)}" if rest else "") + ")" if hours else ""
+    long = f" ({duration(plan.total, exact=True)})" if plan.total >= dt.timedelta(hours=1) else ""
     lines.append(f"  Total: {_fmt_td(plan.total)}{long}")
     return lines
 

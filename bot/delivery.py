@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
+# One attempt (discord.py's own tries and rate-limit waits included) is abandoned after this long; the
+# post is then retried with the same nonce, so Discord keeps at most one copy.
+ATTEMPT_SECONDS = 60.0
+# Rounds the deliverer starts itself (after a retry, or for a post that was not due yet) wait this long
+# for any one post before leaving it to the background, so they never hold a scope up for long.
+PATIENCE_SECONDS = 1.5
+
+
+def default_backoff(attempts: int) -> timedelta:
+    """How long to wait before trying a failed post again: 2 s, 4 s, 8 s... at most a minute."""
+    return timedelta(seconds=min(2**attempts, 60))
+
+
 ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
 # Post kinds: "send" and "edit" (of the post `payload.target`, same scope) in a channel; "dm" and
 # "dm-edit" the same in the DM of the user whose id is the post's channel_id (e.g. a role card edited).
@@ -47,14 +60,25 @@ def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
 
 
 class Deliverer:
-    """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped."""
+    """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped.
+
+    A post that fails is handed to the background: it is retried on its own with bounded backoff, and
+    the posts after it go out meanwhile. A caller that must keep time (a session's transition) passes
+    `patience`: a post still sending after that long (discord.py retrying a 5xx: 1 s, 3 s, 5 s...)
+    finishes in the background too. An edit of a post still being tried waits for it.
+    """
 
     def __init__(self, bot: ConductorBot) -> None:
         self.bot = bot
         self.views: dict[str, ViewFactory] = {}
+        self.attempt_timeout = ATTEMPT_SECONDS
+        self.patience = PATIENCE_SECONDS
+        self.backoff: Callable[[int], timedelta] = default_backoff
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._handled: set[int] = set()  # outbox ids delivered (or given up on) by this process
+        self._inflight: dict[int, asyncio.Task[Outcome]] = {}  # posts being sent right now
+        self._waiting: dict[int, datetime] = {}  # posts waiting for their next try in the background
         # Attempts made by this process on posts still pending: rows read ahead may carry a stale count.
         self._attempts: dict[int, int] = {}
         self._active = 0
@@ -79,12 +103,23 @@ class Deliverer:
             return await outbox.pending(s, scope)
 
     async def settle(self, grace: float = 10.0) -> bool:
-        """Wait until no delivery round is running (up to `grace` seconds); True when all is quiet."""
+        """Wait until no delivery round or send is running (up to `grace` seconds); True when all is quiet.
+
+        Sends still running after that are abandoned: their posts stay pending in the outbox and go out
+        at the next start, with the same nonce.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
         try:
             await asyncio.wait_for(self._quiet.wait(), grace)
         except TimeoutError:
             return False
-        return True
+        sends = set(self._inflight.values())
+        if sends:
+            await asyncio.wait(sends, timeout=max(0.0, deadline - loop.time()))
+        for task in [*self._inflight.values(), *self._retry_tasks]:
+            task.cancel()
+        return not sends or all(task.done() for task in sends)
 
     def stop(self) -> None:
         """Start no more posts (the one being sent finishes); what is left stays in the outbox for next time."""
@@ -105,8 +140,14 @@ class Deliverer:
         """Background deliveries started by this deliverer (notices to the instructor)."""
         return set(self._retry_tasks)
 
-    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
-        """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already)."""
+    async def flush(
+        self, scope: str, rows: list[PostRow] | None = None, patience: float | None = None
+    ) -> None:
+        """Deliver a scope's pending posts in the order they were decided (`rows`: read ahead already).
+
+        Without `patience`, each due post has been tried once when this returns (its outcome is in the
+        database); with it, a post still sending after `patience` seconds finishes in the background.
+        """
         if self._stopped:
             return
         self._active += 1
@@ -114,16 +155,16 @@ class Deliverer:
         session = scope.split(":")[1] if scope.count(":") >= 1 else ""
         try:
             if "session" in logs.current() or not session.isdigit():
-                await self._flush(scope, rows)
+                await self._flush(scope, rows, patience)
             else:
                 with logs.bound(session=int(session)):
-                    await self._flush(scope, rows)
+                    await self._flush(scope, rows, patience)
         finally:
             self._active -= 1
             if self._active == 0:
                 self._quiet.set()
 
-    async def _flush(self, scope: str, rows: list[PostRow] | None) -> None:
+    async def _flush(self, scope: str, rows: list[PostRow] | None, patience: float | None) -> None:
         async with self._locks[scope]:
             if rows is None:
                 rows = await self.pending(scope)
@@ -136,33 +177,115 @@ class Deliverer:
                 for row in rows:
                     if self._stopped:
                         break  # stopping: the rest is sent by the next start
+                    if row.id in self._inflight or row.id in self._waiting or row.id in self._handled:
+                        continue  # done meanwhile, or being retried in the background: later posts go on
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
-                        self.bot.scheduler.at(f"outbox:{scope}", row.not_before, self.flush, scope)
+                        self.bot.scheduler.at(
+                            f"outbox:{scope}", row.not_before, self.flush, scope, None, self.patience
+                        )
                         if row.kind in EDITS:
                             continue
                         break
-                    outcome = await self._deliver(row, sent)
+                    if row.kind in EDITS and await self._target_pending(row, sent):
+                        continue  # its message is not out yet: this round comes again once it is
+                    outcome = await self._attempt(row, sent, patience)
+                    if outcome is None:
+                        continue  # still sending after `patience` seconds: it finishes in the background
                     outcomes.append((row, outcome))
-                    if outcome.status == "pending":
-                        self._retry_later(scope, outcome.attempts)
-                        break
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
                 self._handled.update(row.id for row, outcome in outcomes if outcome.status != "pending")
-                await self._record(outcomes)
+                try:
+                    await self._record(outcomes)
+                finally:  # retried once recorded, so a retry never races the record of its last try
+                    for row, outcome in outcomes:
+                        if outcome.status == "pending":
+                            self._retry_later(row, outcome.attempts)
 
-    def _retry_later(self, scope: str, attempts: int) -> None:
-        delay = min(2**attempts, 60)
-        when = self.bot.clock.now() + timedelta(seconds=delay)
-        self.bot.scheduler.at(f"outbox:{scope}", when, self.flush, scope)
+    async def _attempt(self, row: PostRow, sent: dict[str, int], patience: float | None) -> Outcome | None:
+        """Try a post, waiting `patience` seconds at most; None when it goes on in the background."""
+        task = asyncio.create_task(self._deliver(row, sent))
+        self._inflight[row.id] = task
+        try:
+            await asyncio.wait({task}, timeout=patience)
+        except asyncio.CancelledError:  # the round was cancelled: the send is still seen through
+            self._spawn(self._finish(row, task))
+            raise
+        if task.done():
+            del self._inflight[row.id]
+            return task.result()
+        log.warning("post %s/%s is slow to go out: finishing it in the background", row.scope, row.key)
+        self._spawn(self._finish(row, task))
+        return None
+
+    async def _finish(self, row: PostRow, task: asyncio.Task[Outcome]) -> None:
+        """Wait for a send running in the background, record it, and retry it later or send what waited."""
+        try:
+            outcome = await task
+        except BaseException:
+            self._inflight.pop(row.id, None)
+            raise
+        # It stays in flight until recorded and either done or waiting, so no round takes it meanwhile.
+        try:
+            if outcome.status != "pending":
+                self._handled.add(row.id)
+            await self._record([(row, outcome)])
+        finally:
+            self._inflight.pop(row.id, None)
+            if outcome.status == "pending":
+                self._retry_later(row, outcome.attempts)
+        if outcome.status != "pending":
+            await self.flush(row.scope, patience=self.patience)  # edits of this post, and the rest, go now
+
+    def _retry_later(self, row: PostRow, attempts: int) -> None:
+        """Try a failed post again on its own after a backoff, while the posts after it go on."""
+        when = self.bot.clock.now() + self.backoff(attempts)
+        self._waiting[row.id] = when
+        self.bot.scheduler.at(f"outbox-retry:{row.id}", when, self._retry, row.id)
+
+    async def _retry(self, post_id: int) -> None:
+        """One more try of a post that failed, outside its scope's delivery rounds."""
+        # It stays marked as waiting until its send is under way, so no delivery round takes it meanwhile.
+        try:
+            if post_id in self._inflight or post_id in self._handled:
+                return
+            async with self.bot.db.session() as s:
+                row = await s.get(PostRow, post_id)
+            if row is None or row.status != "pending":
+                return
+            task = asyncio.create_task(self._deliver(row, {}))
+            self._inflight[post_id] = task
+        finally:
+            self._waiting.pop(post_id, None)
+        await self._finish(row, task)
+
+    async def _target_pending(self, row: PostRow, sent: dict[str, int]) -> bool:
+        """Whether the message an edit changes has yet to go out (it is still being tried)."""
+        target = row.payload.get("target")
+        if target in sent:
+            return False
+        async with self.bot.db.session() as s:
+            original = await outbox.find(s, row.scope, target)
+        if original is None:
+            return False
+        if original.id in self._inflight or original.id in self._waiting:
+            return True  # being sent, or recorded, or waiting for its next try
+        return original.status == "pending" and original.id not in self._handled
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        """Run delivery work in the background, keeping a reference until it is done."""
+        task = asyncio.ensure_future(work)
+        self._retry_tasks.add(task)
+        task.add_done_callback(self._retry_tasks.discard)
 
     async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
         """Send one post and say what became of it (sent, failed for good, or still pending)."""
         attempts = max(row.attempts, self._attempts.get(row.id, 0)) + 1
+        self._attempts[row.id] = attempts  # counted now: a copy of the row read earlier cannot recount it
         try:
-            message_id = await self._send(row, sent)
+            message_id = await asyncio.wait_for(self._send(row, sent), self.attempt_timeout)
         except discord.Forbidden as error:
             await self._report_forbidden(row, error)
             return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
@@ -193,8 +316,8 @@ class Deliverer:
             row,
             f"gave-up:{row.channel_id}",
             f'I could not post "{what[:100]}" in {where}: Discord kept failing ({error!s:.120}) and I '
-            f"gave up after {attempts} attempts (later posts there may be lost too; I tell you once). "
-            "The session keeps running.",
+            f"gave up after {attempts} attempts. The session keeps running and its later posts go on "
+            "(if more posts there fail, I do not tell you again).",
             scope=f"{row.scope}:notices",  # not queued behind the posts that keep failing
         )
         return Outcome("failed", None, repr(error), attempts)
@@ -206,11 +329,13 @@ class Deliverer:
         async with self.bot.db.session() as s, s.begin():
             for row, outcome in outcomes:
                 if outcome.status == "pending":
-                    self._attempts[row.id] = outcome.attempts
+                    self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
                 else:
                     self._attempts.pop(row.id, None)
                 stored = await s.get(PostRow, row.id)
                 assert stored is not None
+                if stored.status != "pending" or stored.attempts > outcome.attempts:
+                    continue  # a later try was recorded already: never undo it
                 stored.status = outcome.status
                 stored.error = outcome.error
                 stored.attempts = outcome.attempts
@@ -309,6 +434,8 @@ class Deliverer:
             return
         scope = scope or row.scope
         async with self.bot.db.session() as s, s.begin():
+            if await outbox.find(s, scope, key) is not None:
+                return  # told already: once is the promise
             await outbox.enqueue(
                 s,
                 scope=scope,
@@ -318,6 +445,4 @@ class Deliverer:
                 now=self.bot.clock.now(),
                 kind="dm",
             )
-        task = asyncio.create_task(self.flush(scope))
-        self._retry_tasks.add(task)
-        task.add_done_callback(self._retry_tasks.discard)
+        self._spawn(self.flush(scope))

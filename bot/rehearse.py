@@ -25,12 +25,14 @@ from sqlalchemy import select
 from bot.app import ConductorBot
 from bot.config import load_config
 from bot.core.clock import SystemClock
+from bot.core.durations import duration
 from bot.core.plan import Course, Plan, Role, WebOptions
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
 from bot.core.submissions import DELIVERABLE, SLIDES
 from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.settings import Settings
 from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, PostRow, SessionRow, Submission
+from bot.storage.sessions import timeline_of
 from bot.wiring import build_bot
 
 log = logging.getLogger(__name__)
@@ -199,8 +201,8 @@ class Rehearsal:
         transcript.names = {m.user.id: m.name for m in [instructor, *students]}
         sb.message_listeners.append(transcript)
         self.options.echo(
-            f"Rehearsing '{self.plan.name}' ({self.plan.total} of class time) at {self.speed:g}x: about "
-            f"{total:.0f} s, {len(students)} students, seed {self.options.seed}"
+            f"Rehearsing '{self.plan.name}' ({duration(self.plan.total)} of class time) at {self.speed:g}x: "
+            f"about {duration(self.fast_plan.total)}, {len(students)} students, seed {self.options.seed}"
         )
         bot = build_bot(settings, self.course, guild_ready_timeout=0.05)
         self.bot = bot
@@ -492,7 +494,11 @@ class Script:
         assert bot is not None
         async with bot.db.session() as s:
             seats = list(await s.scalars(select(AssignmentRow).where(AssignmentRow.status == "confirmed")))
+            session = await s.scalar(select(SessionRow).order_by(SessionRow.id.desc()).limit(1))
         roles = {seat.user_id: self.r.course.role(seat.role_key) for seat in seats}
+        # Late students file a phase's length later, but while the session still runs (when the card
+        # fan-out takes most of a compressed afternoon, "a phase later" could fall after its end).
+        left = (timeline_of(session).ends_at - bot.clock.now()).total_seconds() if session else 0.0
         holders = {
             n for n, st in enumerate(self.students, 1) if st.user.id in roles and roles[st.user.id].fields
         }
@@ -504,7 +510,7 @@ class Script:
                     n,
                     self.students[n - 1],
                     roles[self.students[n - 1].user.id],
-                    phase.duration.total_seconds() if n in late else 0,
+                    min(phase.duration.total_seconds(), max(0.0, left / 2)) if n in late else 0,
                 )
                 for n in sorted(holders - never)
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,6 +11,7 @@ from discord import app_commands
 from sqlalchemy.exc import OperationalError
 
 from bot import logs
+from bot.core.durations import duration
 from bot.core.errors import ConductorError
 from bot.rendering.inert import fit_message, inert_code
 
@@ -37,7 +39,7 @@ def explain(error: Exception) -> str | None:
             "check the option and try again."
         )
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+        return f"Slow down: try again in {duration(timedelta(seconds=error.retry_after))}."
     if isinstance(original, discord.Forbidden) and original.code == 50013:
         return "Discord refused: I am missing a permission in this channel. `/conductor status` lists which."
     return None

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from bot.config.messages import describe, suggest
 from bot.config.schema import CLOCK_RE
+from bot.core.durations import duration as format_duration
 
 
 def check_http_url(value: str) -> str | None:
@@ -67,16 +68,8 @@ def duration(minutes: int | None, seconds: int | None) -> dt.timedelta:
 
 
 def fmt_td(td: dt.timedelta) -> str:
-    """Format a duration as "50 min", "1 min 30 s" or "45 s"."""
-    total = int(td.total_seconds())
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    m, s = divmod(total, 60)
-    if m and s:
-        return f"{sign}{m} min {s} s"
-    if m:
-        return f"{sign}{m} min"
-    return f"{sign}{s} s"
+    """Format a duration as "50 min", "1 min 30 s" or "45 s" (minutes, as plans are written)."""
+    return format_duration(td, exact=True, hours=False)
 
 
 def fmt_clock(t: dt.time) -> str:

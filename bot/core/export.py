@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from bot.core.durations import duration
+
 CSV_COLUMNS = (
     "student_id",
     "discord_id",
@@ -174,7 +176,7 @@ def _time(when: datetime | None) -> str:
 
 
 def _minutes(delta: timedelta) -> str:
-    return f"{delta.total_seconds() / 60:g} min"
+    return duration(delta, exact=True)
 
 
 def build_markdown(record: SessionRecord) -> str:
@@ -249,13 +251,17 @@ def event_detail(kind: str, data: dict[str, object]) -> str:
     """A readable detail for a stored timeline event (pause, extend by N min, …)."""
     if kind == "extend" and data.get("minutes") is not None:
         minutes = float(data["minutes"])  # type: ignore[arg-type]
-        return f"{'extended' if minutes > 0 else 'shortened'} by {abs(minutes):g} min"
+        return f"{'extended' if minutes > 0 else 'shortened'} by {duration(timedelta(minutes=abs(minutes)), exact=True)}"
     if kind == "start":
         return f"plan {data.get('plan', '')}"
     if kind == "finished":
         return "stopped early" if data.get("stopped") else "ran to the end"
     if kind == "slot-ended" and data.get("overtime_s"):
-        return f"{data.get('slot', '')} overtime {float(data['overtime_s']):+.0f} s"  # type: ignore[arg-type]
+        overtime = float(data["overtime_s"])  # type: ignore[arg-type]
+        sign = "+" if overtime >= 0 else "-"
+        return (
+            f"{data.get('slot', '')} overtime {sign}{duration(timedelta(seconds=abs(overtime)), exact=True)}"
+        )
     return ""
 
 

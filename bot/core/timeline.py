@@ -251,6 +251,7 @@ class Announce:
     late: timedelta
     missed: tuple[int, ...]  # steps that came and went unannounced (e.g. while the bot was down)
     previous: int | None  # the last announced step, whose post is now marked over
+    again: bool = False  # the step restarts (`/session back`): "Back to ..." rather than "Time's up for ..."
 
 
 @dataclass(frozen=True)

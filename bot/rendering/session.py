@@ -96,10 +96,18 @@ def announce(
     next_step: tuple[str, datetime] | None,
     slot: SlotInfo | None = None,
     view: dict[str, Any] | None = None,
+    again: Position | None = None,
+    later: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """A step has started: what to do, when it ends (live countdown), what is next."""
+    """A step has started: what to do, when it ends (live countdown), what is next.
+
+    `again` is where the session stands when the step restarts (`/session back`): the post then says
+    "Back to ..." with the new end, and `later` lists the new times of the steps that follow.
+    """
     _, end = window
     lines = []
+    if again is not None:
+        lines.append(back_line(step, end, again))
     if previous:
         lines.append(f"Time's up for **{previous}**.")
     if slot is not None:
@@ -122,6 +130,8 @@ def announce(
     if next_step is not None:
         name, at = next_step
         embed.add_field(name="Next", value=f"{name} at {stamp(at, 't')}", inline=True)
+    if later:
+        embed.add_field(name="New times", value="\n".join(later), inline=False)
     if audience.label:
         embed.set_footer(text=audience.label)
     mentions = [*audience.user_ids, *(slot.presenters if slot else ())]
@@ -161,6 +171,20 @@ def finished(last: str | None, missed: Sequence[str], stopped: bool) -> dict[str
     return payload("\n".join(lines))
 
 
+def back_line(step: Step, end: datetime, position: Position) -> str:
+    """The line that tells the class a step runs again after `/session back`, and until when."""
+    if position.state == "paused":
+        left = duration(position.remaining or timedelta())
+        return f"Back to **{step.name}**: the clock is paused, {left} left when it restarts."
+    return f"Back to **{step.name}**: it now ends {stamp(end, 'R')} ({stamp(end, 't')})."
+
+
+def later_times(timeline: Timeline, index: int, limit: int = 6) -> list[str]:
+    """The new start times of the steps after `index` (at most `limit`), one line each."""
+    pairs = list(zip(timeline.steps, timeline.windows(), strict=True))[index + 1 :]
+    return [f"{stamp(start, 't')} {step.name}" for step, (start, _) in pairs[:limit]]
+
+
 def change_notice(headline: str, timeline: Timeline, position: Position, limit: int = 6) -> dict[str, Any]:
     """A change to the clock (pause, resume, extend, back), with the new times of what follows."""
     embed = discord.Embed(title=headline, colour=NOTICE)
@@ -169,12 +193,7 @@ def change_notice(headline: str, timeline: Timeline, position: Position, limit: 
             embed.description = f"**{position.step.name}**: {duration(position.remaining or timedelta())} left when the clock restarts."
         else:
             embed.description = f"**{position.step.name}** now ends {_ends(position.end)}."
-    upcoming = [
-        f"{stamp(start, 't')} {step.name}"
-        for step, (start, _) in list(zip(timeline.steps, timeline.windows(), strict=True))[
-            position.index + 1 :
-        ][:limit]
-    ]
+    upcoming = later_times(timeline, position.index, limit)
     if upcoming and position.state != "paused":
         embed.add_field(name="New times", value="\n".join(upcoming), inline=False)
     if position.state != "paused":

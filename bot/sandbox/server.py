@@ -83,6 +83,7 @@ class _Fault:
     status: int
     count: int
     retry_after: float
+    body: re.Pattern[str] | None = None  # only requests whose JSON body (as text) matches
 
 
 class Sandbox:
@@ -308,9 +309,14 @@ class Sandbox:
         status: int = 500,
         count: int = 1,
         retry_after: float = 0.05,
+        body_regex: str | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with `status` (5xx, or 429 with retry_after)."""
-        self._faults.append(_Fault(method, re.compile(path_regex), status, count, retry_after))
+        """Answer the next `count` matching requests with `status` (5xx, or 429 with retry_after).
+
+        `body_regex` narrows the fault to requests whose JSON body, as text, matches it (one post).
+        """
+        body = re.compile(body_regex) if body_regex is not None else None
+        self._faults.append(_Fault(method, re.compile(path_regex), status, count, retry_after, body))
 
     # scripted users ----------------------------------------------------------------
     async def _send_interaction(self, it: InteractionResult) -> InteractionResult:
@@ -471,7 +477,12 @@ class Sandbox:
         if not webhookish and request.headers.get("Authorization") != f"Bot {self.token}":
             return self._response(401, {"message": "401: Unauthorized", "code": 0})
         for fault in self._faults:
-            if fault.count > 0 and (fault.method in (None, rec.method)) and fault.pattern.search(rec.path):
+            if (
+                fault.count > 0
+                and (fault.method in (None, rec.method))
+                and fault.pattern.search(rec.path)
+                and (fault.body is None or fault.body.search(json.dumps(rec.json)))
+            ):
                 fault.count -= 1
                 if fault.status == 429:
                     self.stats.rate_limited += 1

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import logs
 from bot.core.clock import Clock
+from bot.core.durations import duration
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.steps import build_steps
@@ -64,8 +65,10 @@ class Outbox(Protocol):
         """Undelivered posts of a scope."""
         ...
 
-    async def flush(self, scope: str, rows: list[PostRow] | None = None) -> None:
-        """Deliver a scope's posts that are due."""
+    async def flush(
+        self, scope: str, rows: list[PostRow] | None = None, patience: float | None = None
+    ) -> None:
+        """Deliver a scope's posts that are due, waiting at most `patience` seconds for any one of them."""
         ...
 
 
@@ -74,6 +77,9 @@ LEAD = timedelta(seconds=1)  # how long before a transition its posts are decide
 # Marking the previous phase "over" is cosmetic: it waits a moment so that, when many sessions change
 # phase at once, every new phase's post goes out before any of those edits use up the rate limit.
 EDIT_DELAY = timedelta(seconds=1.5)
+# How long a transition waits for one post before leaving it to finish in the background (e.g. while
+# discord.py retries a 5xx), so a post Discord keeps failing never holds up the session's next posts.
+PATIENCE = 1.5
 
 
 def scope_of(session_id: int) -> str:
@@ -180,7 +186,7 @@ class SessionService:
             store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
             names = {key: phase.name for key, phase in self.course.phases.items()}
             await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
-        await self.outbox.flush(scope_of(row.id))
+        await self.outbox.flush(scope_of(row.id), patience=PATIENCE)
         await self.tick(row.id)
         self.changes.changed(row.id)
         return row
@@ -205,13 +211,18 @@ class SessionService:
             store.store_timeline(row, timeline)
             position = timeline.position(now)
             row.status = self._status(position)
-            store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
-            if action == "back":
-                row.cursor = position.index - 1  # the dispatcher re-announces the step we went back to
-                await self._close_posts(s, row, now)
-            if action in {"pause", "resume", "extend"} and position.step is not None:
-                event_key = f"notice:{action}:{int(now.timestamp() * 1000)}"
-                await self._post(s, row, event_key, render.change_notice(headline, timeline, position))
+            event = store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
+            await s.flush()  # the event's id numbers its notice: a key no other post can have
+            if action == "back" and position.step is not None:
+                # The step we went back to restarts now: announced again, through the same path as any
+                # announcement (its own key; the current step's post is marked over), saying so.
+                again = Announce(position.index, timedelta(), (), None, again=True)
+                seats = await self._seats(s, row.id)
+                await self._record(s, row, timeline, again, seats, now)
+                row.cursor = position.index
+            elif action in {"pause", "resume", "extend"} and position.step is not None:
+                notice = render.change_notice(headline, timeline, position)
+                await self._post(s, row, f"change:{event.id}", notice)
             answer = self._answer(action, timeline, position, before)
         await self.tick(row.id)
         self.changes.changed(row.id)
@@ -233,7 +244,7 @@ class SessionService:
                 raise ConductorError("A phase can be extended or shortened by at most a day (1440 minutes).")
             delta = timedelta(minutes=minutes)
             verb = "Extended" if minutes > 0 else "Shortened"
-            return timeline.extend(now, delta), f"{verb} by {abs(minutes):g} min"
+            return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
         if action == "next":
             return timeline.skip(now), "Moved on"
         if action == "back":
@@ -256,7 +267,7 @@ class SessionService:
         moved = ""
         if shift and position.state != "paused":
             sign = "later" if shift > timedelta() else "earlier"
-            moved = f" Everything after moves {abs(shift.total_seconds()) / 60:g} min {sign}."
+            moved = f" Everything after moves {duration(abs(shift))} {sign}."
         return f"Done: now **{position.step.name}**.{moved}"
 
     async def status(self, guild_id: int, channel_id: int) -> SessionStatus:
@@ -286,7 +297,11 @@ class SessionService:
 
         The timer fires `LEAD` before a transition: the decision and its posts are written to the
         database ahead of time, and at the instant itself only the sending is left, so a post is not
-        late by the time the database takes. Commands wait on the same lock, so nothing slips between.
+        late by the time the database takes. Commands wait on the same lock, so nothing slips between
+        deciding and the instant. Sending happens after the lock and waits at most `PATIENCE` for any
+        one post (a post Discord keeps failing is retried in the background), so neither the commands
+        nor the next transition wait for it; the next timer is set once this round is out, so a
+        transition that comes while Discord's rate limits still hold the last one is folded, not queued.
         """
         logs.bind(session=session_id)
         async with self._locks[session_id]:
@@ -308,10 +323,15 @@ class SessionService:
                 if (early := (at - self.clock.now()).total_seconds()) > 0:  # the loop can wake a hair early
                     await asyncio.sleep(early + 0.001)
             self.changes.changed(session_id)  # the room's screen changes at the instant, with the posts
+        try:
+            await self.outbox.flush(scope_of(session_id), rows, patience=PATIENCE)
+        except Exception:  # the clock must keep running whatever happened to one post
+            log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+        if rows is not None:  # decided ahead: the status catches up now that the instant has come
             try:
-                await self.outbox.flush(scope_of(session_id), rows)
-            except Exception:  # the clock must keep running whatever happened to one post
-                log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+                await self._settle_status(session_id)
+            except Exception:
+                log.exception("session %s: could not update its status; the next transition will", session_id)
         if wake is None and self.on_ended is not None and await self._ended(session_id):
             await self.on_ended(session_id)
         job = f"session:{session_id}"
@@ -339,10 +359,17 @@ class SessionService:
             for action in decision.actions:
                 await self._record(s, row, timeline, action, seats, now)
             row.cursor = decision.cursor
-            row.status = self._status(timeline.position(now))
-            if decision.wake_at is None and row.status == "ended":
-                return None
+            # The status is what holds now, not at the instant decided ahead (`LEAD`): submissions stay
+            # open until the end itself. `_settle_status` catches up once the instant has come.
+            row.status = self._status(timeline.position(min(now, self.clock.now())))
             return decision.wake_at
+
+    async def _settle_status(self, session_id: int) -> None:
+        """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
+        async with self._locks[session_id], self.db.session() as s, s.begin():
+            row = await s.get(SessionRow, session_id)
+            if row is not None and row.status != "ended":
+                row.status = self._status(store.timeline_of(row).position(self.clock.now()))
 
     async def _record(
         self, s: AsyncSession, row: SessionRow, timeline: Timeline, action: Any, seats: Seats, now: datetime
@@ -396,8 +423,19 @@ class SessionService:
         view = (
             {"name": "submit-slides", "args": {"session": row.id}} if phase and phase.collect_slides else None
         )
+        # Every announcement is numbered by its event (ids only grow), so its posts' keys are unique
+        # by construction: a step announced again after `/session back` can never collide with the
+        # first announcement of that step and be dropped.
+        event = store.log_event(
+            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
+        )
+        await s.flush()
+        position = timeline.position(now)
+        restarting = action.again and position.state != "paused"  # while paused, later times still move
+        later = render.later_times(timeline, action.index) if restarting else None
         keys = []
-        for audience in self._audiences(row, step, seats):
+        audiences = self._audiences(row, step, seats)
+        for audience in audiences:
             body = render.announce(
                 step,
                 text,
@@ -409,19 +447,22 @@ class SessionService:
                 next_step=nxt,
                 slot=slot,
                 view=view,
+                again=position if action.again else None,
+                later=later,
             )
-            key = f"start:{action.index}:{int(start.timestamp())}:{audience.channel_id}"
+            key = f"start:{action.index}:{event.id}:{audience.channel_id}"  # step index first, as readers expect
             await self._post(s, row, key, body, audience.channel_id, now)
             keys.append(key)
         if self.on_announce is not None and step.kind != "slot":
-            extra = f"with:{action.index}:{int(start.timestamp())}"
+            extra = f"with:{action.index}:{event.id}"  # numbered by the announcement, like its post
             await self.on_announce(s, row.guild_id, row.channel_id, step.phase, scope_of(row.id), extra, now)
+        if action.again and all(a.channel_id != row.channel_id for a in audiences):
+            # The step runs in threads: the class channel is told of the shift as of any other.
+            headline = f"Back to {step.name}"
+            await self._post(s, row, f"change:{event.id}", render.change_notice(headline, timeline, position))
         await self._collect_reminders(s, row, step, now)
         await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
-        store.log_event(
-            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
-        )
 
     async def _collect_reminders(self, s: AsyncSession, row: SessionRow, step: Step, at: datetime) -> None:
         phase = self.course.phases.get(step.phase)

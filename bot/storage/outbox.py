@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 from datetime import datetime
 from typing import Any
@@ -10,6 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import PostRow
+
+log = logging.getLogger(__name__)
+
+
+def _canonical(payload: dict[str, Any]) -> str:
+    """A payload as stored (JSON, keys sorted), to tell the same post from a different one."""
+    return json.dumps(payload, sort_keys=True, default=str)
 
 
 async def enqueue(
@@ -23,9 +32,22 @@ async def enqueue(
     kind: str = "send",
     not_before: datetime | None = None,
 ) -> PostRow | None:
-    """Add a post unless one with the same scope and key exists (then None: it was decided already)."""
-    exists = await s.scalar(select(PostRow.id).where(PostRow.scope == scope, PostRow.key == key))
-    if exists is not None:
+    """Add a post unless one with the same scope and key exists (then None: it was decided already).
+
+    The same post decided twice is dropped quietly (that is what the key is for); a *different* post
+    under a key already taken is dropped too, but with a WARNING, so a lost post is never silent.
+    """
+    existing = await s.scalar(select(PostRow).where(PostRow.scope == scope, PostRow.key == key))
+    if existing is not None:
+        if _canonical(existing.payload) != _canonical(payload) or existing.channel_id != channel_id:
+            log.warning(
+                "outbox %s/%s: a different post was already decided under this key; this one is DROPPED "
+                "(channel %s): %.300s",
+                scope,
+                key,
+                channel_id,
+                _canonical(payload),
+            )
         return None
     row = PostRow(
         scope=scope,

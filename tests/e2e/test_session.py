@@ -79,9 +79,9 @@ async def test_pause_resume_and_extend_shift_what_follows_and_say_so(classroom: 
     resumed = await classroom.run(classroom.instructor, "session resume")
     assert "later" in resumed.text
     extended = await classroom.run(classroom.instructor, "session extend", minutes=0.1)
-    assert "Everything after moves 0.1 min later" in extended.text
+    assert "Everything after moves 6 s later" in extended.text
     notices = [t for t in titles(classroom.posts()) if t.startswith(("Paused", "Resumed", "Extended"))]
-    assert notices == ["Paused: the clock is stopped", "Resumed: the clock runs again", "Extended by 0.1 min"]
+    assert notices == ["Paused: the clock is stopped", "Resumed: the clock runs again", "Extended by 6 s"]
 
     stopped = await classroom.run(classroom.instructor, "session stop")
     assert "Stopped" in stopped.text
