@@ -8,13 +8,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The key of the PostgreSQL advisory lock held while migrating: processes that
+# start together on one database migrate it one after the other, and the later ones find nothing to do.
+MIGRATION_LOCK = 0x434F4E44  # "COND"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,7 +49,8 @@ class Database:
         self.engine: AsyncEngine = (
             create_async_engine(url, pool_size=1, max_overflow=0)
             if self.is_sqlite
-            else create_async_engine(url)
+            # pre_ping: a connection the server dropped (restart, failover) is replaced, not handed out.
+            else create_async_engine(url, pool_pre_ping=True)
         )
         self._file = (
             Path(parsed.database)
@@ -94,6 +98,15 @@ class Database:
             command.upgrade(cfg, "head")
 
         async with self.engine.begin() as conn:
+            # Several processes may start at once on one database: one migrates, the others wait here
+            # and then find the schema current. Both locks last until this transaction ends (commit,
+            # rollback or a dropped connection), so a crash never leaves one taken.
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            elif self.is_sqlite:
+                # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so the version
+                # check and CREATE TABLEs would race; take the file's write lock first instead.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(upgrade)
         log.info("database ready (%s)", self.safe_url)
 
