@@ -76,6 +76,17 @@ class PostgresServer:
         init = self._run("initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8")
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stdout}{init.stderr}")
+        self.resume()
+
+    def interrupt(self) -> None:
+        """Stop the server (fast shutdown: connections are cut), keeping its data, as in an outage."""
+        stopped = self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        if stopped.returncode != 0:
+            raise RuntimeError(f"pg_ctl stop failed: {stopped.stdout}{stopped.stderr}")
+        self.started = False
+
+    def resume(self) -> None:
+        """Start the (initialised) server and wait until it accepts connections."""
         options = (
             f"-c listen_addresses='' -c unix_socket_directories='{self.dir}' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

@@ -29,6 +29,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _connect_or_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect; a server that cannot be reached (refused, socket gone) is a database error like any other.
+
+    asyncpg raises plain OSErrors when connecting fails; as the driver's OperationalError they reach the
+    bot as SQLAlchemy's, and get the same clear "I cannot reach my database" answer (bot/tree.py) and the
+    same retries as a locked SQLite file.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot reach the database server: {error}") from error
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at the packaged migrations."""
     cfg = Config()
@@ -62,6 +75,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "connect", self._remember_file)
             event.listen(self.engine.sync_engine, "checkout", self._same_file)
+        else:
+            event.listen(self.engine.sync_engine, "do_connect", _connect_or_operational)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def _remember_file(self, _dbapi_connection: Any, _record: Any) -> None:
