@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.core.clock import Clock
 from bot.core.plan import Course
+from bot.core.shards import Shards
 from bot.delivery import Deliverer
 from bot.scheduling import Scheduler
 from bot.services.assignments import AssignmentService, DiscordThreads
@@ -56,8 +57,11 @@ class ConductorBot(commands.Bot):
         clock: Clock,
         extensions: Sequence[str] = EXTENSIONS,
         guild_ready_timeout: float = 2.0,
+        shards: Shards | None = None,
     ) -> None:
+        sharding = {"shard_ids": list(shards.ids), "shard_count": shards.count} if shards else {}
         super().__init__(
+            **sharding,  # type: ignore[arg-type]
             command_prefix=commands.when_mentioned,
             intents=intents(),
             tree_cls=ConductorTree,
@@ -82,6 +86,10 @@ class ConductorBot(commands.Bot):
         self.submissions = SubmissionService(course, db, clock, self.deliverer.flush)
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.sessions.on_ended = self.assignments.archive_threads
+        # Sharded across processes: this one times and delivers only its own guilds' work.
+        self.shards = shards
+        owns = shards.owns if shards is not None else None
+        self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
 
     async def setup_hook(self) -> None:
         """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
@@ -95,6 +103,9 @@ class ConductorBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""
+        if self.shards is not None and not self.shards.syncs_commands:
+            log.info("%s: commands are synced by the process owning shard 0", self.shards.describe())
+            return
         guild = discord.Object(self.course.dev_guild_id) if self.course.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -123,3 +134,7 @@ class ConductorBot(commands.Bot):
         self.scheduler.shutdown()
         await super().close()
         await self.db.close()
+
+
+class ShardedConductorBot(ConductorBot, commands.AutoShardedBot):
+    """Conductor on some of Discord's shards (`SHARD_IDS` of `SHARD_COUNT`), beside other processes."""

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     discord_gateway_url: str | None = None
     conductor_config: Path = Field(default=Path("config.toml"), description="The course configuration.")
     log_level: str = "INFO"
+    shard_count: int | None = Field(default=None, description="Discord shards in all processes together.")
+    shard_ids: str | None = Field(default=None, description='The shards this process owns, e.g. "0,1".')
 
     def resolved_database_url(self) -> str:
         """The database URL to use: DATABASE_URL, else SQLite in the data folder."""

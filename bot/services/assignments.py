@@ -196,6 +196,8 @@ class AssignmentService:
         self.scheduler = scheduler
         self.flush = flush
         self.threads = threads
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int], bool] | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -846,7 +848,7 @@ class AssignmentService:
         """At start-up: a card fan-out that a crash cut short is finished (cards sent, or fallbacks)."""
         todo = []
         async with self.db.session() as s:
-            for row in await sessions_store.all_live(s):
+            for row in await sessions_store.all_live(s, self.owns):
                 acks = await store.acknowledgements(s, row.id)
                 waiting = [uid for uid, ack in acks.items() if ack.delivery == "pending"]
                 if not waiting:
@@ -868,7 +870,7 @@ class AssignmentService:
         """At start-up: set the reminder timer again for live sessions with unacknowledged cards."""
         await self.finish_cards()
         async with self.db.session() as s:
-            for row in await sessions_store.all_live(s):
+            for row in await sessions_store.all_live(s, self.owns):
                 acks = await store.acknowledgements(s, row.id)
                 waiting = [a for a in acks.values() if a.acknowledged_at is None and a.reminded_at is None]
                 if waiting:

@@ -115,6 +115,8 @@ class SessionService:
         # archiving its threads.
         self.on_ended: Callable[[int], Awaitable[None]] | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int], bool] | None = None
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -246,7 +248,7 @@ class SessionService:
     async def rebuild(self) -> None:
         """At start-up: work out where every live session should be, post what is due once, set timers."""
         async with self.db.session() as s:
-            rows = await store.all_live(s)
+            rows = await store.all_live(s, self.owns)
         for row in rows:
             await self.tick(row.id)
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import PostRow
+from bot.storage.models import PostRow, SessionRow
+
+# Scopes that belong to a session ("session:12", "session:12:notices", "card:12:345"): its guild's posts.
+SESSION_SCOPE = re.compile(r"^(?:session|card):(\d+)")
+
+
+async def guild_of_scope(s: AsyncSession, scope: str) -> int | None:
+    """The guild whose posts a scope holds, when the scope names a session (else None)."""
+    match = SESSION_SCOPE.match(scope)
+    if match is None:
+        return None
+    row = await s.get(SessionRow, int(match.group(1)))  # usually already loaded in this transaction
+    return row.guild_id if row is not None else None
 
 
 async def enqueue(
@@ -22,13 +36,18 @@ async def enqueue(
     now: datetime,
     kind: str = "send",
     not_before: datetime | None = None,
+    guild_id: int | None = None,
 ) -> PostRow | None:
-    """Add a post unless one with the same scope and key exists (then None: it was decided already)."""
+    """Add a post unless one with the same scope and key exists (then None: it was decided already).
+
+    `guild_id` defaults to the guild of the session the scope names.
+    """
     exists = await s.scalar(select(PostRow.id).where(PostRow.scope == scope, PostRow.key == key))
     if exists is not None:
         return None
     row = PostRow(
         scope=scope,
+        guild_id=guild_id if guild_id is not None else await guild_of_scope(s, scope),
         key=key,
         channel_id=channel_id,
         nonce=secrets.token_hex(8),
@@ -60,9 +79,11 @@ async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
     return list(await s.scalars(query))
 
 
-async def pending_scopes(s: AsyncSession) -> list[str]:
-    """The scopes that have posts waiting."""
-    return list(await s.scalars(select(PostRow.scope).where(PostRow.status == "pending").distinct()))
+async def pending_scopes(s: AsyncSession, owns: Callable[[int | None], bool] | None = None) -> list[str]:
+    """The scopes that have posts waiting (only those of guilds `owns` accepts, when given)."""
+    query = select(PostRow.scope, PostRow.guild_id).where(PostRow.status == "pending").distinct()
+    scopes = {scope for scope, guild_id in await s.execute(query) if owns is None or owns(guild_id)}
+    return sorted(scopes)
 
 
 async def find(s: AsyncSession, scope: str, key: str) -> PostRow | None:
