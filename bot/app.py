@@ -87,7 +87,7 @@ class ConductorBot(commands.Bot):
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.sessions.on_ended = self.assignments.archive_threads
         # Sharded across processes: this one times and delivers only its own guilds' work.
-        self.shards = shards
+        self.shard_set = shards
         owns = shards.owns if shards is not None else None
         self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
 
@@ -103,8 +103,8 @@ class ConductorBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""
-        if self.shards is not None and not self.shards.syncs_commands:
-            log.info("%s: commands are synced by the process owning shard 0", self.shards.describe())
+        if self.shard_set is not None and not self.shard_set.syncs_commands:
+            log.info("%s: commands are synced by the process owning shard 0", self.shard_set.describe())
             return
         guild = discord.Object(self.course.dev_guild_id) if self.course.dev_guild_id else None
         if guild is not None:
