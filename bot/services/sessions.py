@@ -279,6 +279,9 @@ class SessionService:
                 await self.outbox.flush(scope_of(session_id), rows)
             except Exception:  # the clock must keep running whatever happened to one post
                 log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+                # e.g. the database unreachable: try them again soon, not only at the next transition.
+                scope = scope_of(session_id)
+                self.scheduler.at(f"outbox:{scope}", self.clock.now() + RETRY, self.outbox.flush, scope)
         if wake is None and self.on_ended is not None and await self._ended(session_id):
             await self.on_ended(session_id)
         job = f"session:{session_id}"
