@@ -50,3 +50,51 @@ async def test_processes_starting_together_migrate_the_database_once(db_url: str
         await db.close()
     assert len(versions) == 1
     assert {"sessions", "posts", "assignments", "submissions", "alembic_version"} <= tables
+
+
+@BOTH_DATABASES
+async def test_posts_waiting_from_before_sharding_get_their_sessions_guild(db_url: str) -> None:
+    """A database from before posts carried a guild: its undelivered posts are tagged on upgrade."""
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    db = Database(db_url)
+    try:
+        async with db.engine.begin() as conn:
+
+            def upgrade_to_0001(c: object) -> None:
+                cfg = alembic_config(db_url)
+                cfg.attributes["connection"] = c
+                command.upgrade(cfg, "0001")
+
+            await conn.run_sync(upgrade_to_0001)
+            now = "'2024-03-12 12:50:00'"
+            await conn.execute(
+                text(
+                    "INSERT INTO sessions (id, guild_id, channel_id, plan_name, status, entries, durations_ms, "
+                    f"started_at, cursor, open_posts, seed, created_by, created_at) VALUES (7, {2**62 + 5}, 1, "
+                    f"'fast', 'running', '[]', '[]', {now}, -1, '[]', 0, 1, {now})"
+                )
+            )
+            for i, (scope, status) in enumerate(
+                [
+                    ("session:7", "pending"),
+                    ("card:7:99", "pending"),
+                    ("session:7", "sent"),
+                    ("other", "pending"),
+                ]
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO posts (id, scope, key, channel_id, nonce, kind, payload, status, attempts, "
+                        f"created_at) VALUES ({i + 1}, '{scope}', 'k{i}', 1, 'n{i}', 'send', '{{}}', "
+                        f"'{status}', 0, {now})"
+                    )
+                )
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, guild_id FROM posts ORDER BY id"))).all()
+    finally:
+        await db.close()
+    assert [tuple(r) for r in rows] == [(1, 2**62 + 5), (2, 2**62 + 5), (3, None), (4, None)]
