@@ -38,6 +38,24 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
         ],
     ),
     (
+        "bench.bench_shards",
+        ["--sessions", "500", "--processes", "2"],
+        [
+            (
+                "phase-post lateness, 500 sessions over two sharded processes on PostgreSQL, median",
+                r"lateness median \| (\d+) ms",
+                "ms",
+                "",
+            ),
+            (
+                "phase-post lateness, 500 sessions over two sharded processes on PostgreSQL, p99",
+                r"lateness p99 \| (\d+) ms",
+                "ms",
+                "",
+            ),
+        ],
+    ),
+    (
         "bench.bench_cards",
         ["--students", "300"],
         [

@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot import logs
 from bot.core.clock import Clock
 from bot.core.plan import Course
+from bot.core.shards import Shards
 from bot.delivery import Deliverer
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
@@ -97,8 +98,11 @@ class ConductorBot(commands.Bot):
         clock: Clock,
         extensions: Sequence[str] = EXTENSIONS,
         guild_ready_timeout: float = 2.0,
+        shards: Shards | None = None,
     ) -> None:
+        sharding = {"shard_ids": list(shards.ids), "shard_count": shards.count} if shards else {}
         super().__init__(
+            **sharding,  # type: ignore[arg-type]
             command_prefix=commands.when_mentioned,
             intents=intents(),
             tree_cls=ConductorTree,
@@ -156,6 +160,10 @@ class ConductorBot(commands.Bot):
         if self.web is not None:
             self.web.routes.append(("/calendar/{token}.ics", self.calendar_feed))
         self.sessions.on_ended = self.assignments.archive_threads
+        # Sharded across processes: this one times and delivers only its own guilds' work.
+        self.shard_set = shards
+        owns = shards.owns if shards is not None else None
+        self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
         self.names = DisplayNames(db, clock)
         self.stopping = False
         self.stop_reason: str | None = None
@@ -212,6 +220,9 @@ class ConductorBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Sync slash commands to the dev guild (instantly) or globally, only when the command set changed."""
+        if self.shard_set is not None and not self.shard_set.syncs_commands:
+            log.info("%s: commands are synced by the process owning shard 0", self.shard_set.describe())
+            return
         guild = discord.Object(self.course.dev_guild_id) if self.course.dev_guild_id else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
@@ -397,3 +408,7 @@ class ConductorBot(commands.Bot):
         else:
             log.info("stopped cleanly in %.1f s", took)
         logs.flush()
+
+
+class ShardedConductorBot(ConductorBot, commands.AutoShardedBot):
+    """Conductor on some of Discord's shards (`SHARD_IDS` of `SHARD_COUNT`), beside other processes."""

@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
     run.add_argument("--config", type=Path, default=None, help="course configuration (default: config.toml)")
+    run.add_argument("--shards", default=None, help='the shards this process owns, e.g. "0,1" (SHARD_IDS)')
+    run.add_argument("--shard-count", type=int, default=None, help="shards in all processes (SHARD_COUNT)")
     check = sub.add_parser("check-config", help="validate a configuration and print its summary")
     check.add_argument("path", nargs="?", type=Path, default=Path("config.toml"))
     rehearse = sub.add_parser("rehearse", help="dry-run the afternoon against the local sandbox, fast")
@@ -76,7 +78,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_check_config(args.path)
     if args.command == "run":
-        return _run(args.config)
+        return _run(args.config, args.shards, args.shard_count)
     if args.command == "rehearse":
         return _rehearse(args)
     if args.command == "export":
@@ -103,7 +105,7 @@ def _backup(path: Path) -> int:
     return 0
 
 
-def _run(config_path: Path | None) -> int:
+def _run(config_path: Path | None, shards: str | None = None, shard_count: int | None = None) -> int:
     import discord
 
     from bot import logs
@@ -111,7 +113,8 @@ def _run(config_path: Path | None) -> int:
     from bot.settings import Settings
     from bot.wiring import run
 
-    settings = Settings()
+    overrides = {"shard_ids": shards, "shard_count": shard_count}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     logs.setup(settings.log_level, settings.log_format, secrets=[token, token.strip()])
     try:

@@ -86,6 +86,8 @@ class Deliverer:
         self._quiet.set()
         self._stopped = False
         self.delivered = 0
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int | None], bool] | None = None
 
     def register_view(self, name: str, factory: ViewFactory) -> None:
         """Let payloads name a persistent view (buttons) that this factory builds."""
@@ -94,7 +96,7 @@ class Deliverer:
     async def flush_all(self) -> None:
         """Deliver everything pending, e.g. at start-up after a crash."""
         async with self.bot.db.session() as s:
-            scopes = await outbox.pending_scopes(s)
+            scopes = await outbox.pending_scopes(s, self.owns)
         await asyncio.gather(*(self.flush(scope) for scope in scopes))
 
     async def pending(self, scope: str) -> list[PostRow]:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     stop_grace_seconds: float = Field(
         default=10.0, ge=0, le=600, description="On SIGTERM/SIGINT: how long work in flight may finish."
     )
+    shard_count: int | None = Field(default=None, description="Discord shards in all processes together.")
+    shard_ids: str | None = Field(default=None, description='The shards this process owns, e.g. "0,1".')
 
     def resolved_database_url(self) -> str:
         """The database URL to use: DATABASE_URL, else SQLite in the data folder."""

@@ -14,10 +14,11 @@ import discord.http
 import yarl
 from sqlalchemy.engine import make_url
 
-from bot.app import EXTENSIONS, ConductorBot
+from bot.app import EXTENSIONS, ConductorBot, ShardedConductorBot
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.core.shards import shards_from
 from bot.lifecycle import install_signal_handlers, remove_signal_handlers
 from bot.scheduling import Scheduler
 from bot.settings import Settings
@@ -52,7 +53,11 @@ def build_bot(
 ) -> ConductorBot:
     """Build a ready-to-start bot with its database, scheduler and clock."""
     point_discord_at(*endpoints(settings, course))
-    return ConductorBot(
+    shards = shards_from(settings.shard_count, settings.shard_ids)
+    if shards is not None:
+        log.info("serving %s", shards.describe())
+    return (ShardedConductorBot if shards is not None else ConductorBot)(
+        shards=shards,
         course=course,
         settings=settings,
         db=Database(settings.resolved_database_url()),

@@ -1,26 +1,33 @@
-"""The Alembic migrations build exactly the schema the models describe."""
+"""The Alembic migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+import asyncio
+import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from bot.storage.db import Database, alembic_config
 from bot.storage.models import Base
+from tests.conftest import BOTH_DATABASES
+
+ROOT = Path(__file__).resolve().parents[1]
+MIGRATE = (
+    "import asyncio, sys; from bot.storage.db import Database; asyncio.run(Database(sys.argv[1]).migrate())"
+)
 
 
-async def test_migrations_match_the_models(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+@BOTH_DATABASES
+async def test_migrations_match_the_models(db_url: str) -> None:
+    db = Database(db_url)
     await db.migrate()
     await db.migrate()  # a second start-up finds nothing to do
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
     await db.close()
-    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    engine.dispose()
     assert diff == []
 
 
@@ -42,3 +49,74 @@ def test_the_display_names_migration_goes_down_and_up_again(tmp_path: Path) -> N
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         engine.dispose()
+
+
+@BOTH_DATABASES
+async def test_processes_starting_together_migrate_the_database_once(db_url: str) -> None:
+    """Four processes start at the same moment on one empty database: each finds it migrated once."""
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", MIGRATE, db_url, cwd=str(ROOT), stderr=asyncio.subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    results = await asyncio.gather(*(p.communicate() for p in procs))
+    errors = [err.decode()[-2000:] for p, (_, err) in zip(procs, results, strict=True) if p.returncode]
+    assert errors == []
+    db = Database(db_url)
+    try:
+        async with db.engine.connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+            tables = await conn.run_sync(lambda c: set(c.dialect.get_table_names(c)))
+    finally:
+        await db.close()
+    assert len(versions) == 1
+    assert {"sessions", "posts", "assignments", "submissions", "alembic_version"} <= tables
+
+
+@BOTH_DATABASES
+async def test_posts_waiting_from_before_sharding_get_their_sessions_guild(db_url: str) -> None:
+    """A database from before posts carried a guild: its undelivered posts are tagged on upgrade."""
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    db = Database(db_url)
+    try:
+        async with db.engine.begin() as conn:
+
+            def upgrade_to_0001(c: object) -> None:
+                cfg = alembic_config(db_url)
+                cfg.attributes["connection"] = c
+                command.upgrade(cfg, "0001")
+
+            await conn.run_sync(upgrade_to_0001)
+            now = "'2024-03-12 12:50:00'"
+            await conn.execute(
+                text(
+                    "INSERT INTO sessions (id, guild_id, channel_id, plan_name, status, entries, durations_ms, "
+                    f"started_at, cursor, open_posts, seed, created_by, created_at) VALUES (7, {2**62 + 5}, 1, "
+                    f"'fast', 'running', '[]', '[]', {now}, -1, '[]', 0, 1, {now})"
+                )
+            )
+            for i, (scope, status) in enumerate(
+                [
+                    ("session:7", "pending"),
+                    ("card:7:99", "pending"),
+                    ("session:7", "sent"),
+                    ("other", "pending"),
+                ]
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO posts (id, scope, key, channel_id, nonce, kind, payload, status, attempts, "
+                        f"created_at) VALUES ({i + 1}, '{scope}', 'k{i}', 1, 'n{i}', 'send', '{{}}', "
+                        f"'{status}', 0, {now})"
+                    )
+                )
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT id, guild_id FROM posts ORDER BY id"))).all()
+    finally:
+        await db.close()
+    assert [tuple(r) for r in rows] == [(1, 2**62 + 5), (2, 2**62 + 5), (3, None), (4, None)]

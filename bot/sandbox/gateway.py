@@ -27,6 +27,7 @@ class Connection:
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.live = False  # identified or resumed: dispatches flow
         self.closed = False
+        self.gateway: Gateway | None = None  # the shard session it serves, once identified or resumed
 
     def send(self, payload: dict[str, Any]) -> None:
         """Queue a frame."""
@@ -46,10 +47,15 @@ class Connection:
 
 
 class Gateway:
-    """Session state shared by successive connections (so RESUME can replay missed dispatches)."""
+    """One shard's session state, shared by successive connections (so RESUME can replay dispatches).
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    Unsharded, shard 0 is the only one. With `Sandbox.shard_count` > 1, every IDENTIFY names its
+    `shard: [id, count]` and gets only that shard's guilds; events go to the shard owning their guild.
+    """
+
+    def __init__(self, sandbox: Sandbox, shard_id: int = 0) -> None:
         self.sb = sandbox
+        self.shard_id = shard_id
         self.session_id: str | None = None
         self.seq = 0
         self.log: list[dict[str, Any]] = []
@@ -100,9 +106,8 @@ class Gateway:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request)
-        if self.conn is not None:
-            self.conn.live = False
-        self.conn = conn
+        if self.sb.shard_count == 1:
+            self._attach(conn)  # unsharded: a new socket replaces the old one at once
         writer = asyncio.create_task(conn.writer())
         interval = self.sb.limits.heartbeat_interval_ms
         conn.send({"op": 10, "d": {"heartbeat_interval": interval}, "s": None, "t": None})
@@ -119,8 +124,9 @@ class Gateway:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 frame = json.loads(msg.data)
-                self.frames_received.append(frame)
-                close = await self._on_frame(conn, frame)
+                gateway = conn.gateway or self
+                gateway.frames_received.append(frame)
+                close = await gateway._on_frame(conn, frame)
                 if close is not None:
                     ended = f"server {close}"
                     conn.send(None)  # type: ignore[arg-type]
@@ -135,10 +141,17 @@ class Gateway:
                 conn.queue.put_nowait(None)
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(writer, 1)
-            if self.conn is conn:
-                self.conn = None
+            if conn.gateway is not None and conn.gateway.conn is conn:
+                conn.gateway.conn = None
             self.sb._changed()
         return ws
+
+    def _attach(self, conn: Connection) -> None:
+        """Make `conn` this shard's connection (the one it replaces stops receiving dispatches)."""
+        if self.conn is not None and self.conn is not conn:
+            self.conn.live = False
+        self.conn = conn
+        conn.gateway = self
 
     async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> int | None:
         op = frame.get("op")
@@ -150,20 +163,38 @@ class Gateway:
                 return 4004
             if int(d.get("intents") or 0) & GUILD_MEMBERS_INTENT and not self.sb.members_intent:
                 return 4014  # Disallowed intent(s): not enabled for the application in the portal
-            self._identify(conn, d)
+            count = self.sb.shard_count
+            shard = d.get("shard")
+            if shard is None and count > 1:
+                return 4011  # sharding required
+            shard_id, shard_count = shard if shard is not None else (0, 1)
+            if shard_count != count or not 0 <= shard_id < shard_count:
+                return 4010  # invalid shard
+            target = self.sb.shard_gateway(shard_id)
+            target._attach(conn)
+            target._identify(conn, d)
         elif op == 6:
             if d.get("token") != self.sb.token:
                 return 4004
-            if d.get("session_id") != self.session_id or self.session_id is None:
+            target = next(
+                (
+                    g
+                    for g in self.sb.gateways.values()
+                    if g.session_id and g.session_id == d.get("session_id")
+                ),
+                None,
+            )
+            if target is None:
                 conn.send({"op": 9, "d": False, "s": None, "t": None})
                 return None
-            self.resumes += 1
+            target._attach(conn)
+            target.resumes += 1
             since = d.get("seq") or 0
-            for f in self.log:
+            for f in target.log:
                 if f["s"] > since:
                     conn.send(f)
             conn.live = True
-            self.dispatch("RESUMED", {})
+            target.dispatch("RESUMED", {})
             self.sb._changed()
         elif op in (3, 4, 8, 31):
             pass  # presence, voice, chunk requests (not needed: member_count == len(members))
@@ -178,10 +209,11 @@ class Gateway:
         self.log = []
         self.sb.intents = d.get("intents")
         bot = self.sb.bot_user
+        guilds = [g for g in self.sb.world.guilds if self.sb.shard_of(g.id) == self.shard_id]
         ready = {
             "v": 10,
             "user": {**bot.payload(), "verified": True, "mfa_enabled": False, "email": None},
-            "guilds": [{"id": str(g.id), "unavailable": True} for g in self.sb.world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": self.session_id,
             "resume_gateway_url": self.sb.gateway_url,
             "session_type": "normal",
@@ -191,9 +223,11 @@ class Gateway:
             "application": {"id": str(self.sb.application_id), "flags": 0},
             "_trace": ["sandbox"],
         }
+        if self.sb.shard_count > 1:
+            ready["shard"] = [self.shard_id, self.sb.shard_count]
         conn.live = True
         self.dispatch("READY", ready)
-        for g in self.sb.world.guilds:
+        for g in guilds:
             self.dispatch("GUILD_CREATE", g.payload())
         self.ready.set()
         self.sb._changed()

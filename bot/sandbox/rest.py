@@ -282,7 +282,7 @@ async def get_gateway(sb: Sandbox, req: Req) -> tuple[int, Any]:
 async def get_gateway_bot(sb: Sandbox, req: Req) -> tuple[int, Any]:
     """Gateway URL with shard info."""
     limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-    return 200, {"url": sb.gateway_url, "shards": 1, "session_start_limit": limit}
+    return 200, {"url": sb.gateway_url, "shards": sb.shard_count, "session_start_limit": limit}
 
 
 # commands --------------------------------------------------------------------

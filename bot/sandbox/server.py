@@ -20,7 +20,7 @@ from .gateway import Gateway
 from .interactions import InteractionResult
 from .permissions import DEFAULT_BOT, DEFAULT_EVERYONE
 from .ratelimit import RateLimiter
-from .state import Attachment, Channel, Guild, Member, Message, User, World, snowflake
+from .state import Attachment, Channel, Guild, Member, Message, User, World, snowflake, snowflake_on_shard
 from .users import (
     build_options,
     component_data,
@@ -103,7 +103,9 @@ class Sandbox:
         self.bot_user = User(self.application_id, bot_name, None, bot=True)
         self.world = World(self, self.bot_user)
         self.world.dispatch = self.dispatch
-        self.gateway = Gateway(self)
+        self.shard_count = 1  # what /gateway/bot recommends; more than 1: IDENTIFY must name a shard
+        self.gateway = Gateway(self)  # shard 0's session (the only one unsharded)
+        self.gateways: dict[int, Gateway] = {0: self.gateway}
         self.ratelimiter = RateLimiter(self.limits)
         self.requests: list[RecordedRequest] = []
         self.stats = Stats()
@@ -140,10 +142,11 @@ class Sandbox:
 
     async def close(self) -> None:
         """Close connections and stop the server."""
-        conn = self.gateway.conn
-        if conn is not None and not conn.ws.closed:
-            conn.queue.put_nowait(None)
-            await conn.ws.close(code=1001)
+        for gateway in self.gateways.values():
+            conn = gateway.conn
+            if conn is not None and not conn.ws.closed:
+                conn.queue.put_nowait(None)
+                await conn.ws.close(code=1001)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -171,9 +174,12 @@ class Sandbox:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     # world -------------------------------------------------------------------
-    def add_guild(self, name: str, everyone_permissions: int = DEFAULT_EVERYONE) -> Guild:
-        """Create a guild the bot is in (GUILD_CREATE if connected)."""
-        g = Guild(self.world, snowflake(), name, everyone_permissions)
+    def add_guild(
+        self, name: str, everyone_permissions: int = DEFAULT_EVERYONE, shard: int | None = None
+    ) -> Guild:
+        """Create a guild the bot is in (GUILD_CREATE if connected), on a given shard if asked."""
+        gid = snowflake() if shard is None else snowflake_on_shard(shard, self.shard_count)
+        g = Guild(self.world, gid, name, everyone_permissions)
         g.bot_role.permissions = int(DEFAULT_BOT)
         self.world.guilds.append(g)
         self.dispatch("GUILD_CREATE", g.payload())
@@ -224,9 +230,31 @@ class Sandbox:
 
     # dispatch & waiting ---------------------------------------------------------
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway dispatch (queued for RESUME if the client is away)."""
-        self.gateway.dispatch(event, data)
+        """Send a gateway dispatch to the shard owning its guild (queued for RESUME if that one is away)."""
+        guild_id = data.get("guild_id")
+        if guild_id is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+            guild_id = data.get("id")
+        self.gateway_for(int(guild_id) if guild_id is not None else None).dispatch(event, data)
         self._changed()
+
+    def shard_of(self, guild_id: int | None) -> int:
+        """The shard a guild's events go to: (guild_id >> 22) % shard_count; DMs go to shard 0."""
+        return 0 if guild_id is None else (guild_id >> 22) % self.shard_count
+
+    def shard_gateway(self, shard_id: int) -> Gateway:
+        """The session state of one shard (made on first use)."""
+        if shard_id not in self.gateways:
+            self.gateways[shard_id] = Gateway(self, shard_id)
+        return self.gateways[shard_id]
+
+    def gateway_for(self, guild_id: int | None) -> Gateway:
+        """The shard session that receives a guild's events."""
+        return self.shard_gateway(self.shard_of(guild_id))
+
+    @property
+    def identifies(self) -> int:
+        """IDENTIFYs on every shard together."""
+        return sum(g.identifies for g in self.gateways.values())
 
     def bot_env(self, database_url: str, config: object, log_level: str = "INFO") -> dict[str, str]:
         """The environment for `python -m bot run` pointed at this sandbox (others' DISCORD_* dropped)."""
@@ -279,11 +307,17 @@ class Sandbox:
     async def wait_ready(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 (public API takes timeout=)
         """Wait until a client identified and was sent READY and GUILD_CREATEs."""
         await self.wait_for(
-            lambda: self.gateway.ready.is_set() and self._live(), timeout, "the bot to IDENTIFY"
+            lambda: all(
+                self.shard_gateway(i).ready.is_set() and self._live(shard=i) for i in range(self.shard_count)
+            ),
+            timeout,
+            "the bot to IDENTIFY",
         )
 
-    def _live(self) -> bool:
-        conn = self.gateway.conn
+    def _live(self, guild_id: int | None = None, shard: int | None = None) -> bool:
+        """Whether the shard of that guild (or that shard; default shard 0) has a live connection."""
+        gateway = self.shard_gateway(shard) if shard is not None else self.gateway_for(guild_id)
+        conn = gateway.conn
         return conn is not None and conn.live and not conn.closed
 
     # faults --------------------------------------------------------------------
@@ -320,7 +354,9 @@ class Sandbox:
 
     # scripted users ----------------------------------------------------------------
     async def _send_interaction(self, it: InteractionResult) -> InteractionResult:
-        await self.wait_for(self._live, timeout=10, what="a live gateway connection")
+        await self.wait_for(
+            lambda: self._live(it.guild_id), timeout=10, what="a live gateway connection to its shard"
+        )
         self.interactions[it.id] = it
         self.interactions_by_token[it.token] = it
         it.created = time.monotonic()

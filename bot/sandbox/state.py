@@ -28,6 +28,14 @@ def snowflake() -> int:
     return _last_id
 
 
+def snowflake_on_shard(shard_id: int, shard_count: int) -> int:
+    """A fresh snowflake whose guild would live on that shard ((id >> 22) % count), a few ms ahead."""
+    global _last_id
+    base = snowflake()  # larger than every id given so far, so the result is too
+    _last_id = base + (((shard_id - (base >> 22)) % shard_count) << 22)
+    return _last_id
+
+
 def iso_now() -> str:
     """Return the current time as an ISO 8601 string with timezone."""
     return dt.datetime.now(dt.UTC).isoformat()

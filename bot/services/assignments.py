@@ -336,6 +336,8 @@ class AssignmentService:
         self.scheduler = scheduler
         self.flush = flush
         self.threads = threads
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int], bool] | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -578,8 +580,8 @@ class AssignmentService:
         for session_id in owed:
             async with self.db.session() as s:
                 row = await s.get(SessionRow, session_id)
-                if row is None:
-                    continue
+                if row is None or (self.owns is not None and not self.owns(row.guild_id)):
+                    continue  # gone, or another process's guild (sharded)
                 actor_id = (await steps_store.all_of(s, session_id))[steps_store.REPORT].actor_id
                 a = store.to_assignment(
                     await store.seats(s, session_id, "confirmed"), self.papers, self.roles
@@ -1486,7 +1488,7 @@ class AssignmentService:
         todo = []
         async with self.db.session() as s:
             resumed = set(await steps_store.sessions_with(s, steps_store.REPORT, StepStatus.PENDING))
-            for row in await sessions_store.all_live(s):
+            for row in await sessions_store.all_live(s, self.owns):
                 if row.id in resumed:  # a confirm cut short: `resume` finishes it once connected
                     continue
                 a = store.to_assignment(await store.seats(s, row.id, "confirmed"), self.papers, self.roles)
@@ -1516,7 +1518,7 @@ class AssignmentService:
         """At start-up: set the reminder timer again for live sessions with unacknowledged cards."""
         await self.finish_cards()
         async with self.db.session() as s:
-            for row in await sessions_store.all_live(s):
+            for row in await sessions_store.all_live(s, self.owns):
                 acks = await store.acknowledgements(s, row.id)
                 waiting = [a for a in acks.values() if a.acknowledged_at is None and a.reminded_at is None]
                 if waiting:

@@ -144,6 +144,8 @@ class SessionService:
         # proposal cards that go with the proposals phase).
         self.on_announce: AnnounceHook | None = None
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int], bool] | None = None
 
     # --- commands -----------------------------------------------------------------------------
 
@@ -288,7 +290,7 @@ class SessionService:
     async def rebuild(self) -> None:
         """At start-up: work out where every live session should be, post what is due once, set timers."""
         async with self.db.session() as s:
-            rows = await store.all_live(s)
+            rows = await store.all_live(s, self.owns)
         for row in rows:
             await self.tick(row.id)
 
@@ -327,6 +329,9 @@ class SessionService:
             await self.outbox.flush(scope_of(session_id), rows, patience=PATIENCE)
         except Exception:  # the clock must keep running whatever happened to one post
             log.exception("delivering posts of session %s failed; they stay in the outbox", session_id)
+            # e.g. the database unreachable: try them again soon, not only at the next transition.
+            scope = scope_of(session_id)
+            self.scheduler.at(f"outbox:{scope}", self.clock.now() + RETRY, self.outbox.flush, scope)
         if rows is not None:  # decided ahead: the status catches up now that the instant has come
             try:
                 await self._settle_status(session_id)

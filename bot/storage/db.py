@@ -8,13 +8,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The key of the PostgreSQL advisory lock held while migrating: processes that
+# start together on one database migrate it one after the other, and the later ones find nothing to do.
+MIGRATION_LOCK = 0x434F4E44  # "COND"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -24,6 +27,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _connect_or_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect; a server that cannot be reached (refused, socket gone) is a database error like any other.
+
+    asyncpg raises plain OSErrors when connecting fails; as the driver's OperationalError they reach the
+    bot as SQLAlchemy's, and get the same clear "I cannot reach my database" answer (bot/tree.py) and the
+    same retries as a locked SQLite file.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as error:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot reach the database server: {error}") from error
 
 
 def alembic_config(url: str) -> Config:
@@ -46,7 +62,8 @@ class Database:
         self.engine: AsyncEngine = (
             create_async_engine(url, pool_size=1, max_overflow=0)
             if self.is_sqlite
-            else create_async_engine(url)
+            # pre_ping: a connection the server dropped (restart, failover) is replaced, not handed out.
+            else create_async_engine(url, pool_pre_ping=True)
         )
         self._file = (
             Path(parsed.database)
@@ -58,6 +75,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "connect", self._remember_file)
             event.listen(self.engine.sync_engine, "checkout", self._same_file)
+        else:
+            event.listen(self.engine.sync_engine, "do_connect", _connect_or_operational)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def _remember_file(self, _dbapi_connection: Any, _record: Any) -> None:
@@ -94,6 +113,15 @@ class Database:
             command.upgrade(cfg, "head")
 
         async with self.engine.begin() as conn:
+            # Several processes may start at once on one database: one migrates, the others wait here
+            # and then find the schema current. Both locks last until this transaction ends (commit,
+            # rollback or a dropped connection), so a crash never leaves one taken.
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            elif self.is_sqlite:
+                # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so the version
+                # check and CREATE TABLEs would race; take the file's write lock first instead.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(upgrade)
         log.info("database ready (%s)", self.safe_url)
 

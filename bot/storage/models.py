@@ -151,6 +151,8 @@ class PostRow(Base):
     __table_args__ = (UniqueConstraint("scope", "key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     scope: Mapped[str] = mapped_column(String(64))  # e.g. "session:12" or "guild:34"
+    # The guild the post belongs to: with several processes, the one owning its shard delivers it.
+    guild_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     key: Mapped[str] = mapped_column(String(200))
     channel_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import PostRow
+from bot.storage.models import PostRow, SessionRow
 
 log = logging.getLogger(__name__)
+
+# Scopes that belong to a session ("session:12", "session:12:notices", "card:12:345", "report:12"): its
+# guild's posts; scopes that name their guild ("projects:<guild>", "calendar:<guild>").
+SESSION_SCOPE = re.compile(r"^(?:session|card|report):(\d+)")
+GUILD_SCOPE = re.compile(r"^(?:projects|calendar):(\d+)")
 
 
 def _canonical(payload: dict[str, Any]) -> str:
     """A payload as stored (JSON, keys sorted), to tell the same post from a different one."""
     return json.dumps(payload, sort_keys=True, default=str)
+
+
+async def guild_of_scope(s: AsyncSession, scope: str) -> int | None:
+    """The guild whose posts a scope holds, when the scope names a session or a guild (else None)."""
+    if (named := GUILD_SCOPE.match(scope)) is not None:
+        return int(named.group(1))
+    match = SESSION_SCOPE.match(scope)
+    if match is None:
+        return None
+    row = await s.get(SessionRow, int(match.group(1)))  # usually already loaded in this transaction
+    return row.guild_id if row is not None else None
 
 
 async def enqueue(
@@ -31,11 +49,13 @@ async def enqueue(
     now: datetime,
     kind: str = "send",
     not_before: datetime | None = None,
+    guild_id: int | None = None,
 ) -> PostRow | None:
     """Add a post unless one with the same scope and key exists (then None: it was decided already).
 
-    The same post decided twice is dropped quietly (that is what the key is for); a *different* post
-    under a key already taken is dropped too, but with a WARNING, so a lost post is never silent.
+    `guild_id` defaults to the guild the scope names (through its session). The same post decided twice
+    is dropped quietly (that is what the key is for); a *different* post under a key already taken is
+    dropped too, but with a WARNING, so a lost post is never silent.
     """
     existing = await s.scalar(select(PostRow).where(PostRow.scope == scope, PostRow.key == key))
     if existing is not None:
@@ -51,6 +71,7 @@ async def enqueue(
         return None
     row = PostRow(
         scope=scope,
+        guild_id=guild_id if guild_id is not None else await guild_of_scope(s, scope),
         key=key,
         channel_id=channel_id,
         nonce=secrets.token_hex(8),
@@ -82,9 +103,11 @@ async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
     return list(await s.scalars(query))
 
 
-async def pending_scopes(s: AsyncSession) -> list[str]:
-    """The scopes that have posts waiting."""
-    return list(await s.scalars(select(PostRow.scope).where(PostRow.status == "pending").distinct()))
+async def pending_scopes(s: AsyncSession, owns: Callable[[int | None], bool] | None = None) -> list[str]:
+    """The scopes that have posts waiting (only those of guilds `owns` accepts, when given)."""
+    query = select(PostRow.scope, PostRow.guild_id).where(PostRow.status == "pending").distinct()
+    scopes = {scope for scope, guild_id in await s.execute(query) if owns is None or owns(guild_id)}
+    return sorted(scopes)
 
 
 async def find(s: AsyncSession, scope: str, key: str) -> PostRow | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,11 +48,10 @@ async def live_in_guild(s: AsyncSession, guild_id: int) -> list[SessionRow]:
     return list(await s.scalars(query.order_by(SessionRow.id)))
 
 
-async def all_live(s: AsyncSession) -> list[SessionRow]:
-    """Every live session, for rebuilding timers at start-up."""
-    return list(
-        await s.scalars(select(SessionRow).where(SessionRow.status.in_(LIVE)).order_by(SessionRow.id))
-    )
+async def all_live(s: AsyncSession, owns: Callable[[int], bool] | None = None) -> list[SessionRow]:
+    """Every live session (of the guilds `owns` accepts, when given), for rebuilding timers at start-up."""
+    rows = await s.scalars(select(SessionRow).where(SessionRow.status.in_(LIVE)).order_by(SessionRow.id))
+    return [row for row in rows if owns is None or owns(row.guild_id)]
 
 
 async def latest_in_guild(s: AsyncSession, guild_id: int) -> SessionRow | None:

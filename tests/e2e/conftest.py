@@ -117,12 +117,12 @@ class Classroom:
         return [m for m in (channel or self.channel).messages if m.author_id == bot_id and not m.deleted]
 
 
-def settings_for(sandbox: Sandbox, tmp_path: Path, config: Path) -> Settings:
-    """Settings pointing at the sandbox and a fresh SQLite file, ignoring the developer's .env."""
+def settings_for(sandbox: Sandbox, tmp_path: Path, config: Path, database_url: str | None = None) -> Settings:
+    """Settings pointing at the sandbox and a database (default a fresh SQLite file), ignoring .env."""
     return Settings(
         _env_file=None,
         discord_token=sandbox.token,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}",
         discord_api_base=sandbox.api_base,
         discord_gateway_url=sandbox.gateway_url,
         conductor_config=config,
@@ -167,22 +167,28 @@ def populate(sandbox: Sandbox, students: int = 8) -> tuple[Guild, Channel, Membe
 
 
 async def open_class(
-    sandbox: Sandbox, tmp_path: Path, config: Path, students: int = 8, closed: tuple[str, ...] = ()
+    sandbox: Sandbox,
+    tmp_path: Path,
+    config: Path,
+    students: int = 8,
+    closed: tuple[str, ...] = (),
+    database_url: str | None = None,
 ) -> Classroom:
     """A class of `students` on the sandbox (DMs closed for the names in `closed`), the real bot started."""
     guild, channel, teacher, people = populate(sandbox, students=students)
     for member in people:
         member.dms_open = member.name not in closed
-    room = Classroom(
-        sandbox, guild, channel, teacher, people, load_config(config), settings_for(sandbox, tmp_path, config)
-    )
+    settings = settings_for(sandbox, tmp_path, config, database_url)
+    room = Classroom(sandbox, guild, channel, teacher, people, load_config(config), settings)
     await room.start_bot()
     return room
 
 
 @pytest.fixture
-async def classroom(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
-    room = await open_class(sandbox, tmp_path, config_path)
+async def classroom(
+    sandbox: Sandbox, tmp_path: Path, config_path: Path, db_url: str
+) -> AsyncIterator[Classroom]:
+    room = await open_class(sandbox, tmp_path, config_path, database_url=db_url)
     try:
         yield room
     finally:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.config import load_config
 from bot.sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
 from bot.storage.models import AssignmentRow, ThreadRow
+from tests.conftest import BOTH_DATABASES
 
 from .conftest import Classroom, open_class, populate, settings_for, write_config
 
@@ -27,7 +28,7 @@ def limits() -> SandboxLimits:
 
 
 @pytest.fixture
-async def room(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIterator[Classroom]:
+async def room(sandbox: Sandbox, tmp_path: Path, config_path: Path, db_url: str) -> AsyncIterator[Classroom]:
     """The seed's class: 43 students, three of them with DMs closed, and the papers' teachers."""
     guild, channel, teacher, people = populate(sandbox, students=40)
     student_role = next(r for r in guild.roles if r.name == "Student")
@@ -40,7 +41,7 @@ async def room(sandbox: Sandbox, tmp_path: Path, config_path: Path) -> AsyncIter
         guild.add_member(f"Teacher {name.title()}", username=f"teacher-{name}")
     course = load_config(config_path)
     classroom = Classroom(
-        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path)
+        sandbox, guild, channel, teacher, people, course, settings_for(sandbox, tmp_path, config_path, db_url)
     )
     await classroom.start_bot()
     try:
@@ -104,6 +105,7 @@ async def test_preview_shows_the_table_and_sends_nothing_until_confirm(room: Cla
     assert cancelled.answered and await seats(room, "preview") == {}
 
 
+@BOTH_DATABASES
 async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: Classroom) -> None:
     shown = await preview(room)
     done = await confirm(room, shown)

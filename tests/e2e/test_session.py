@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Message, Perm, Sandbox
+from tests.conftest import BOTH_DATABASES
 
 from .conftest import FAST_PHASES, BotProcess, Classroom, open_class, populate, settings_for, write_config
 
@@ -39,6 +40,7 @@ def finished(room: Classroom) -> bool:
     return ended and not any(t.startswith("Now:") for t in titles(posts))
 
 
+@BOTH_DATABASES
 async def test_every_phase_is_posted_once_in_order_with_countdowns(classroom: Classroom) -> None:
     started = await classroom.run(classroom.instructor, "session start", plan="fast")
     assert started.ephemeral and "Started **fast**" in started.text
@@ -114,8 +116,9 @@ async def test_bad_input_is_refused_clearly_and_changes_nothing(classroom: Class
     assert ends(await run(teacher, "session status")) == before  # the clock was not touched
 
 
+@BOTH_DATABASES
 async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, db_url: str
 ) -> None:
     """The bot is killed (SIGKILL) in the first phase and comes back during the third.
 
@@ -124,7 +127,7 @@ async def test_a_restart_across_two_whole_phases_announces_once_and_summarises(
     """
     config = write_config(tmp_path, FAST_PHASES + RESTART_PLAN, warning_seconds="warning_seconds = [1]\n# ")
     _guild, channel, teacher, _ = populate(sandbox, students=3)
-    settings = settings_for(sandbox, tmp_path, config)
+    settings = settings_for(sandbox, tmp_path, config, db_url)
     proc = BotProcess(sandbox, settings)
     await proc.start()
     await sandbox.wait_for(lambda: any(c["name"] == "session" for c in sandbox.commands()), timeout=30)

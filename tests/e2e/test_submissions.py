@@ -14,6 +14,7 @@ from bot.cli import main as cli_main
 from bot.core.export import parse_students
 from bot.sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.storage.models import AssignmentRow, Submission
+from tests.conftest import BOTH_DATABASES
 
 from .conftest import Classroom, open_class, write_config
 from .test_assign import confirm, seats
@@ -51,10 +52,10 @@ def limits() -> SandboxLimits:
 
 
 @pytest.fixture
-async def room(sandbox: Sandbox, tmp_path: Path) -> AsyncIterator[Classroom]:
+async def room(sandbox: Sandbox, tmp_path: Path, db_url: str) -> AsyncIterator[Classroom]:
     """20 students (one paper group of five per paper) in the shipped course, plan `collect`."""
     config = write_config(tmp_path, COLLECT, **{"warning_seconds = [120]": "warning_seconds = [1]"})
-    room = await open_class(sandbox, tmp_path, config, students=20)
+    room = await open_class(sandbox, tmp_path, config, students=20, database_url=db_url)
     try:
         yield room
     finally:
@@ -100,6 +101,7 @@ GROUPS = (
 )
 
 
+@BOTH_DATABASES
 async def test_a_group_submits_resubmits_and_another_group_cannot_overwrite(room: Classroom) -> None:
     placed = await assigned(room)
     dit = group_of(room, placed, "dit")
