@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
@@ -388,7 +388,7 @@ class ConductorBot(commands.Bot):
         # this socket from now on says 1000: the session ends and the bot appears offline at once.
         socket = getattr(self.ws, "socket", None)
         if socket is not None and not socket.closed:
-            close = socket.close
+            close: Callable[..., Awaitable[bool]] = socket.close  # aiohttp's ClientWebSocketResponse.close
 
             async def close_for_good(*, code: int = 1000, message: bytes = b"") -> bool:
                 return await close(code=1000, message=message)

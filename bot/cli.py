@@ -8,8 +8,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core.errors import ConductorError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,14 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except _settings_error() as error:
-        if error.title != "Settings":  # type: ignore[attr-defined]
+        if error.title != "Settings":
             raise
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
         print(f"error: invalid setting in the environment (or .env): {problems}", file=sys.stderr)
         return 2
 
 
-def _settings_error() -> type[Exception]:
+def _settings_error() -> type[ValidationError]:
     from pydantic import ValidationError
 
     return ValidationError

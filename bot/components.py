@@ -29,7 +29,7 @@ class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
             await answer_error(interaction, error, f"component {self.custom_id!r}")
             return False
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:  # type: ignore[override]
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
         """Run `act`; errors are answered ephemerally, never swallowed."""
         try:
             await self.act(interaction)
@@ -45,7 +45,7 @@ class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
         raise NotImplementedError
 
 
-class SessionButton(ConductorItem[discord.ui.Button], template=r"(?!)"):
+class SessionButton(ConductorItem[discord.ui.Button[Any]], template=r"(?!)"):
     """A persistent button bound to one session: subclasses set LABEL, STYLE and PREFIX and write `act`."""
 
     LABEL: ClassVar[str] = ""
@@ -60,7 +60,7 @@ class SessionButton(ConductorItem[discord.ui.Button], template=r"(?!)"):
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> Self:
         """Rebuild the button from its custom id (the session is its `session` group)."""
         return cls(int(match["session"]))
@@ -79,6 +79,7 @@ class ConductorView(discord.ui.View):
 class ConductorModal(discord.ui.Modal):
     """A modal whose submit errors go through the single error path."""
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:
+    # discord.py's own Modal.on_error drops BaseView's `item` parameter; this matches Modal's, which it calls.
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, /) -> None:  # type: ignore[override]
         """Answer the user; log the unexpected."""
         await answer_error(interaction, error, f"modal {self.custom_id!r}")

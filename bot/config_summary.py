@@ -41,7 +41,7 @@ def _plan_lines(course: Course, plan: Plan) -> list[str]:
         begin = _fmt_offset(base, offset, seconds)
         offset += p.duration
         end = _fmt_offset(base, offset, seconds)
-        extras = [p.audience]
+        extras: list[str] = [p.audience]
         if p.kind != "activity":
             extras.insert(0, p.kind)
         if p.collect_slides:
@@ -89,7 +89,7 @@ def summarize(course: Course, plan_name: str | None = None, *, warnings: Sequenc
         out.append(f"  {role.key}: {role.name}, {role.min}-{role.max} per paper, {presents}")
         if role.fields:
             for f in role.fields:
-                detail = f.kind if f.kind != "text" else f.style
+                detail: str = f.kind if f.kind != "text" else f.style
                 if f.kind == "choice":
                     detail += ": " + " / ".join(f.choices)
                 elif f.min_length and f.max_length < TEXT_INPUT_MAX_LENGTH:

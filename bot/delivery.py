@@ -41,6 +41,10 @@ ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
 # "dm-edit" the same in the DM of the user whose id is the post's channel_id (e.g. a role card edited).
 EDITS = frozenset({"edit", "dm-edit"})
 DMS = frozenset({"dm", "dm-edit"})
+# The channels a post can go to: they take messages and hand out partial messages to edit.
+PostChannel = (
+    discord.TextChannel | discord.VoiceChannel | discord.StageChannel | discord.Thread | discord.DMChannel
+)
 
 
 @dataclass(frozen=True)
@@ -266,7 +270,7 @@ class Deliverer:
     async def _target_pending(self, row: PostRow, sent: dict[str, int]) -> bool:
         """Whether the message an edit changes has yet to go out (it is still being tried)."""
         target = row.payload.get("target")
-        if target in sent:
+        if target is None or target in sent:
             return False
         async with self.bot.db.session() as s:
             original = await outbox.find(s, row.scope, target)
@@ -345,14 +349,16 @@ class Deliverer:
                     stored.message_id = outcome.message_id
                     stored.sent_at = now
 
-    async def _messageable(self, row: PostRow) -> discord.abc.Messageable:
+    async def _messageable(self, row: PostRow) -> PostChannel:
         if row.kind in DMS:
             user = self.bot.get_user(row.channel_id) or await self.bot.fetch_user(row.channel_id)
             return await user.create_dm()
         channel = self.bot.get_channel(row.channel_id)
         if channel is None:
             channel = await self.bot.fetch_channel(row.channel_id)
-        return channel  # type: ignore[return-value]
+        if not isinstance(channel, PostChannel):  # a category or forum: retried, then given up on
+            raise TypeError(f"channel {row.channel_id} ({type(channel).__name__}) takes no posts")
+        return channel
 
     async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
         payload = fit_message(row.payload)  # Discord's limits, in one place for every post
@@ -379,7 +385,7 @@ class Deliverer:
                 target_id = target.message_id if target is not None else None
             if target_id is None:
                 return None  # the original never made it out: nothing to edit
-            message = channel.get_partial_message(target_id)  # type: ignore[attr-defined]
+            message = channel.get_partial_message(target_id)
             await message.edit(
                 content=payload.get("content"),
                 embeds=embeds,
@@ -395,7 +401,7 @@ class Deliverer:
         message = await channel.send(
             content=content,
             embeds=embeds,
-            view=view,  # type: ignore[arg-type]
+            view=view,  # type: ignore[arg-type]  # discord.py's overloads omit the None its send() accepts
             allowed_mentions=mentions,
             nonce=row.nonce,
         )
@@ -404,7 +410,7 @@ class Deliverer:
     @staticmethod
     def _role(channel: object, name: str | None) -> discord.Role | None:
         """The guild role of that name in the channel's guild (for class-wide pings), if any."""
-        guild = getattr(channel, "guild", None)
+        guild: discord.Guild | None = getattr(channel, "guild", None)
         if not name or guild is None:
             return None
         return discord.utils.find(lambda r: r.name.casefold() == name.casefold(), guild.roles)

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -287,7 +287,7 @@ class Doctor:
         return guild
 
     def check_channel(
-        self, guild: discord.Guild, channels: list[discord.abc.GuildChannel], course: Course
+        self, guild: discord.Guild, channels: Sequence[discord.abc.GuildChannel], course: Course
     ) -> discord.TextChannel | None:
         """The class channel exists as a text channel."""
         found = [
@@ -420,7 +420,7 @@ def _same_name(a: str, b: str) -> bool:
     return a.casefold().lstrip("#") == b.casefold().lstrip("#")
 
 
-def _signature(command: dict[str, Any]) -> tuple[str, int, frozenset[str]]:
+def _signature(command: Mapping[str, Any]) -> tuple[str, int, frozenset[str]]:
     """A command's name, type and sub-command names: what must match between this code and Discord."""
     subs = frozenset(o["name"] for o in command.get("options") or [] if o.get("type") in (1, 2))
     return command["name"], int(command.get("type") or 1), subs

@@ -188,8 +188,8 @@ class Rehearsal:
         db = workdir / "rehearsal.db"
         db.unlink(missing_ok=True)
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            discord_token=sb.token,  # type: ignore[arg-type]
+            _env_file=None,
+            discord_token=sb.token,
             database_url=f"sqlite+aiosqlite:///{db}",
             discord_api_base=sb.api_base,
             discord_gateway_url=sb.gateway_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -104,17 +104,17 @@ async def answer_error(interaction: discord.Interaction, error: Exception, where
     await reply(interaction, message)
 
 
-def fitted(message: str, kwargs: dict[str, object]) -> tuple[str, dict[str, object]]:
+def fitted(message: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """An answer's text and embeds cut to Discord's limits (`fit_message`), its other arguments kept."""
-    embeds = kwargs.get("embeds") or ([kwargs["embed"]] if kwargs.get("embed") else [])
-    body = fit_message({"content": message, "embeds": [e.to_dict() for e in embeds]})  # type: ignore[attr-defined]
+    embeds: list[discord.Embed] = kwargs.get("embeds") or ([kwargs["embed"]] if kwargs.get("embed") else [])
+    body = fit_message({"content": message, "embeds": [e.to_dict() for e in embeds]})
     out = {k: v for k, v in kwargs.items() if k not in {"embed", "embeds"}}
     if embeds:
         out["embeds"] = [discord.Embed.from_dict(e) for e in body["embeds"]]
     return body["content"], out
 
 
-async def reply(interaction: discord.Interaction, message: str, **kwargs: object) -> None:
+async def reply(interaction: discord.Interaction, message: str, **kwargs: Any) -> None:
     """Send an ephemeral answer whether or not the interaction was already answered or deferred."""
     allowed = discord.AllowedMentions.none()
     message, kwargs = fitted(message, kwargs)

@@ -42,7 +42,7 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
             report = await bot.assignments.finish(
                 interaction.guild.id, here, class_list(interaction.guild, bot.course)
             )
-        permissions = channel.permissions_for(interaction.guild.me)  # type: ignore[union-attr]
+        permissions = channel.permissions_for(interaction.guild.me)
         course = bot.course
         found = find_class_channel(interaction.guild, course.class_channel)
         class_missing = (
@@ -71,7 +71,10 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
             return
         done = f"Finishing the assignment: {report.instructor_text()}" if report else None
         await interaction.followup.send(
-            done, embed=status_embed(facts), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            done,  # type: ignore[arg-type]  # discord.py's stubs say str; send() takes None (no text) too
+            embed=status_embed(facts),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
         )
 
 

@@ -72,7 +72,7 @@ def permission_note(channel: object) -> str | None:
     if not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
         return None
     parent = channel.parent if isinstance(channel, discord.Thread) and channel.parent else channel
-    permissions = parent.permissions_for(parent.guild.me)  # type: ignore[union-attr]
+    permissions = parent.permissions_for(parent.guild.me)
     lines = plan_lines(confirm_plan(permissions), permissions, getattr(parent, "mention", "this channel"))
     return "\n".join(["**Before you confirm:**", *(f"- {line}" for line in lines)]) if lines else None
 
@@ -90,7 +90,7 @@ def preview_message(
 
 
 class AssignButton(
-    ConductorItem[discord.ui.Button],
+    ConductorItem[discord.ui.Button[Any]],
     template=r"conductor:assign:(?P<action>confirm|reshuffle|cancel|replace|keep):(?P<session>\d+):(?P<seed>\d+)",
 ):
     """A button on a preview (or on the "replace it?" question)."""
@@ -114,7 +114,7 @@ class AssignButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> AssignButton:
         """Rebuild the button from its custom id."""
         return cls(match["action"], int(match["session"]), int(match["seed"]))
@@ -202,7 +202,7 @@ class ShowRoleButton(SessionButton, template=r"conductor:card:(?P<session>\d+)")
         await send_card(interaction, self.session_id)
 
 
-class CheckInButton(ConductorItem[discord.ui.Button], template=r"conductor:checkin:(?P<session>\d+)"):
+class CheckInButton(ConductorItem[discord.ui.Button[Any]], template=r"conductor:checkin:(?P<session>\d+)"):
     """ "I'm here" on the check-in message."""
 
     def __init__(self, session_id: int) -> None:
@@ -217,7 +217,7 @@ class CheckInButton(ConductorItem[discord.ui.Button], template=r"conductor:check
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> CheckInButton:
         """Rebuild the button from its custom id."""
         return cls(int(match["session"]))

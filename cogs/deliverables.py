@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -69,6 +70,7 @@ class DeliverableModal(ConductorModal):
                 out[key] = component.value
         return out
 
+    # discord.py types on_submit for any client; this bot's modals only get ConductorBot interactions.
     async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
         """Save the form, or say what to fix with a button that reopens it as typed."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -90,7 +92,7 @@ class ReopenView(ConductorView):
         self.session_id, self.role, self.typed = session_id, role, dict(typed)
 
     @discord.ui.button(label="Fix my form", style=discord.ButtonStyle.primary)
-    async def reopen(self, interaction: discord.Interaction[ConductorBot], _: discord.ui.Button) -> None:
+    async def reopen(self, interaction: discord.Interaction[ConductorBot], _: discord.ui.Button[Any]) -> None:
         """Open the form again, pre-filled."""
         await interaction.response.send_modal(DeliverableModal(self.session_id, self.role, self.typed))
 
@@ -104,7 +106,7 @@ async def open_form(interaction: discord.Interaction[ConductorBot], session_id: 
     await interaction.response.send_modal(DeliverableModal(form.session_id, form.role, form.values))
 
 
-class FormButton(ConductorItem[discord.ui.Button], template=r"conductor:fill:(?P<session>\d+)"):
+class FormButton(ConductorItem[discord.ui.Button[Any]], template=r"conductor:fill:(?P<session>\d+)"):
     """ "Fill in my ... form" on a role card with a form: opens the same form as `/deliverable`."""
 
     def __init__(self, session_id: int, label: str) -> None:
@@ -117,9 +119,10 @@ class FormButton(ConductorItem[discord.ui.Button], template=r"conductor:fill:(?P
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> FormButton:
         """Rebuild the button from its custom id."""
+        assert isinstance(item, discord.ui.Button)  # discord.py rebuilds a button component as a Button
         return cls(int(match["session"]), item.label or "Fill in my form")
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
@@ -178,7 +181,8 @@ async def export(interaction: discord.Interaction[ConductorBot], session: int | 
 async def setup(bot: ConductorBot) -> None:
     """Register the deliverable and export commands and the persistent form button."""
     bot.add_dynamic_items(FormButton)
-    for command in (deliverable, review, deliverables, export):
+    commands: tuple[app_commands.Command[Any, ..., None], ...] = (deliverable, review, deliverables, export)
+    for command in commands:
         bot.tree.add_command(command)
 
 

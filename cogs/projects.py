@@ -33,7 +33,7 @@ def short(title: str) -> str:
 
 
 class ProposalPick(
-    ConductorItem[discord.ui.Select], template=r"conductor:proj:(?P<act>choose|interest):(?P<n>\d{1,3})"
+    ConductorItem[discord.ui.Select[Any]], template=r"conductor:proj:(?P<act>choose|interest):(?P<n>\d{1,3})"
 ):
     """The menus under a post of proposal cards: "Choose for my group" and "I'm interested"."""
 
@@ -52,9 +52,10 @@ class ProposalPick(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ProposalPick:
         """Rebuild the menu from the message (its options are the post's proposals)."""
+        assert isinstance(item, discord.ui.Select)  # discord.py rebuilds a string select as a Select
         return cls(match["act"], int(match["n"]), list(item.options))
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
@@ -80,6 +81,7 @@ class NameModal(ConductorModal):
         )
         self.add_item(self.name)
 
+    # discord.py types on_submit for any client; this bot's modals only get ConductorBot interactions.
     async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
         """Create the group."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -101,6 +103,7 @@ class CodeModal(ConductorModal):
         )
         self.add_item(self.code)
 
+    # discord.py types on_submit for any client; this bot's modals only get ConductorBot interactions.
     async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
         """Join the group."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -127,6 +130,7 @@ class ProposeModal(ConductorModal):
         self.add_item(self.project_title)
         self.add_item(self.abstract)
 
+    # discord.py types on_submit for any client; this bot's modals only get ConductorBot interactions.
     async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
         """File the proposal."""
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -136,7 +140,7 @@ class ProposeModal(ConductorModal):
         await reply(interaction, answer)
 
 
-class GroupButton(ConductorItem[discord.ui.Button], template=r"conductor:proj:(?P<act>create|join)"):
+class GroupButton(ConductorItem[discord.ui.Button[Any]], template=r"conductor:proj:(?P<act>create|join)"):
     """ "Create a group" and "Join with a code" under the proposal cards: open their forms."""
 
     def __init__(self, act: str) -> None:
@@ -148,7 +152,7 @@ class GroupButton(ConductorItem[discord.ui.Button], template=r"conductor:proj:(?
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> GroupButton:
         """Rebuild the button from its custom id."""
         return cls(match["act"])

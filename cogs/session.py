@@ -13,13 +13,13 @@ from bot.permissions import instructor_only
 from bot.rendering.session import status_embed
 
 
-def session_venue(interaction: discord.Interaction) -> Venue:
+def session_venue(interaction: discord.Interaction[ConductorBot]) -> Venue:
     """Where this guild's session lives: the configured class channel if it exists, else this channel."""
-    course = interaction.client.course  # type: ignore[attr-defined]
+    course = interaction.client.course
     return venue(interaction, course.class_channel)
 
 
-def session_channel(interaction: discord.Interaction) -> int:
+def session_channel(interaction: discord.Interaction[ConductorBot]) -> int:
     """The channel a session lives in: the class channel if the guild has it, else this one (or a thread's parent).
 
     So an instructor can start and steer the session from a staff channel (or from their phone in any
@@ -75,14 +75,14 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
             at=when,
             actor_id=interaction.user.id,
         )
-        plan = None
+        needs = None
         channel = interaction.guild.get_channel(where.channel_id) if interaction.guild is not None else None
         if isinstance(channel, discord.abc.GuildChannel) and interaction.guild is not None:
-            plan = confirm_plan(channel.permissions_for(interaction.guild.me))
-        if plan is not None and not plan.table:  # say what happened, not what was meant to
+            needs = confirm_plan(channel.permissions_for(interaction.guild.me))
+        if needs is not None and not needs.table:  # say what happened, not what was meant to
             await interaction.followup.send(
                 f"Started **{row.plan_name}**, but I cannot post in {where.mention}: the run-of-show is "
-                f"**not** posted. Grant {grant(plan.table_grant)} there; the phases after that are posted. "
+                f"**not** posted. Grant {grant(needs.table_grant)} there; the phases after that are posted. "
                 "Steer the session with `/session pause`, `/session extend`, `/session next`.",
                 ephemeral=True,
             )

@@ -16,7 +16,7 @@ from cogs.session import session_channel
 SLIDES_PREFIX = "conductor:slides:"
 
 
-def _channel(interaction: discord.Interaction) -> int | None:
+def _channel(interaction: discord.Interaction[ConductorBot]) -> int | None:
     return session_channel(interaction) if interaction.guild_id else None
 
 
@@ -47,6 +47,7 @@ class SlidesModal(ConductorModal):
         )
         self.add_item(self.url)
 
+    # discord.py types on_submit for any client; this bot's modals only get ConductorBot interactions.
     async def on_submit(self, interaction: discord.Interaction[ConductorBot]) -> None:  # type: ignore[override]
         """Store the link like `/submit slides` does."""
         await submit(interaction, self.url.value, self.session_id)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.durations import duration
 
@@ -247,17 +248,17 @@ def parse_students(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text.removeprefix(BOM), newline="")))
 
 
-def event_detail(kind: str, data: dict[str, object]) -> str:
+def event_detail(kind: str, data: Mapping[str, Any]) -> str:
     """A readable detail for a stored timeline event (pause, extend by N min, …)."""
     if kind == "extend" and data.get("minutes") is not None:
-        minutes = float(data["minutes"])  # type: ignore[arg-type]
+        minutes = float(data["minutes"])
         return f"{'extended' if minutes > 0 else 'shortened'} by {duration(timedelta(minutes=abs(minutes)), exact=True)}"
     if kind == "start":
         return f"plan {data.get('plan', '')}"
     if kind == "finished":
         return "stopped early" if data.get("stopped") else "ran to the end"
     if kind == "slot-ended" and data.get("overtime_s"):
-        overtime = float(data["overtime_s"])  # type: ignore[arg-type]
+        overtime = float(data["overtime_s"])
         sign = "+" if overtime >= 0 else "-"
         return (
             f"{data.get('slot', '')} overtime {sign}{duration(timedelta(seconds=abs(overtime)), exact=True)}"

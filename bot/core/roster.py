@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.errors import quoted
@@ -192,10 +192,10 @@ def parse_roster(text: str) -> RosterFile:
     return RosterFile(tuple(rows), tuple(problems))
 
 
-def _duplicates(rows: list[RosterRow], what: str, key: object) -> list[str]:
+def _duplicates(rows: list[RosterRow], what: str, key: Callable[[RosterRow], str]) -> list[str]:
     seen: dict[str, list[RosterRow]] = {}
     for row in rows:
-        seen.setdefault(key(row), []).append(row)  # type: ignore[operator]
+        seen.setdefault(key(row), []).append(row)
     out = []
     for same in seen.values():
         if len(same) > 1:

@@ -57,7 +57,7 @@ def table_embeds(
             used = 0
         blocks[-1].append(line)
         used += len(line) + 1
-    embeds = []
+    kept: list[list[str]] = []
     total = 0
     shown = 0
     for block in blocks[:EMBEDS_PER_MESSAGE]:  # one message holds at most 6000 characters of embeds
@@ -67,14 +67,14 @@ def table_embeds(
             break
         total += len("\n".join(block)) + 10
         shown += len(block)
-        blocks[len(embeds)] = block
-        embeds.append(block)
+        blocks[len(kept)] = block
+        kept.append(block)
     if shown < len(lines):
         footer = f"Showing {shown} of {len(lines)} table lines: the class is too large for one message. " + (
             footer or ""
         )
-    blocks = embeds
-    embeds = []
+    blocks = kept
+    embeds: list[discord.Embed] = []
     for i, block in enumerate(blocks):
         embed = discord.Embed(
             title=title if i == 0 else None, description="```\n" + "\n".join(block) + "\n```", colour=TABLE

@@ -29,8 +29,8 @@ class Connection:
         self.closed = False
         self.gateway: Gateway | None = None  # the shard session it serves, once identified or resumed
 
-    def send(self, payload: dict[str, Any]) -> None:
-        """Queue a frame."""
+    def send(self, payload: dict[str, Any] | None) -> None:
+        """Queue a frame (None: stop the writer once the frames before it are out)."""
         if not self.closed:
             self.queue.put_nowait(payload)
 
@@ -129,7 +129,7 @@ class Gateway:
                 close = await gateway._on_frame(conn, frame)
                 if close is not None:
                     ended = f"server {close}"
-                    conn.send(None)  # type: ignore[arg-type]
+                    conn.send(None)
                     await writer
                     await ws.close(code=close)
                     break
@@ -155,7 +155,7 @@ class Gateway:
 
     async def _on_frame(self, conn: Connection, frame: dict[str, Any]) -> int | None:
         op = frame.get("op")
-        d = frame.get("d")
+        d: Any = frame.get("d")  # the payload's shape depends on the opcode
         if op == 1:
             conn.send({"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:

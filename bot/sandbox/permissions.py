@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import IntFlag
+from typing import Any
 
 
 class Perm(IntFlag):
@@ -54,7 +55,7 @@ DEFAULT_BOT = (
 
 
 def apply_overwrites(
-    base: int, overwrites: list[dict], everyone_id: int, role_ids: set[int], member_id: int
+    base: int, overwrites: list[dict[str, Any]], everyone_id: int, role_ids: set[int], member_id: int
 ) -> int:
     """Apply channel overwrites (everyone, then roles, then member) to guild-level permissions."""
     if base & Perm.ADMINISTRATOR:

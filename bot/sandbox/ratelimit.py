@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import SandboxLimits
 
 
 @dataclass
@@ -52,9 +56,9 @@ class RateLimited:
 class RateLimiter:
     """The global bucket plus per-route and per-channel-message buckets."""
 
-    def __init__(self, limits: object) -> None:
+    def __init__(self, limits: SandboxLimits) -> None:
         self.limits = limits
-        self.global_bucket = Bucket("global", limits.global_per_second, 1.0)  # type: ignore[attr-defined]
+        self.global_bucket = Bucket("global", limits.global_per_second, 1.0)
         self.buckets: dict[tuple[str, str], Bucket] = {}
 
     def _bucket(self, key: str, major: str, limit: int, window: float) -> Bucket:
@@ -74,13 +78,13 @@ class RateLimiter:
         hidden: Bucket | None = None
         if method == "POST" and route == "/channels/{channel_id}/messages":
             # Discord's per-channel message limit is not announced in the headers (a "shared" sub-limit).
-            hidden = self._bucket("channel-messages", major, lim.channel_messages, lim.channel_window)  # type: ignore[attr-defined]
+            hidden = self._bucket("channel-messages", major, lim.channel_messages, lim.channel_window)
         if method == "POST" and route == "/users/@me/channels":
-            bucket = self._bucket("dm-open", "", lim.dm_open_limit, lim.dm_open_window)  # type: ignore[attr-defined]
+            bucket = self._bucket("dm-open", "", lim.dm_open_limit, lim.dm_open_window)
         elif route.startswith("/interactions/"):
             return None, {}
         else:
-            bucket = self._bucket(f"{method} {route}", major, lim.route_limit, lim.route_window)  # type: ignore[attr-defined]
+            bucket = self._bucket(f"{method} {route}", major, lim.route_limit, lim.route_window)
         if hidden is not None:
             wait = hidden.take(now)
             if wait is not None:

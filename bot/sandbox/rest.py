@@ -180,7 +180,9 @@ def edit_message(sb: Sandbox, msg: Message, body: dict[str, Any], files: list[At
     return msg
 
 
-def _post_checks(sb: Sandbox, ch: Channel, body: dict[str, Any], files: list) -> None:
+def _post_checks(
+    sb: Sandbox, ch: Channel, body: dict[str, Any], files: list[tuple[str, str, bytes, str]]
+) -> None:
     if ch.type == 1:
         if ch.recipient is not None and not _dms_open(sb, ch):
             raise ApiError(403, 50007, "Cannot send messages to this user")
@@ -215,7 +217,7 @@ async def get_me(sb: Sandbox, req: Req) -> tuple[int, Any]:
 @route("GET", "/users/@me/guilds")
 async def get_my_guilds(sb: Sandbox, req: Req) -> tuple[int, Any]:
     """The guilds the bot is in (partial guild objects)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for g in sb.world.guilds:
         out.append(
             {
@@ -510,10 +512,10 @@ def _webhook_message(sb: Sandbox, it: InteractionResult, message_id: str) -> Mes
     for m in it.followups:
         if str(m.id) == message_id:
             return m
-    m = sb.world.messages.get(int(message_id)) if message_id.isdigit() else None
-    if m is None or m.deleted or m.channel_id != it.channel_id:
+    stored = sb.world.messages.get(int(message_id)) if message_id.isdigit() else None
+    if stored is None or stored.deleted or stored.channel_id != it.channel_id:
         raise E.unknown_message()
-    return m
+    return stored
 
 
 @route("POST", "/webhooks/{app_id}/{token}")

@@ -135,8 +135,8 @@ class Sandbox:
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server)  # TCPSite's server is the loop's asyncio.Server
+        self.port = server.sockets[0].getsockname()[1]
         for att in self.world.attachments.values():
             att.base_url = self.base_url
 
@@ -468,8 +468,8 @@ class Sandbox:
             form = await request.post()
             for key, value in form.items():
                 if key == "payload_json":
-                    body = json.loads(value if isinstance(value, str) else value.file.read())
-                elif hasattr(value, "file"):
+                    body = json.loads(value.file.read() if isinstance(value, web.FileField) else value)
+                elif isinstance(value, web.FileField):
                     files.append((key, value.filename, value.file.read(), value.content_type))
         elif request.can_read_body:
             raw = await request.read()

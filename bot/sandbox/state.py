@@ -132,12 +132,12 @@ class Message:
     channel_id: int
     author_id: int
     content: str = ""
-    embeds: list[dict] = field(default_factory=list)
-    components: list[dict] = field(default_factory=list)
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
     flags: int = 0
-    allowed_mentions: dict | None = None
+    allowed_mentions: dict[str, Any] | None = None
     attachments: list[Attachment] = field(default_factory=list)
-    edits: list[dict] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
     deleted: bool = False
     guild_id: int | None = None
     webhook_id: int | None = None
@@ -177,7 +177,7 @@ class Message:
             (c.get("label"), c.get("custom_id")) for c in walk_components(self.components) if c["type"] == 2
         ]
 
-    def find_component(self, custom_id: str) -> dict | None:
+    def find_component(self, custom_id: str) -> dict[str, Any] | None:
         """Return the component with this custom_id, if any."""
         for c in walk_components(self.components):
             if c.get("custom_id") == custom_id:
@@ -225,9 +225,9 @@ class Message:
         return out
 
 
-def walk_components(components: list[dict]) -> list[dict]:
+def walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Flatten rows, containers, sections and labels into their leaf components (and the containers)."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for c in components or []:
         out.append(c)
         if c.get("components"):
@@ -239,7 +239,7 @@ def walk_components(components: list[dict]) -> list[dict]:
     return out
 
 
-def _component_texts(components: list[dict]) -> list[str]:
+def _component_texts(components: list[dict[str, Any]]) -> list[str]:
     return [c["content"] for c in walk_components(components) if c.get("type") == 10 and c.get("content")]
 
 
@@ -251,7 +251,7 @@ class Channel:
         self.name = name
         self.type = type
         self.guild = guild
-        self.overwrites: list[dict] = []
+        self.overwrites: list[dict[str, Any]] = []
         self.messages: list[Message] = []
         self.topic: str | None = None
         self.position = 0

@@ -101,9 +101,9 @@ def build_options(
             v = str(user.id)
             resolved.setdefault("users", {})[v] = user.payload()
             member = guild.member(user.id) if guild is not None else None
-            if member is not None:
+            if guild is not None and member is not None:
                 mp = member.payload(with_user=False)
-                mp["permissions"] = str(guild.permissions_in(member, channel))  # type: ignore[union-attr]
+                mp["permissions"] = str(guild.permissions_in(member, channel))
                 resolved.setdefault("members", {})[v] = mp
         elif t in (8, 9):
             if not isinstance(value, Role):
@@ -248,7 +248,7 @@ def modal_submit_data(modal: dict[str, Any], values: dict[str, Any]) -> dict[str
     used: set[str] = set()
 
     def leaf(c: dict[str, Any]) -> dict[str, Any] | None:
-        cid = c.get("custom_id")
+        cid: Any = c.get("custom_id")  # a str on every input component
         t = c.get("type")
         if t == 4:
             value = values.get(cid, c.get("value") or "")

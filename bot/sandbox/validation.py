@@ -30,7 +30,7 @@ def validate_message(body: dict[str, Any], *, has_files: bool = False, edit: boo
             raise ApiError(400, 50006, "Cannot send an empty message")
 
 
-def _validate_embed(errs: FormErrors, path: tuple, e: dict[str, Any]) -> int:
+def _validate_embed(errs: FormErrors, path: tuple[str | int, ...], e: dict[str, Any]) -> int:
     size = 0
     for key, limit in (("title", 256), ("description", 4096)):
         errs.max_len((*path, key), e.get(key), limit)
@@ -52,7 +52,9 @@ def _validate_embed(errs: FormErrors, path: tuple, e: dict[str, Any]) -> int:
     return size + len(footer or "") + len(author or "")
 
 
-def _custom_id(errs: FormErrors, path: tuple, c: dict[str, Any], required: bool = True) -> None:
+def _custom_id(
+    errs: FormErrors, path: tuple[str | int, ...], c: dict[str, Any], required: bool = True
+) -> None:
     cid = c.get("custom_id")
     if cid is None:
         if required:
@@ -62,7 +64,7 @@ def _custom_id(errs: FormErrors, path: tuple, c: dict[str, Any], required: bool 
         errs.add((*path, "custom_id"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
 
 
-def _validate_leaf(errs: FormErrors, path: tuple, c: dict[str, Any]) -> None:
+def _validate_leaf(errs: FormErrors, path: tuple[str | int, ...], c: dict[str, Any]) -> None:
     t = c.get("type")
     if t == 2:
         errs.max_len((*path, "label"), c.get("label"), 80)
@@ -83,7 +85,7 @@ def _validate_leaf(errs: FormErrors, path: tuple, c: dict[str, Any]) -> None:
         errs.max_len((*path, "value"), c.get("value"), 4000)
 
 
-def validate_components(errs: FormErrors, components: list[dict], v2: bool = False) -> None:
+def validate_components(errs: FormErrors, components: list[dict[str, Any]], v2: bool = False) -> None:
     """Check classic action rows (5 rows, 5 buttons or 1 select each) and leaf limits."""
     if not v2 and len(components) > 5:
         errs.add(("components",), "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
@@ -144,7 +146,7 @@ def validate_commands(commands: list[dict[str, Any]], *, is_global: bool) -> Non
 
 
 def _validate_command_node(
-    errs: FormErrors, path: tuple, c: dict[str, Any], *, top: bool, chat: bool
+    errs: FormErrors, path: tuple[str | int, ...], c: dict[str, Any], *, top: bool, chat: bool
 ) -> None:
     name = c.get("name") or ""
     if chat and (not COMMAND_NAME.match(name) or name != name.lower()):

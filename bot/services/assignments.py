@@ -22,6 +22,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
@@ -42,11 +44,11 @@ from bot.core.changes import Affected, affected
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.core.timeline import phase_blocks
 from bot.needs import ConfirmPlan, confirm_plan, grant, permission_label
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.rendering.inert import inert_text
-from bot.rendering.session import phase_blocks
 from bot.scheduling import Scheduler
 from bot.storage import assignments as store
 from bot.storage import names as names_store
@@ -802,8 +804,10 @@ class AssignmentService:
                 jobs.append(self.threads.remove(existing[key], sorted(had - want)))
         added = await asyncio.gather(*adds.values(), return_exceptions=True)
         for key, result in zip(adds, added, strict=True):
-            ok = not isinstance(result, BaseException)
-            results[key] = (StepStatus.DONE, None) if ok else self._room_failure(row.channel_id, result)  # type: ignore[arg-type]
+            if isinstance(result, BaseException):
+                results[key] = self._room_failure(row.channel_id, result)
+            else:
+                results[key] = (StepStatus.DONE, None)
         for result in await asyncio.gather(*jobs, return_exceptions=True):
             if isinstance(result, BaseException):
                 log.warning("thread membership change failed in session %s: %r", row.id, result)
@@ -987,13 +991,13 @@ class AssignmentService:
             )
         return None
 
-    def _timeline(self, row: SessionRow) -> tuple[tuple[str, object, object], ...]:
+    def _timeline(self, row: SessionRow) -> tuple[tuple[str, datetime, datetime], ...]:
         timeline = sessions_store.timeline_of(row)
-        out = []
+        out: list[tuple[str, datetime, datetime]] = []
         for key, name, start, end, _ in phase_blocks(timeline):
             phase = self.course.phases.get(key)
             out.append((phase.name if phase else name, start, end))
-        return tuple(out)  # type: ignore[return-value]
+        return tuple(out)
 
     def _card(self, row: SessionRow, a: Assignment, user_id: int) -> render.CardInfo:
         seat = a.seats[str(user_id)]
@@ -1005,7 +1009,7 @@ class AssignmentService:
             role=self.course.role(seat.role),
             partners=tuple(int(u) for u in a.partners(str(user_id))),
             teachers=paper.teachers,
-            timeline=self._timeline(row),  # type: ignore[arg-type]
+            timeline=self._timeline(row),
         )
 
     async def _enqueue_cards(
@@ -1150,6 +1154,7 @@ class AssignmentService:
         text = (await self.tally(row.id)).class_text()
         scope = scope_of(row.id)
         names = dict(roster.students)
+        key: str | None  # the table post this round waits for, if any
         async with self.db.session() as s, s.begin():
             posted = None
             for key in sorted(await outbox.keys(s, scope, "table:"), key=lambda k: int(k.split(":")[1])):
@@ -1598,17 +1603,13 @@ class DiscordThreads:
         """Add members, side by side."""
         thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
         assert isinstance(thread, discord.Thread)
-        await asyncio.gather(
-            *(self._paced(lambda u=u: thread.add_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
-        )
+        await asyncio.gather(*(self._paced(partial(thread.add_user, discord.Object(u))) for u in user_ids))
 
     async def remove(self, thread_id: int, user_ids: list[int]) -> None:
         """Remove members, side by side."""
         thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
         assert isinstance(thread, discord.Thread)
-        await asyncio.gather(
-            *(self._paced(lambda u=u: thread.remove_user(discord.Object(u))) for u in user_ids)  # type: ignore[misc]
-        )
+        await asyncio.gather(*(self._paced(partial(thread.remove_user, discord.Object(u))) for u in user_ids))
 
     def plan(self, channel_id: int) -> ConfirmPlan:
         """What Confirm can do in the channel with the bot's permissions there (nothing, when it is unknown)."""

@@ -521,10 +521,10 @@ class SessionService:
                 return out
         if step.audience == "partners" and seats.by_paper_role:
             out = []
-            for (paper, role), members in sorted(seats.by_paper_role.items()):
-                thread = seats.threads.get(f"partners:{paper}:{role}")
+            for (paper_key, role), members in sorted(seats.by_paper_role.items()):
+                thread = seats.threads.get(f"partners:{paper_key}:{role}")
                 if members and thread:
-                    label = f"{course.paper(paper).title} - {course.role(role).plural}"
+                    label = f"{course.paper(paper_key).title} - {course.role(role).plural}"
                     out.append(render.Audience(thread, label, () if warn else members))
             if out:
                 return out

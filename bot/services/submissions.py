@@ -31,9 +31,9 @@ from bot.core.submissions import (
     slides_group,
     slides_thread,
 )
+from bot.core.timeline import phase_blocks
 from bot.rendering import submissions as render
 from bot.rendering.inert import inert_link
-from bot.rendering.session import phase_blocks
 from bot.services.changes import Changes
 from bot.storage import assignments as seats_store
 from bot.storage import names as names_store

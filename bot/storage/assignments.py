@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment, History, RoleSlot, Seat
@@ -54,10 +55,16 @@ async def replace_seats(
 
 async def drop_seats(s: AsyncSession, session_id: int, status: str) -> int:
     """Delete a session's seats with `status`; returns how many there were."""
-    result = await s.execute(
-        delete(AssignmentRow).where(AssignmentRow.session_id == session_id, AssignmentRow.status == status)
+    # SQLAlchemy types execute() as a plain Result; a DELETE's is a CursorResult, which has the rowcount.
+    result = cast(
+        CursorResult[Any],
+        await s.execute(
+            delete(AssignmentRow).where(
+                AssignmentRow.session_id == session_id, AssignmentRow.status == status
+            )
+        ),
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 async def history(s: AsyncSession, guild_id: int, before_session: int) -> dict[str, History]:
