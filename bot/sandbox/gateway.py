@@ -176,7 +176,7 @@ class Gateway:
         elif op == 6:
             if d.get("token") != self.sb.token:
                 return 4004
-            target = next(
+            resumed: Gateway | None = next(
                 (
                     g
                     for g in self.sb.gateways.values()
@@ -184,17 +184,17 @@ class Gateway:
                 ),
                 None,
             )
-            if target is None:
+            if resumed is None:
                 conn.send({"op": 9, "d": False, "s": None, "t": None})
                 return None
-            target._attach(conn)
-            target.resumes += 1
+            resumed._attach(conn)
+            resumed.resumes += 1
             since = d.get("seq") or 0
-            for f in target.log:
+            for f in resumed.log:
                 if f["s"] > since:
                     conn.send(f)
             conn.live = True
-            target.dispatch("RESUMED", {})
+            resumed.dispatch("RESUMED", {})
             self.sb._changed()
         elif op in (3, 4, 8, 31):
             pass  # presence, voice, chunk requests (not needed: member_count == len(members))
