@@ -23,9 +23,9 @@ from pathlib import Path
 import discord
 
 from bot.config import load_config
-from bot.sandbox import Sandbox, SandboxLimits
 from bot.settings import Settings
 from bot.wiring import build_bot
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 

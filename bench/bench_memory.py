@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from bot.rehearse import Options, Rehearsal
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_sessions import percentile
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = "".join(

@@ -21,8 +21,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from bot.sandbox import Sandbox, SandboxLimits
 from bot.storage.models import SessionRow
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = """

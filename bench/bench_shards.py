@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bench.bench_sessions import percentile, proc_stats
-from bot.sandbox import Sandbox, SandboxLimits
 from bot.storage.db import Database
 from bot.storage.models import SessionRow
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARDS = 4

@@ -29,11 +29,11 @@ from bot.core.durations import duration
 from bot.core.plan import Course, Plan, Role, WebOptions
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
 from bot.core.submissions import DELIVERABLE, SLIDES
-from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.settings import Settings
 from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, PostRow, SessionRow, Submission
 from bot.storage.sessions import timeline_of
 from bot.wiring import build_bot
+from discord_sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 
 log = logging.getLogger(__name__)
 BAR = 30

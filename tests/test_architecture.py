@@ -49,3 +49,15 @@ def test_nothing_logs_or_prints_the_token() -> None:
             if "get_secret_value" in line and ("log" in line or "print" in line):
                 offenders.append(f"{path.relative_to(ROOT)}:{lineno}")
     assert offenders == []
+
+
+def test_the_bot_does_not_depend_on_the_sandbox() -> None:
+    """The sandbox is a test and rehearsal tool beside the bot; only the dry run (rehearse) drives it."""
+    offenders = []
+    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+        if path.name == "rehearse.py":
+            continue
+        for name in imported_modules(path):
+            if name.split(".")[0] == "discord_sandbox":
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert offenders == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import Sandbox
-from bot.sandbox.contract import SPEC_PATH, OpenAPIContract, assert_requests_match_contract
+from discord_sandbox import Sandbox
+from discord_sandbox.contract import SPEC_PATH, OpenAPIContract, assert_requests_match_contract
 from tests.e2e.conftest import (  # the e2e fixtures, reused as they are
     Classroom,
     classroom,

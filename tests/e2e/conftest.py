@@ -15,10 +15,10 @@ import pytest
 from bot.app import ConductorBot
 from bot.config import load_config
 from bot.core.plan import Course
-from bot.sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
-from bot.sandbox.contract import assert_requests_match_contract
 from bot.settings import Settings
 from bot.wiring import build_bot
+from discord_sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
+from discord_sandbox.contract import assert_requests_match_contract
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "config.toml"

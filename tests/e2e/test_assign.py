@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import load_config
-from bot.sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
 from bot.storage.models import AssignmentRow, ThreadRow
+from discord_sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
 from tests.conftest import BOTH_DATABASES
 
 from .conftest import Classroom, open_class, populate, settings_for, write_config

@@ -11,7 +11,7 @@ import aiohttp
 import icalendar
 import pytest
 
-from bot.sandbox import Sandbox
+from discord_sandbox import Sandbox
 
 from .conftest import Classroom, open_class, write_config
 

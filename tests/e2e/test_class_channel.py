@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Channel, Guild, Perm, Sandbox, SandboxLimits
+from discord_sandbox import Channel, Guild, Perm, Sandbox, SandboxLimits
 
 from .conftest import Classroom, open_class, write_config
 from .test_assign import confirm

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.doctor import DM_TEST_TEXT
-from bot.sandbox import Perm, Sandbox
+from discord_sandbox import Perm, Sandbox
 
 from .conftest import ROOT, Classroom, open_class, write_config
 

@@ -11,8 +11,8 @@ import pytest
 
 from bot.cli import main as cli_main
 from bot.core.export import parse_students
-from bot.sandbox import Sandbox, SandboxLimits
 from bot.storage.models import DisplayName
+from discord_sandbox import Sandbox, SandboxLimits
 
 from .conftest import Classroom, open_class, write_config
 from .test_assign import confirm, seats

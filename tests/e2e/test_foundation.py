@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Perm, Sandbox
+from discord_sandbox import Perm, Sandbox
 
 from .conftest import SHIPPED, BotProcess, Classroom, populate, settings_for
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import Message, Sandbox, SandboxLimits
+from discord_sandbox import Message, Sandbox, SandboxLimits
 
 from ..rendering.liveness import live
 from .conftest import open_class, write_config

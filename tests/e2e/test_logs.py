@@ -11,9 +11,9 @@ import pytest
 
 from bot import logs
 from bot.config import load_config
-from bot.sandbox import Sandbox
 from bot.settings import Settings
 from bot.wiring import startup_line
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import SHIPPED, populate, settings_for
 from tests.reliability.test_sigterm import PLAN, SignalledBotProcess
 

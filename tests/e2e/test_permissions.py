@@ -17,7 +17,7 @@ import pytest
 
 from bot.config import load_config
 from bot.needs import CHANNEL_NEEDS, permission_label
-from bot.sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits
+from discord_sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits
 
 from .conftest import ROOT, Classroom, populate, settings_for
 

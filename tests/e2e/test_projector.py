@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 from .conftest import ROOT, Classroom, open_class, write_config
 from .test_assign import confirm, seats

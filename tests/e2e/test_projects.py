@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox import InteractionResult, Member, Message, Sandbox, Thread
+from discord_sandbox import InteractionResult, Member, Message, Sandbox, Thread
 
 from .conftest import Classroom, open_class, write_config
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Member, Message, Sandbox, SandboxLimits, Thread
 from bot.storage.models import Acknowledgement
+from discord_sandbox import Member, Message, Sandbox, SandboxLimits, Thread
 
 from .conftest import Classroom, open_class
 from .test_assign import cards, confirm, preview, seats

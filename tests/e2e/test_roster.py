@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.sandbox import Sandbox, SandboxLimits
 from bot.storage.models import AssignmentRow, RosterEntry
+from discord_sandbox import Sandbox, SandboxLimits
 
 from .conftest import Classroom
 

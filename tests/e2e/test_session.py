@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Message, Perm, Sandbox
+from discord_sandbox import Message, Perm, Sandbox
 from tests.conftest import BOTH_DATABASES
 
 from .conftest import FAST_PHASES, BotProcess, Classroom, open_class, populate, settings_for, write_config

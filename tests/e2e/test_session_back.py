@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.sandbox import Message
+from discord_sandbox import Message
 
 from .conftest import Classroom
 from .test_session import finished, titles

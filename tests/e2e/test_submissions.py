@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from bot.cli import main as cli_main
 from bot.core.export import parse_students
-from bot.sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits
 from bot.storage.models import AssignmentRow, Submission
+from discord_sandbox import InteractionResult, Member, Message, Sandbox, SandboxLimits
 from tests.conftest import BOTH_DATABASES
 
 from .conftest import Classroom, open_class, write_config

@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox import Channel, Member, Message, Sandbox
 from bot.settings import Settings
+from discord_sandbox import Channel, Member, Message, Sandbox
 from tests.e2e import conftest as e2e
 from tests.e2e.conftest import BotProcess
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.core.roster import MAX_ROWS, decode, parse_roster
-from bot.sandbox import Sandbox
 from bot.storage.models import RosterEntry, Submission
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import Classroom
 
 pytestmark = pytest.mark.e2e

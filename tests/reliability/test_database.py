@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.sandbox import Sandbox
 from bot.storage.models import PostRow
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import Classroom, open_class, write_config
 
 from .conftest import (

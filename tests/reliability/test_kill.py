@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import Sandbox
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import populate, settings_for, write_config
 
 from .conftest import LoggedBotProcess, bot_posts, duplicates, first_title, first_version, outbox_statuses

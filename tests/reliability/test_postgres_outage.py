@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox import Sandbox
 from bot.storage.models import PostRow
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import Classroom, open_class, write_config
 from tests.pg import PostgresServer
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import delivery
-from bot.sandbox import Sandbox
+from discord_sandbox import Sandbox
 from tests.e2e.conftest import Classroom, open_class, write_config
 
 from .conftest import (

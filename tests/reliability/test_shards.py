@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox import Channel, Guild, Member, Message, Sandbox
 from bot.storage.db import Database
 from bot.storage.models import PostRow
+from discord_sandbox import Channel, Guild, Member, Message, Sandbox
 from tests.e2e.conftest import ROOT, write_config
 from tests.pg import PostgresServer
 

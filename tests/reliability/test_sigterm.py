@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import RESTARTING
-from bot.sandbox import Channel, Message, Sandbox, SandboxLimits
 from bot.settings import Settings
+from discord_sandbox import Channel, Message, Sandbox, SandboxLimits
 from tests.e2e.conftest import ROOT, populate, settings_for, write_config
 from tests.test_deploy import unit_command
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot import delivery
-from bot.sandbox import Message, Sandbox
+from discord_sandbox import Message, Sandbox
 from tests.e2e.conftest import open_class, write_config
 
 from .conftest import bot_posts, first_title, outbox_statuses

@@ -41,9 +41,9 @@ from bot.rendering.inert import (
     inert_link,
     inert_text,
 )
-from bot.sandbox.errors import ApiError
-from bot.sandbox.validation import validate_message
 from bot.services.assignments import ClassList, in_words, shown_name
+from discord_sandbox.errors import ApiError
+from discord_sandbox.validation import validate_message
 
 from .liveness import census, live
 

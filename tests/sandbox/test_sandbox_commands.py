@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.sandbox import CommandError, Perm, Sandbox
+from discord_sandbox import CommandError, Perm, Sandbox
 
 
 def add_session_commands(bot: discord.Client) -> None:

@@ -8,7 +8,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.sandbox import Perm, Sandbox, SandboxLimits
+from discord_sandbox import Perm, Sandbox, SandboxLimits
 
 
 class RoleCard(discord.ui.View):

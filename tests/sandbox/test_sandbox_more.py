@@ -6,7 +6,7 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The spec lives outside the project, at ``../shared/discord-api/openapi.json`` from the repo root; it is
 read lazily, adapted once per process (see ``_adapt``) and validators are compiled per operation::
 
-    from bot.sandbox.contract import OpenAPIContract, assert_requests_match_contract
+    from discord_sandbox.contract import OpenAPIContract, assert_requests_match_contract
 
     problems = OpenAPIContract().check("POST", "/api/v10/channels/123/messages", {}, {"content": "hi"})
     assert_requests_match_contract(sandbox)  # every request in sandbox.requests, or AssertionError
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .server import Sandbox
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = REPO_ROOT.parent / "shared" / "discord-api" / "openapi.json"
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 _PREFIX = re.compile(r"^/api(?:/v\d+)?(?=/)")

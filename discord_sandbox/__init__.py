@@ -3,7 +3,7 @@
 Point a bot at it::
 
     import discord, yarl
-    from bot.sandbox import Sandbox, SandboxLimits
+    from discord_sandbox import Sandbox, SandboxLimits
 
     sb = Sandbox(limits=SandboxLimits(rate_limits=True))
     await sb.start()
