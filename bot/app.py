@@ -19,9 +19,10 @@ from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
 from bot.delivery import Deliverer
+from bot.discord_threads import DiscordThreads
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
-from bot.services.assignments import AssignmentService, DiscordThreads
+from bot.services.assignments import AssignmentService
 from bot.services.calendar import CalendarService
 from bot.services.changes import Changes
 from bot.services.names import DisplayNames

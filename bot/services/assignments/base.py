@@ -1,0 +1,131 @@
+"""The state and helpers every part of the assignment service shares."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.assignment import (
+    Assignment,
+    AssignmentImpossible,
+    RoleSlot,
+)
+from bot.core.clock import Clock
+from bot.core.errors import ConductorError
+from bot.core.plan import Course
+from bot.core.timeline import phase_blocks
+from bot.rendering import assignment as render
+from bot.scheduling import Scheduler
+from bot.services.assignments.model import ClassList, in_words
+from bot.services.assignments.ports import Flush, ThreadPort
+from bot.storage import assignments as store
+from bot.storage import sessions as sessions_store
+from bot.storage.db import Database
+from bot.storage.models import SessionRow
+
+
+class ServiceBase:
+    """The service's collaborators, the configured papers and roles, and lookups all parts use."""
+
+    def __init__(
+        self,
+        course: Course,
+        db: Database,
+        clock: Clock,
+        scheduler: Scheduler,
+        flush: Flush,
+        threads: ThreadPort,
+    ) -> None:
+        self.course = course
+        self.db = db
+        self.clock = clock
+        self.scheduler = scheduler
+        self.flush = flush
+        self.threads = threads
+        # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
+        self.owns: Callable[[int], bool] | None = None
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @property
+    def papers(self) -> tuple[str, ...]:
+        """The configured paper keys, in configuration order."""
+        return tuple(p.key for p in self.course.papers)
+
+    @property
+    def roles(self) -> tuple[RoleSlot, ...]:
+        """The configured roles as solver slots."""
+        return tuple(RoleSlot(r.key, r.min, r.max, r.name) for r in self.course.roles)
+
+    @contextmanager
+    def _worded(self, roster: ClassList) -> Iterator[None]:
+        """Where the solver's refusals reach users: reworded with titles and names (`in_words`)."""
+        try:
+            yield
+        except AssignmentImpossible as error:
+            papers = {p.key: p.title for p in self.course.papers}
+            roles = {r.key: r.name for r in self.course.roles}
+            text = in_words(str(error), papers, roles, roster.students)
+            raise AssignmentImpossible(text, paper=error.paper, role=error.role) from error
+
+    def _key(self, typed: str, kind: str) -> str:
+        """A paper or role as typed (key, title or name, any case) to its key; unknown text is kept."""
+        named = (
+            {p.key: (p.key, p.title) for p in self.course.papers}
+            if kind == "paper"
+            else {r.key: (r.key, r.name) for r in self.course.roles}
+        )
+        wanted = typed.strip().casefold()
+        return next((k for k, names in named.items() if wanted in {n.casefold() for n in names}), typed)
+
+    async def _live(self, s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow:
+        row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+        if row is None:
+            raise ConductorError(
+                f"No session is running in <#{channel_id}>: run `/session start` first, then `/assign`."
+            )
+        return row
+
+    async def _confirmed(self, s: AsyncSession, session_id: int) -> Assignment:
+        rows = await store.seats(s, session_id, "confirmed")
+        if not rows:
+            raise ConductorError("This session has no confirmed assignment yet: run `/assign` first.")
+        return store.to_assignment(rows, self.papers, self.roles)
+
+    def _wanted(self, a: Assignment, roster: ClassList) -> dict[str, set[int]]:
+        """Who belongs in which thread: each paper group (plus its teachers) and each role-partner set."""
+        wanted: dict[str, set[int]] = {}
+        for paper in a.papers:
+            group = {int(u) for u in a.group(paper)}
+            if group:
+                wanted[f"group:{paper}"] = group | set(roster.teachers.get(paper, ()))
+            for slot in a.roles:
+                members = {int(u) for u in a.members(paper, slot.key)}
+                if members:
+                    wanted[f"partners:{paper}:{slot.key}"] = members
+        return wanted
+
+    def _timeline(self, row: SessionRow) -> tuple[tuple[str, datetime, datetime], ...]:
+        timeline = sessions_store.timeline_of(row)
+        out: list[tuple[str, datetime, datetime]] = []
+        for key, name, start, end, _ in phase_blocks(timeline):
+            phase = self.course.phases.get(key)
+            out.append((phase.name if phase else name, start, end))
+        return tuple(out)
+
+    def _card(self, row: SessionRow, a: Assignment, user_id: int) -> render.CardInfo:
+        seat = a.seats[str(user_id)]
+        paper = self.course.paper(seat.paper)
+        return render.CardInfo(
+            session_id=row.id,
+            user_id=user_id,
+            paper=paper,
+            role=self.course.role(seat.role),
+            partners=tuple(int(u) for u in a.partners(str(user_id))),
+            teachers=paper.teachers,
+            timeline=self._timeline(row),
+        )

@@ -1,0 +1,80 @@
+"""The assignment service's values: outbox scopes, the class list, a preview, names as users read them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from bot.core.assignment import (
+    Assignment,
+)
+from bot.core.errors import ConductorError
+from bot.rendering.inert import inert_text
+
+
+def scope_of(session_id: int) -> str:
+    """The outbox scope of a session's assignment posts (table, thread notices, fallbacks)."""
+    return f"assign:{session_id}"
+
+
+def card_scope(session_id: int, user_id: int) -> str:
+    """One outbox scope per student's cards, so cards are delivered side by side."""
+    return f"card:{session_id}:{user_id}"
+
+
+@dataclass(frozen=True)
+class ClassList:
+    """Who is in the class right now (user id -> display name) and each paper's teachers' user ids."""
+
+    students: Mapping[int, str]
+    teachers: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A proposed assignment shown to the instructor before anything is sent."""
+
+    session_id: int
+    seed: int
+    assignment: Assignment
+    replacing: bool
+    checked_in_only: bool
+
+
+class AlreadyConfirmed(ConductorError):
+    """The session already has a confirmed assignment; replacing it needs an explicit yes."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            "This session's roles are already confirmed and students have their cards. Replace the "
+            "assignment with a new one?"
+        )
+        self.session_id = session_id
+
+
+def shown_name(roster: ClassList, user_id: int) -> str:
+    """A student as named in a message: their display name made inert, or a mention when unknown."""
+    name = roster.students.get(user_id)
+    return inert_text(name, 100) if name else f"<@{user_id}>"
+
+
+WORD = re.compile(r"(?<![\w-])[\w-]+(?![\w-])")
+
+
+def in_words(
+    text: str, papers: Mapping[str, str], roles: Mapping[str, str], people: Mapping[int, str]
+) -> str:
+    """A solver explanation as users read it: paper titles, role names and student names, not keys and ids."""
+
+    def word(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in papers:
+            return papers[token]
+        if token in roles:
+            return roles[token]
+        if token.isdigit() and int(token) in people:
+            return f"**{inert_text(people[int(token)], 100)}**"
+        return token
+
+    return WORD.sub(word, text)
