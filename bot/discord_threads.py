@@ -1,10 +1,15 @@
-"""The discord.py side of the assignment service's rooms and DMs: `DiscordThreads`, the `ThreadPort` adapter."""
+"""The discord.py side of the assignment service's rooms and DMs: `DiscordThreads`, the `ThreadPort` adapter.
+
+discord.py's errors stay here: a refusal (403) leaves as `PlatformRefused`, any other HTTP error as
+`PlatformFailed`, each carrying the discord.py error as its cause and its repr as the detail.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -12,11 +17,23 @@ import discord
 
 from bot.core.errors import ConductorError
 from bot.needs import ConfirmPlan, confirm_plan
+from bot.services.assignments.ports import PlatformFailed, PlatformRefused
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
 
 log = logging.getLogger(__name__)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """discord.py's HTTP errors as the port's: refused (403) or failed, the original kept as the cause."""
+    try:
+        yield
+    except discord.Forbidden as error:
+        raise PlatformRefused(repr(error)) from error
+    except discord.HTTPException as error:
+        raise PlatformFailed(repr(error)) from error
 
 
 class Pace:
@@ -61,14 +78,13 @@ class DiscordThreads:
             )
         return channel
 
-    def can_create_private(self, channel_id: int) -> bool:
-        """Whether the bot may create private threads in the channel."""
-        channel = self._channel(channel_id)
-        return channel.permissions_for(channel.guild.me).create_private_threads
-
     async def create(self, channel_id: int, name: str, private: bool) -> tuple[int, bool]:
         """Create a thread (private falls back to public when Discord refuses)."""
         channel = self._channel(channel_id)
+        with translated():
+            return await self._create(channel, name, private)
+
+    async def _create(self, channel: discord.TextChannel, name: str, private: bool) -> tuple[int, bool]:
         if private:
             try:
                 thread = await channel.create_thread(
@@ -79,7 +95,7 @@ class DiscordThreads:
                 )
                 return thread.id, True
             except discord.Forbidden:
-                log.warning("could not create private thread in %s: falling back to public", channel_id)
+                log.warning("could not create private thread in %s: falling back to public", channel.id)
         thread = await channel.create_thread(
             name=name, type=discord.ChannelType.public_thread, auto_archive_duration=1440
         )
@@ -87,15 +103,21 @@ class DiscordThreads:
 
     async def add(self, thread_id: int, user_ids: list[int]) -> None:
         """Add members, side by side."""
-        thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
-        assert isinstance(thread, discord.Thread)
-        await asyncio.gather(*(self._paced(partial(thread.add_user, discord.Object(u))) for u in user_ids))
+        with translated():
+            thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+            assert isinstance(thread, discord.Thread)
+            await asyncio.gather(
+                *(self._paced(partial(thread.add_user, discord.Object(u))) for u in user_ids)
+            )
 
     async def remove(self, thread_id: int, user_ids: list[int]) -> None:
         """Remove members, side by side."""
-        thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
-        assert isinstance(thread, discord.Thread)
-        await asyncio.gather(*(self._paced(partial(thread.remove_user, discord.Object(u))) for u in user_ids))
+        with translated():
+            thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+            assert isinstance(thread, discord.Thread)
+            await asyncio.gather(
+                *(self._paced(partial(thread.remove_user, discord.Object(u))) for u in user_ids)
+            )
 
     def plan(self, channel_id: int) -> ConfirmPlan:
         """What Confirm can do in the channel with the bot's permissions there (nothing, when it is unknown)."""
@@ -112,13 +134,15 @@ class DiscordThreads:
         """Open the DM channel (discord.py caches it for the card that follows)."""
         if self.bot.deliverer.stopped:
             return  # stopping: the card stays in the outbox, and the next start opens the DM
-        user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-        await user.create_dm()
+        with translated():
+            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+            await user.create_dm()
 
     async def archive(self, thread_id: int) -> None:
         """Archive a thread (already archived: nothing to do)."""
-        thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
-        assert isinstance(thread, discord.Thread)
-        if not thread.archived:
-            await self.pace.turn()
-            await thread.edit(archived=True)
+        with translated():
+            thread = self.bot.get_channel(thread_id) or await self.bot.fetch_channel(thread_id)
+            assert isinstance(thread, discord.Thread)
+            if not thread.archived:
+                await self.pace.turn()
+                await thread.edit(archived=True)

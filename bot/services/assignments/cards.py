@@ -7,7 +7,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import discord
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import (
@@ -19,6 +18,7 @@ from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import card_scope, scope_of
+from bot.services.assignments.ports import PlatformFailed, described
 from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
@@ -106,8 +106,8 @@ class Cards(ServiceBase):
             async with gate:
                 try:
                     await self.threads.open_dm(uid)
-                except (discord.HTTPException, OSError) as error:  # the card's own delivery retries
-                    log.warning("could not open a DM channel with %s: %r", uid, error)
+                except (PlatformFailed, OSError) as error:  # the card's own delivery retries
+                    log.warning("could not open a DM channel with %s: %s", uid, described(error))
             await self.flush(card_scope(row.id, uid))
 
         await asyncio.gather(*(deliver(uid) for uid in keys))

@@ -1,4 +1,8 @@
-"""The service's ports: what it needs from the chat platform and the outbox, as Protocols."""
+"""The service's ports: what it needs from the chat platform and the outbox, as Protocols.
+
+The chat platform's own errors never reach the service: its adapter (for Discord, `bot.discord_threads`)
+raises `PlatformFailed`, or `PlatformRefused` when the platform refused for lack of a permission.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,45 @@ from bot.needs import ConfirmPlan
 Flush = Callable[[str], Awaitable[None]]
 
 
-class ThreadPort(Protocol):
-    """The Discord side of threads: create them, add and remove members."""
+class PlatformFailed(Exception):
+    """A request the chat platform failed; `detail` is the platform's own error, as logged and stored."""
 
-    def can_create_private(self, channel_id: int) -> bool:
-        """Whether private threads can be made in this channel."""
-        ...
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class PlatformRefused(PlatformFailed):
+    """A request the chat platform refused for lack of a permission (Discord: 403 Forbidden)."""
+
+
+def described(error: BaseException) -> str:
+    """An error as logged and stored: the platform's own error for `PlatformFailed`, else its repr."""
+    return error.detail if isinstance(error, PlatformFailed) else repr(error)
+
+
+class RoomPort(Protocol):
+    """Private rooms (Discord: threads) in a channel: open one, add and remove members, archive it."""
 
     async def create(self, channel_id: int, name: str, private: bool) -> tuple[int, bool]:
-        """Create a thread; returns its id and whether it is private."""
+        """Open a room (private when asked and allowed); returns its id and whether it is private."""
         ...
 
     async def add(self, thread_id: int, user_ids: list[int]) -> None:
-        """Add members to a thread."""
+        """Add members to a room."""
         ...
 
     async def remove(self, thread_id: int, user_ids: list[int]) -> None:
-        """Remove members from a thread."""
+        """Remove members from a room."""
         ...
 
     async def archive(self, thread_id: int) -> None:
-        """Archive a thread (members keep reading it; it leaves the channel's active list)."""
+        """Archive a room (members keep reading it; it leaves the channel's active list)."""
         ...
+
+
+class ThreadPort(RoomPort, Protocol):
+    """All the assignment service asks of the platform: rooms, DM channels, what it may do in a channel."""
 
     async def open_dm(self, user_id: int) -> None:
         """Open (or find) the DM channel with a user, so sending the card needs no further request."""

@@ -6,8 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 
-import discord
-
 from bot.core.assignment import (
     Assignment,
 )
@@ -16,6 +14,7 @@ from bot.needs import ConfirmPlan
 from bot.rendering import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import ClassList, scope_of
+from bot.services.assignments.ports import PlatformFailed, PlatformRefused, described
 from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import steps as steps_store
@@ -47,11 +46,11 @@ class Rooms(ServiceBase):
         return threads, len(set(threads) - before), public
 
     def _room_failure(self, channel_id: int, error: BaseException) -> tuple[StepStatus, str | None]:
-        """A room Discord would not open: blocked for a permission (named), or failed."""
-        if isinstance(error, discord.Forbidden):
+        """A room the platform would not open: blocked for a permission (named), or failed."""
+        if isinstance(error, PlatformRefused):
             return StepStatus.BLOCKED, "|".join(self.threads.plan(channel_id).rooms_grant) or None
-        log.warning("could not open a room in channel %s: %r", channel_id, error)
-        return StepStatus.FAILED, f"{error!r}"[:300]
+        log.warning("could not open a room in channel %s: %s", channel_id, described(error))
+        return StepStatus.FAILED, described(error)[:300]
 
     async def _sync_rooms(
         self, row: SessionRow, old: Assignment, new: Assignment, roster: ClassList, plan: ConfirmPlan
@@ -93,7 +92,7 @@ class Rooms(ServiceBase):
                                 s, row.id, steps_store.room_key(key), StepStatus.PENDING, self.clock.now()
                             )
                     adds[key] = self.threads.add(existing[key], sorted(after[key]))
-                except (discord.HTTPException, OSError, ConductorError) as error:
+                except (PlatformFailed, OSError, ConductorError) as error:
                     results[key] = self._room_failure(row.channel_id, error)
         jobs: list[Awaitable[None]] = []
         for key in sorted(set(before) | set(after)):
@@ -112,7 +111,7 @@ class Rooms(ServiceBase):
                 results[key] = (StepStatus.DONE, None)
         for result in await asyncio.gather(*jobs, return_exceptions=True):
             if isinstance(result, BaseException):
-                log.warning("thread membership change failed in session %s: %r", row.id, result)
+                log.warning("thread membership change failed in session %s: %s", row.id, described(result))
         if results:
             async with self.db.session() as s, s.begin():
                 for key, (status, detail) in results.items():
@@ -152,7 +151,9 @@ class Rooms(ServiceBase):
         done = []
         for thread, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
-                log.warning("could not archive thread %s of session %s: %r", thread.key, session_id, result)
+                log.warning(
+                    "could not archive thread %s of session %s: %s", thread.key, session_id, described(result)
+                )
             else:
                 done.append(thread.id)
         if done:
