@@ -18,7 +18,7 @@ from bot.core.plan import Course
 from bot.needs import confirm_plan, plan_lines
 from bot.permissions import instructor_only, is_instructor
 from bot.rendering import assignment as render
-from bot.services.assignments import AlreadyConfirmed, ClassList, Preview
+from bot.services.assignments import AlreadyConfirmed, ClassList, EditAction, Preview
 from bot.tree import reply
 from cogs.deliverables import FormButton
 from cogs.session import session_channel
@@ -356,7 +356,9 @@ class RolesGroup(
         lines = await self.bot.assignments.status(interaction.guild_id, session_channel(interaction))
         await reply(interaction, "", embed=render.status_embed(lines))
 
-    async def _edit(self, interaction: discord.Interaction[ConductorBot], action: str, **args: Any) -> None:
+    async def _edit(
+        self, interaction: discord.Interaction[ConductorBot], action: EditAction, **args: Any
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild is not None
         roster = class_list(interaction.guild, self.bot.course)
@@ -383,7 +385,9 @@ class RolesGroup(
         self, interaction: discord.Interaction[ConductorBot], a: discord.Member, b: discord.Member
     ) -> None:
         """Swap two students' seats."""
-        await self._edit(interaction, "swap", student=_member(interaction, a), other=_member(interaction, b))
+        await self._edit(
+            interaction, EditAction.SWAP, student=_member(interaction, a), other=_member(interaction, b)
+        )
 
     @app_commands.command(name="move", description="Give a student another paper and role")
     @app_commands.describe(student="The student", paper="The paper", role="The role")
@@ -392,7 +396,9 @@ class RolesGroup(
         self, interaction: discord.Interaction[ConductorBot], student: discord.Member, paper: str, role: str
     ) -> None:
         """Move a student to a (paper, role)."""
-        await self._edit(interaction, "move", student=_member(interaction, student), paper=paper, role=role)
+        await self._edit(
+            interaction, EditAction.MOVE, student=_member(interaction, student), paper=paper, role=role
+        )
 
     @move.autocomplete("paper")
     async def paper_choices(
@@ -421,14 +427,14 @@ class RolesGroup(
     @instructor_only()
     async def add(self, interaction: discord.Interaction[ConductorBot], student: discord.Member) -> None:
         """Seat a late student."""
-        await self._edit(interaction, "add", student=_member(interaction, student))
+        await self._edit(interaction, EditAction.ADD, student=_member(interaction, student))
 
     @app_commands.command(name="remove", description="An absent student leaves; partners and group are told")
     @app_commands.describe(student="The absent student")
     @instructor_only()
     async def remove(self, interaction: discord.Interaction[ConductorBot], student: discord.Member) -> None:
         """Unseat an absent student."""
-        await self._edit(interaction, "remove", student=_member(interaction, student))
+        await self._edit(interaction, EditAction.REMOVE, student=_member(interaction, student))
 
 
 async def setup(bot: ConductorBot) -> None:

@@ -32,6 +32,8 @@ from bot.services.assignments.edits import Editing
 from bot.services.assignments.model import (
     AlreadyConfirmed,
     ClassList,
+    Delivery,
+    EditAction,
     Preview,
     card_scope,
     in_words,
@@ -47,6 +49,8 @@ __all__ = [
     "AlreadyConfirmed",
     "AssignmentService",
     "ClassList",
+    "Delivery",
+    "EditAction",
     "Flush",
     "Outcome",
     "Preview",

@@ -13,7 +13,7 @@ from bot.core.assignment import (
 from bot.core.errors import ConductorError
 from bot.rendering import assignment as render
 from bot.services.assignments.cards import Cards
-from bot.services.assignments.model import card_scope, scope_of
+from bot.services.assignments.model import Delivery, card_scope, scope_of
 from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import sessions as sessions_store
@@ -126,7 +126,7 @@ class Acknowledgements(Cards):
             await self._seat_of(s, session_id, user_id)
             ack = (await store.acknowledgements(s, session_id)).get(user_id)
             if ack is None:
-                ack = Acknowledgement(session_id=session_id, user_id=user_id, delivery="dm")
+                ack = Acknowledgement(session_id=session_id, user_id=user_id, delivery=Delivery.DM)
                 s.add(ack)
             now = self.clock.now()
             if ack.acknowledged_at is not None:
@@ -149,7 +149,7 @@ class Acknowledgements(Cards):
                 render.StatusLine(
                     int(student),
                     label,
-                    ack.delivery if ack else "pending",
+                    ack.delivery if ack else Delivery.PENDING,
                     ack.acknowledged_at if ack else None,
                 )
             )
@@ -171,28 +171,29 @@ class Acknowledgements(Cards):
                     continue
                 ack.reminded_at = now
                 text = "Reminder: please read your role card and press **Got it** (or use `/myrole`)."
-                if ack.delivery == "dm":
-                    scope = card_scope(session_id, uid)
-                    await outbox.enqueue(
-                        s,
-                        scope=scope,
-                        key=f"remind:{int(now.timestamp())}",
-                        channel_id=uid,
-                        payload=render.change_post([], text, row.created_by),
-                        now=now,
-                        kind="dm",
-                    )
-                else:
-                    scope = scope_of(session_id)
-                    thread = threads.get(f"group:{a.seats[str(uid)].paper}", row.channel_id)
-                    await outbox.enqueue(
-                        s,
-                        scope=scope,
-                        key=f"remind:{uid}:{int(now.timestamp())}",
-                        channel_id=thread,
-                        payload=render.change_post([uid], f"<@{uid}> {text}", row.created_by),
-                        now=now,
-                    )
+                match ack.delivery:
+                    case Delivery.DM:
+                        scope = card_scope(session_id, uid)
+                        await outbox.enqueue(
+                            s,
+                            scope=scope,
+                            key=f"remind:{int(now.timestamp())}",
+                            channel_id=uid,
+                            payload=render.change_post([], text, row.created_by),
+                            now=now,
+                            kind="dm",
+                        )
+                    case _:  # a ping where they were reached (or would have been)
+                        scope = scope_of(session_id)
+                        thread = threads.get(f"group:{a.seats[str(uid)].paper}", row.channel_id)
+                        await outbox.enqueue(
+                            s,
+                            scope=scope,
+                            key=f"remind:{uid}:{int(now.timestamp())}",
+                            channel_id=thread,
+                            payload=render.change_post([uid], f"<@{uid}> {text}", row.created_by),
+                            now=now,
+                        )
                 scopes.append(scope)
         await asyncio.gather(*(self.flush(sc) for sc in sorted(set(scopes))))
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,7 +73,7 @@ class ServiceBase:
             text = in_words(str(error), papers, roles, roster.students)
             raise AssignmentImpossible(text, paper=error.paper, role=error.role) from error
 
-    def _key(self, typed: str, kind: str) -> str:
+    def _key(self, typed: str, kind: Literal["paper", "role"]) -> str:
         """A paper or role as typed (key, title or name, any case) to its key; unknown text is kept."""
         named = (
             {p.key: (p.key, p.title) for p in self.course.papers}

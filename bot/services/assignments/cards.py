@@ -17,7 +17,7 @@ from bot.needs import ConfirmPlan
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.services.assignments.base import ServiceBase
-from bot.services.assignments.model import card_scope, scope_of
+from bot.services.assignments.model import Delivery, card_scope, scope_of
 from bot.services.assignments.ports import PlatformFailed, described
 from bot.storage import assignments as store
 from bot.storage import outbox
@@ -143,23 +143,25 @@ class Cards(ServiceBase):
             acks = await store.acknowledgements(s, row.id)
             for uid in users:
                 post = await outbox.find(s, card_scope(row.id, uid), keys[uid])
-                ack = acks.get(uid) or Acknowledgement(session_id=row.id, user_id=uid, delivery="pending")
+                ack = acks.get(uid) or Acknowledgement(
+                    session_id=row.id, user_id=uid, delivery=Delivery.PENDING
+                )
                 s.add(ack)
                 if post is None or post.status == "pending":
                     pending += 1
                     continue
                 if post.status == "sent":
-                    ack.delivery, ack.delivered_at = "dm", post.sent_at
+                    ack.delivery, ack.delivered_at = Delivery.DM, post.sent_at
                     sent += 1
                     continue
                 seat = a.seats[str(uid)]
                 where = threads.get(f"group:{seat.paper}")
                 if where is None and plan is not None and not plan.posts:
-                    ack.delivery = "failed"
+                    ack.delivery = Delivery.FAILED
                     failed += 1
                     continue
                 where = where or row.channel_id
-                ack.delivery = "fallback"
+                ack.delivery = Delivery.FALLBACK
                 fallbacks += 1
                 await outbox.enqueue(
                     s,
@@ -175,7 +177,7 @@ class Cards(ServiceBase):
             for uid in users:
                 post = await outbox.find(s, scope, f"fallback:{uid}:{keys[uid]}")
                 if post is not None and post.status == "failed" and uid in acks:
-                    acks[uid].delivery = "failed"
+                    acks[uid].delivery = Delivery.FAILED
                     fallbacks -= 1
                     failed += 1
         return sent, fallbacks, failed, pending
@@ -188,7 +190,7 @@ class Cards(ServiceBase):
         tried: dict[int, str] = {}
         async with self.db.session() as s, s.begin():
             for uid, ack in (await store.acknowledgements(s, row.id)).items():
-                if ack.delivery != "failed" or str(uid) not in a.seats:
+                if ack.delivery != Delivery.FAILED or str(uid) not in a.seats:
                     continue
                 where = threads.get(f"group:{a.seats[str(uid)].paper}")
                 if where is None and not plan.posts:
@@ -211,14 +213,14 @@ class Cards(ServiceBase):
             for uid, key in tried.items():
                 post = await outbox.find(s, scope, key)
                 if post is not None and post.status == "sent":
-                    acks[uid].delivery = "fallback"
+                    acks[uid].delivery = Delivery.FALLBACK
 
     async def _pending_cards(self, s: AsyncSession, session_id: int, a: Assignment) -> dict[int, str]:
         """Students whose card's fate is not recorded yet, with their latest card's outbox key."""
         acks = await store.acknowledgements(s, session_id)
         keys = {}
         for uid, ack in acks.items():
-            if ack.delivery != "pending" or str(uid) not in a.seats:
+            if ack.delivery != Delivery.PENDING or str(uid) not in a.seats:
                 continue
             cards = await outbox.keys(s, card_scope(session_id, uid), "card:")
             if cards:

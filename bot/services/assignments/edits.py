@@ -12,7 +12,7 @@ from bot.core.assignment import (
 from bot.core.errors import ConductorError
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
-from bot.services.assignments.model import ClassList, scope_of, shown_name
+from bot.services.assignments.model import ClassList, EditAction, scope_of, shown_name
 from bot.services.assignments.report import Outcome, Tally
 from bot.services.assignments.rooms import Rooms
 from bot.storage import assignments as store
@@ -29,7 +29,7 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
         *,
         guild_id: int,
         channel_id: int,
-        action: str,
+        action: EditAction,
         roster: ClassList,
         actor_id: int,
         student: int,
@@ -46,32 +46,35 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
                 old = await self._confirmed(s, row.id)
                 name = shown_name(roster, student)
                 with self._worded(roster):
-                    if action == "swap":
-                        assert other is not None
-                        if str(other) not in old.seats or str(student) not in old.seats:
-                            raise ConductorError(
-                                "Both students need a seat to swap: `/roles add` the other first."
+                    match action:
+                        case EditAction.SWAP:
+                            assert other is not None
+                            if str(other) not in old.seats or str(student) not in old.seats:
+                                raise ConductorError(
+                                    "Both students need a seat to swap: `/roles add` the other first."
+                                )
+                            new = swap(old, str(student), str(other))
+                            answer = f"Swapped **{name}** and **{shown_name(roster, other)}**."
+                        case EditAction.MOVE:
+                            assert paper is not None and role is not None
+                            paper, role = self._key(paper, "paper"), self._key(role, "role")
+                            new = move(old, str(student), paper, role)
+                            answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
+                        case EditAction.ADD:
+                            history = await store.history(s, guild_id, row.id)
+                            new = add_student(
+                                old, str(student), history=history.get(str(student)), seed=row.seed
                             )
-                        new = swap(old, str(student), str(other))
-                        answer = f"Swapped **{name}** and **{shown_name(roster, other)}**."
-                    elif action == "move":
-                        assert paper is not None and role is not None
-                        paper, role = self._key(paper, "paper"), self._key(role, "role")
-                        new = move(old, str(student), paper, role)
-                        answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
-                    elif action == "add":
-                        history = await store.history(s, guild_id, row.id)
-                        new = add_student(old, str(student), history=history.get(str(student)), seed=row.seed)
-                        seat = new.seats[str(student)]
-                        answer = (
-                            f"Added **{name}** as {self.course.role(seat.role).name} on "
-                            f"{self.course.paper(seat.paper).title}."
-                        )
-                    elif action == "remove":
-                        new = remove_student(old, str(student))
-                        answer = f"Removed **{name}**; their partners and group were told."
-                    else:
-                        raise ConductorError(f"Unknown change `{action}`.")
+                            seat = new.seats[str(student)]
+                            answer = (
+                                f"Added **{name}** as {self.course.role(seat.role).name} on "
+                                f"{self.course.paper(seat.paper).title}."
+                            )
+                        case EditAction.REMOVE:
+                            new = remove_student(old, str(student))
+                            answer = f"Removed **{name}**; their partners and group were told."
+                        case _:
+                            raise ConductorError(f"Unknown change `{action}`.")
                 await store.replace_seats(s, row.id, "confirmed", new, row.seed, self.clock.now())
                 sessions_store.log_event(
                     s, row.id, f"roles-{action}", self.clock.now(), actor_id, student=student, other=other

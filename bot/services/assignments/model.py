@@ -5,12 +5,31 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from bot.core.assignment import (
     Assignment,
 )
 from bot.core.errors import ConductorError
 from bot.rendering.inert import inert_text
+
+
+class Delivery(StrEnum):
+    """How a student's role card reached them (`acknowledgements.delivery`; the values are stored)."""
+
+    PENDING = "pending"  # not known yet: the card is still being delivered
+    DM = "dm"  # delivered by DM
+    FALLBACK = "fallback"  # DMs closed: pinged with a Show my role button (group room or class channel)
+    FAILED = "failed"  # neither: nowhere to reach them
+
+
+class EditAction(StrEnum):
+    """A `/roles` change of the confirmed assignment (the value names it in the session's event log)."""
+
+    SWAP = "swap"
+    MOVE = "move"
+    ADD = "add"
+    REMOVE = "remove"
 
 
 def scope_of(session_id: int) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.needs import grant, permission_label
 from bot.services.assignments.base import ServiceBase
-from bot.services.assignments.model import ClassList, scope_of
+from bot.services.assignments.model import ClassList, Delivery, scope_of
 from bot.storage import assignments as store
 from bot.storage import outbox
 from bot.storage import steps as steps_store
@@ -194,7 +194,9 @@ class Tally(ServiceBase):
         seated = {int(u) for u in a.seats}
         delivery = {uid: ack.delivery for uid, ack in acks.items() if uid in seated}
         in_channel = sum(
-            1 for uid, d in delivery.items() if d == "fallback" and fallback_at.get(uid) == row.channel_id
+            1
+            for uid, d in delivery.items()
+            if d == Delivery.FALLBACK and fallback_at.get(uid) == row.channel_id
         )
         table = steps.get(steps_store.TABLE)
         table_status = (
@@ -214,11 +216,11 @@ class Tally(ServiceBase):
         return Report(
             where=self.threads.where(row.channel_id),
             students=len(seated),
-            dm=sum(1 for d in delivery.values() if d == "dm"),
-            in_rooms=sum(1 for d in delivery.values() if d == "fallback") - in_channel,
+            dm=sum(1 for d in delivery.values() if d == Delivery.DM),
+            in_rooms=sum(1 for d in delivery.values() if d == Delivery.FALLBACK) - in_channel,
             in_channel=in_channel,
-            unreached=tuple(sorted(uid for uid, d in delivery.items() if d == "failed")),
-            on_the_way=sum(1 for uid in seated if delivery.get(uid, "pending") == "pending"),
+            unreached=tuple(sorted(uid for uid, d in delivery.items() if d == Delivery.FAILED)),
+            on_the_way=sum(1 for uid in seated if delivery.get(uid, Delivery.PENDING) == Delivery.PENDING),
             rooms_open=len(open_rooms),
             rooms_total=len(wanted),
             rooms_public=any(not threads[k].private for k in open_rooms),
