@@ -7,9 +7,7 @@ import asyncio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.assignment import (
-    Assignment,
-)
+from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.rendering import assignment as render
 from bot.services.assignments.cards import Cards

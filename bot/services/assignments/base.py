@@ -11,11 +11,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.assignment import (
-    Assignment,
-    AssignmentImpossible,
-    RoleSlot,
-)
+from bot.core.assignment import Assignment, AssignmentImpossible, RoleSlot
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course

@@ -9,9 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.assignment import (
-    Assignment,
-)
+from bot.core.assignment import Assignment
 from bot.core.changes import Affected
 from bot.needs import ConfirmPlan
 from bot.rendering import assignment as render

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.assignment import (
-    Assignment,
-)
+from bot.core.assignment import Assignment
 from bot.core.changes import affected
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.assignment import (
-    Assignment,
-    add_student,
-    move,
-    remove_student,
-    swap,
-)
+from bot.core.assignment import Assignment, add_student, move, remove_student, swap
 from bot.core.errors import ConductorError
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes

@@ -7,9 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.assignment import (
-    Assignment,
-)
+from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.rendering.inert import inert_text
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from bot.core.assignment import (
-    solve,
-)
+from bot.core.assignment import solve
 from bot.core.errors import ConductorError
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import AlreadyConfirmed, ClassList, Preview

@@ -6,9 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 
-from bot.core.assignment import (
-    Assignment,
-)
+from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.needs import ConfirmPlan
 from bot.rendering import assignment as render
