@@ -34,6 +34,7 @@ from bot.services.submissions import SubmissionService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import BotState
+from bot.storage.uow import SqlUnitOfWork
 from bot.tree import ConductorTree
 from bot.web.server import ProjectorServer
 
@@ -120,13 +121,20 @@ class ConductorBot(commands.Bot):
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
         self.changes = Changes()
-        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer, changes=self.changes)
+        # The use cases' unit of work (bot.services.ports) over this database; the services not on the
+        # ports yet use `db` itself (issue 10).
+        self.uow = SqlUnitOfWork(db)
+        self.sessions = SessionService(
+            course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
+        )
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )
         self.roster = RosterService(db)
-        self.submissions = SubmissionService(course, db, clock, self.deliverer.flush, changes=self.changes)
-        self.projector = ProjectorService(course, db, clock)
+        self.submissions = SubmissionService(
+            course, self.uow, clock, self.deliverer.flush, changes=self.changes
+        )
+        self.projector = ProjectorService(course, self.uow, clock)
         self.web: ProjectorServer | None = None
         if course.web is not None:
             self.web = ProjectorServer(
@@ -140,7 +148,7 @@ class ConductorBot(commands.Bot):
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.projects = ProjectService(
             course,
-            db,
+            self.uow,
             clock,
             self.deliverer.flush,
             DiscordRooms(self),
