@@ -121,8 +121,8 @@ class ConductorBot(commands.Bot):
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
         self.changes = Changes()
-        # The use cases' unit of work (bot.services.ports) over this database; the services not on the
-        # ports yet use `db` itself (issue 10).
+        # The use cases' unit of work (bot.services.ports) over this database; assignments still uses `db`
+        # itself (issue 10: next step).
         self.uow = SqlUnitOfWork(db)
         self.sessions = SessionService(
             course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
@@ -130,7 +130,7 @@ class ConductorBot(commands.Bot):
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )
-        self.roster = RosterService(db)
+        self.roster = RosterService(self.uow)
         self.submissions = SubmissionService(
             course, self.uow, clock, self.deliverer.flush, changes=self.changes
         )
@@ -157,7 +157,7 @@ class ConductorBot(commands.Bot):
         self.sessions.on_announce = self.projects.on_announce
         self.calendar = CalendarService(
             course,
-            db,
+            self.uow,
             clock,
             scheduler,
             self.deliverer.flush,
@@ -172,7 +172,7 @@ class ConductorBot(commands.Bot):
         self.shard_set = shards
         owns = shards.owns if shards is not None else None
         self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
-        self.names = DisplayNames(db, clock)
+        self.names = DisplayNames(self.uow, clock)
         self.stopping = False
         self.stop_reason: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running
