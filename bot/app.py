@@ -35,6 +35,7 @@ from bot.services.submissions import SubmissionService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import BotState
+from bot.storage.uow import SqlUnitOfWork
 from bot.tree import ConductorTree
 from bot.web.server import ProjectorServer
 
@@ -121,13 +122,20 @@ class ConductorBot(commands.Bot):
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
         self.changes = Changes()
-        self.sessions = SessionService(course, db, scheduler, clock, self.deliverer, changes=self.changes)
+        # The use cases' unit of work (bot.services.ports) over this database; assignments still uses `db`
+        # itself (issue 10: next step).
+        self.uow = SqlUnitOfWork(db)
+        self.sessions = SessionService(
+            course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
+        )
         self.assignments = AssignmentService(
             course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
         )
-        self.roster = RosterService(db)
-        self.submissions = SubmissionService(course, db, clock, self.deliverer.flush, changes=self.changes)
-        self.projector = ProjectorService(course, db, clock)
+        self.roster = RosterService(self.uow)
+        self.submissions = SubmissionService(
+            course, self.uow, clock, self.deliverer.flush, changes=self.changes
+        )
+        self.projector = ProjectorService(course, self.uow, clock)
         self.web: ProjectorServer | None = None
         if course.web is not None:
             self.web = ProjectorServer(
@@ -141,7 +149,7 @@ class ConductorBot(commands.Bot):
         self.sessions.on_collect = self.submissions.enqueue_slide_reminders
         self.projects = ProjectService(
             course,
-            db,
+            self.uow,
             clock,
             self.deliverer.flush,
             DiscordRooms(self),
@@ -150,7 +158,7 @@ class ConductorBot(commands.Bot):
         self.sessions.on_announce = self.projects.on_announce
         self.calendar = CalendarService(
             course,
-            db,
+            self.uow,
             clock,
             scheduler,
             self.deliverer.flush,
@@ -165,7 +173,7 @@ class ConductorBot(commands.Bot):
         self.shard_set = shards
         owns = shards.owns if shards is not None else None
         self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
-        self.names = DisplayNames(db, clock)
+        self.names = DisplayNames(self.uow, clock)
         self.stopping = False
         self.stop_reason: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running

@@ -174,7 +174,6 @@ def _rehearse(args: argparse.Namespace) -> int:
 
 def _export(session_id: int, out: Path, config_path: Path | None) -> int:
     from bot.config import ConfigError
-    from bot.services.submissions import export_files
 
     try:
         files = asyncio.run(export_files(session_id, config_path))
@@ -186,3 +185,26 @@ def _export(session_id: int, out: Path, config_path: Path | None) -> int:
         (out / name).write_bytes(data)  # the very bytes `/export` attaches
         print(out / name)
     return 0
+
+
+async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, bytes]:
+    """`python -m bot export`: a session's export files, by name, from DATABASE_URL (nothing is posted)."""
+    from bot.config import load_config
+    from bot.core.clock import SystemClock
+    from bot.services.submissions import SubmissionService
+    from bot.settings import Settings
+    from bot.storage.db import Database
+    from bot.storage.uow import SqlUnitOfWork
+
+    settings = Settings()
+    course = load_config(config_path or settings.conductor_config)
+    db = Database(settings.resolved_database_url())
+    try:
+        service = SubmissionService(course, SqlUnitOfWork(db), SystemClock(), _no_flush)
+        return await service.export_files(session_id)
+    finally:
+        await db.close()
+
+
+async def _no_flush(scope: str) -> None:
+    """The command line posts nothing."""

@@ -235,13 +235,14 @@ class Rehearsal:
         """Write the session's export files (the CSV and the report), as `python -m bot export` does."""
         from bot.services.submissions import SubmissionService
         from bot.storage.db import Database
+        from bot.storage.uow import SqlUnitOfWork
 
         async def no_flush(scope: str) -> None:
             """Exporting posts nothing."""
 
         database = Database(f"sqlite+aiosqlite:///{db}")
         try:
-            service = SubmissionService(self.course, database, SystemClock(), no_flush)
+            service = SubmissionService(self.course, SqlUnitOfWork(database), SystemClock(), no_flush)
             files = await service.export_files(session_id)
         finally:
             await database.close()

@@ -14,6 +14,7 @@ from bot import logs
 from bot.core.durations import duration
 from bot.core.errors import ConductorError
 from bot.rendering.inert import fit_message, inert_code
+from bot.services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
@@ -65,8 +66,14 @@ def apology(interaction: discord.Interaction) -> str:
 
 
 def database_problem(error: Exception) -> str | None:
-    """What is wrong with the database when that is why a command failed (locked, gone, unreadable)."""
+    """What is wrong with the database when that is why a command failed (locked, gone, unreadable).
+
+    The use cases raise the application's `StorageUnavailable`; the assignment service still reaches the
+    database itself and raises SQLAlchemy's OperationalError (issue 10: next step).
+    """
     original = getattr(error, "original", error)
+    if isinstance(original, StorageUnavailable):
+        return original.reason
     if not isinstance(original, OperationalError):
         return None
     reason = str(getattr(original, "orig", None) or original).strip().splitlines()

@@ -42,6 +42,34 @@ def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
     assert offenders == []
 
 
+# The use cases that talk to storage only through the ports they own (bot/services/ports.py, issue 10).
+# bot/services/assignments.py is excluded for now (issue 10: next step), and so is rooms.py, the Discord
+# adapter of the projects' `Rooms` port that still lives beside them.
+SERVICES_ON_PORTS = (
+    "sessions.py",
+    "submissions.py",
+    "projector.py",
+    "projects.py",
+    "calendar.py",
+    "names.py",
+    "roster.py",
+    "changes.py",
+    "ports.py",
+    "errors.py",
+)
+FORBIDDEN_IN_SERVICES = {"sqlalchemy", "discord", "apscheduler", "aiohttp", "alembic", "aiosqlite"}
+
+
+def test_the_use_cases_reach_storage_only_through_their_ports() -> None:
+    offenders = []
+    for name in SERVICES_ON_PORTS:
+        path = ROOT / "bot" / "services" / name
+        for module in imported_modules(path):
+            if module.split(".")[0] in FORBIDDEN_IN_SERVICES or module.startswith("bot.storage"):
+                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offenders == []
+
+
 def test_nothing_logs_or_prints_the_token() -> None:
     offenders = []
     for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):

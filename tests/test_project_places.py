@@ -19,6 +19,7 @@ from bot.core.errors import ConductorError
 from bot.services.projects import ProjectService
 from bot.storage import projects as store
 from bot.storage.db import Database
+from bot.storage.uow import SqlUnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 GUILD = 1
@@ -34,7 +35,7 @@ async def service(tmp_path: Path) -> Any:
     await db.migrate()
     course = load_config(ROOT / "config.toml")
     course = replace(course, project_rules=replace(course.project_rules, lock_at=None))
-    yield ProjectService(course, db, SystemClock(), _nothing)
+    yield ProjectService(course, SqlUnitOfWork(db), SystemClock(), _nothing)
     await db.close()
 
 

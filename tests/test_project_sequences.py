@@ -19,6 +19,7 @@ from bot.core.errors import ConductorError
 from bot.services.projects import ProjectService
 from bot.storage.db import Database
 from bot.storage.models import ProjectMemberRow, ProjectPlaceRow
+from bot.storage.uow import SqlUnitOfWork
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = load_config(ROOT / "config.toml")
@@ -48,7 +49,7 @@ async def run(actions: list[tuple[str, int, str]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite+aiosqlite:///{Path(folder) / 'p.db'}")
         await db.migrate()
-        service = ProjectService(COURSE, db, SystemClock(), _flush)
+        service = ProjectService(COURSE, SqlUnitOfWork(db), SystemClock(), _flush)
         try:
             for act, user, arg in actions:
                 state = await service.state(GUILD)

@@ -15,8 +15,6 @@ import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core import calendar as cal
 from bot.core.calendar import Entry, Kind
 from bot.core.clock import Clock
@@ -24,12 +22,8 @@ from bot.core.plan import Course
 from bot.core.projects import ProjectState, weekly
 from bot.rendering import calendar as render
 from bot.rendering.projects import inert
-from bot.scheduling import Scheduler
+from bot.services.ports import Timers, Transaction, UnitOfWork
 from bot.services.projects import ProjectService
-from bot.storage import outbox
-from bot.storage import projects as project_store
-from bot.storage.db import Database
-from bot.storage.models import BotState
 
 log = logging.getLogger(__name__)
 JOB = "calendar"
@@ -48,16 +42,16 @@ class CalendarService:
     def __init__(
         self,
         course: Course,
-        db: Database,
+        uow: UnitOfWork,
         clock: Clock,
-        scheduler: Scheduler,
+        scheduler: Timers,
         flush: Callable[[str], Awaitable[None]],
         projects: ProjectService,
         targets: Callable[[], Sequence[tuple[int, int]]],
         students: Callable[[int], Sequence[int]],
     ) -> None:
         self.course = course
-        self.db = db
+        self.uow = uow
         self.clock = clock
         self.scheduler = scheduler
         self.flush = flush
@@ -78,12 +72,8 @@ class CalendarService:
     async def feed_token(self) -> str:
         """The secret part of the feed's address, made once and kept in the database."""
         if self._token is None:
-            async with self.db.session() as s, s.begin():
-                row = await s.get(BotState, "calendar-feed")
-                if row is None:
-                    row = BotState(key="calendar-feed", value=secrets.token_urlsafe(24))
-                    s.add(row)
-                self._token = row.value
+            async with self.uow.begin() as tx:
+                self._token = await tx.tokens.calendar_feed(lambda: secrets.token_urlsafe(24))
         return self._token
 
     # --- the timer ------------------------------------------------------------------------------
@@ -138,13 +128,12 @@ class CalendarService:
         state = ProjectState((), self.course.project_rules)
         if self.course.projects:
             state = await self.projects.state(guild_id)
-            async with self.db.session() as s:
-                rooms = await project_store.threads(s, guild_id)
-        async with self.db.session() as s, s.begin():
-            done = await outbox.keys(s, scope)
+            async with self.uow.read() as tx:
+                rooms = await tx.projects.rooms(guild_id)
+        async with self.uow.begin() as tx:
+            done = await tx.outbox.keys(scope)
             for r in cal.due(self.course.calendar, self.course.calendar_leads, now, done):
-                await outbox.enqueue(
-                    s,
+                await tx.outbox.enqueue(
                     scope=scope,
                     key=r.key,
                     channel_id=channel_id,
@@ -152,15 +141,15 @@ class CalendarService:
                     now=now,
                 )
             if rooms:
-                await self._chat_reminders(s, scope, rooms, done, now)
+                await self._chat_reminders(tx, scope, rooms, done, now)
             nudges, leads = self._nudges()
             nudged = frozenset(k.split("|")[1] for k in done if k.startswith("nudge|"))
             for r in cal.due(nudges, leads, now, nudged):
-                await self._nudge(s, scope, r.key, state, guild_id, now)
+                await self._nudge(tx, scope, r.key, state, guild_id, now)
         await self.flush(scope)
 
     async def _chat_reminders(
-        self, s: AsyncSession, scope: str, rooms: dict[int, int], done: frozenset[str], now: dt.datetime
+        self, tx: Transaction, scope: str, rooms: dict[int, int], done: frozenset[str], now: dt.datetime
     ) -> None:
         chats = self._chats(now)
         lead = {Kind.SESSION: (self.course.project_rules.chat_lead,)}
@@ -171,8 +160,7 @@ class CalendarService:
                     f"Weekly chat with your supervisor {render.when(r.entry)}. Bring your progress, "
                     "your questions and what is blocking you."
                 )
-                await outbox.enqueue(
-                    s,
+                await tx.outbox.enqueue(
                     scope=scope,
                     key=f"chat|{group_id}|{r.key}",
                     channel_id=room,
@@ -181,7 +169,7 @@ class CalendarService:
                 )
 
     async def _nudge(
-        self, s: AsyncSession, scope: str, key: str, state: ProjectState, guild_id: int, now: dt.datetime
+        self, tx: Transaction, scope: str, key: str, state: ProjectState, guild_id: int, now: dt.datetime
     ) -> None:
         lock = self.course.project_rules.lock_at
         assert lock is not None
@@ -195,8 +183,8 @@ class CalendarService:
                 "`/project create`, join one with its code (`/project join`), or ask an instructor to place you."
             )
             body: dict[str, Any] = {"content": text, "embeds": [], "mentions": [], "view": None}
-            await outbox.enqueue(
-                s, scope=scope, key=f"nudge|{key}|{user}", channel_id=user, payload=body, now=now, kind="dm"
+            await tx.outbox.enqueue(
+                scope=scope, key=f"nudge|{key}|{user}", channel_id=user, payload=body, now=now, kind="dm"
             )
         rules = self.course.project_rules
         for g in state.groups:
@@ -208,8 +196,7 @@ class CalendarService:
                 "or ask an instructor to place someone with you."
             )
             for user in g.members:
-                await outbox.enqueue(
-                    s,
+                await tx.outbox.enqueue(
                     scope=scope,
                     key=f"nudge|{key}|{user}",
                     channel_id=user,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.clock import Clock
-from bot.storage import names as store
-from bot.storage.db import Database
+from bot.services.ports import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +18,8 @@ class DisplayNames:
     database is read once per seated student and name, and written only when a name really changed.
     """
 
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
         self.clock = clock
         self._checked: dict[tuple[int, int], str] = {}
 
@@ -30,8 +29,8 @@ class DisplayNames:
         if self._checked.get(key) == name:
             return
         try:
-            async with self.db.session() as s, s.begin():
-                remembered = await store.refresh(s, guild_id, user_id, name, self.clock.now())
+            async with self.uow.begin() as tx:
+                remembered = await tx.names.refresh(guild_id, user_id, name, self.clock.now())
         except Exception:  # a name is never worth failing anything for; the next sighting retries
             log.warning("could not refresh the display name of user %s", user_id, exc_info=True)
             return

@@ -16,18 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core import projects as rules
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.projects import Group, GroupStatus, ProjectState
 from bot.rendering import projects as render
-from bot.storage import outbox
-from bot.storage import projects as store
-from bot.storage.db import Database
+from bot.services.errors import Conflict
+from bot.services.ports import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4
@@ -80,7 +76,7 @@ class ProjectService:
     def __init__(
         self,
         course: Course,
-        db: Database,
+        uow: UnitOfWork,
         clock: Clock,
         flush: Callable[[str], Awaitable[None]],
         rooms: Rooms | None = None,
@@ -88,7 +84,7 @@ class ProjectService:
     ) -> None:
         self.course = course
         self.instructors = instructors
-        self.db = db
+        self.uow = uow
         self.clock = clock
         self.flush = flush
         self.rooms = rooms
@@ -98,13 +94,13 @@ class ProjectService:
 
     async def state(self, guild_id: int) -> ProjectState:
         """The guild's groups and the configured proposals."""
-        async with self.db.session() as s:
-            return await store.load(s, guild_id, self.base)
+        async with self.uow.read() as tx:
+            return await tx.projects.load(guild_id, self.base)
 
     async def interest(self, guild_id: int) -> dict[str, int]:
         """How many students are interested in each proposal."""
-        async with self.db.session() as s:
-            return await store.interest_counts(s, guild_id)
+        async with self.uow.read() as tx:
+            return await tx.projects.interest_counts(guild_id)
 
     def _require(self) -> None:
         if not self.course.projects:
@@ -119,17 +115,17 @@ class ProjectService:
         for _ in range(ATTEMPTS):
             now = self.clock.now()
             try:
-                async with self.db.session() as s, s.begin():
-                    old = await store.load(s, guild_id, self.base)
+                async with self.uow.begin() as tx:
+                    old = await tx.projects.load(guild_id, self.base)
                     new = action(old, now)
-                    rooms = await store.threads(s, guild_id)  # before a dissolved group takes its own along
-                    await store.save(s, guild_id, old, new, actor, now)
-                    saved = await store.load(s, guild_id, self.base)
+                    rooms = await tx.projects.rooms(guild_id)  # before a dissolved group takes its own along
+                    await tx.projects.save(guild_id, old, new, actor, now)
+                    saved = await tx.projects.load(guild_id, self.base)
                 await self._sync_rooms(guild_id, old, saved, rooms)
                 if any(old.taken(p.key) != saved.taken(p.key) for p in saved.proposals):
                     await self._recount(guild_id, saved)
                 return old, saved
-            except IntegrityError:
+            except Conflict:
                 # Someone took the same seat, place, name or code in the same instant: look again. The
                 # rule now sees their change and answers clearly (full, taken, already in a group).
                 log.info("project change in guild %s raced another; trying again", guild_id)
@@ -203,11 +199,11 @@ class ProjectService:
                 f"Approve it with `/project approve`, or send it back with `/project return` and a reason."
             )
             stamp = int(self.clock.now().timestamp() * 1000)
-            async with self.db.session() as s, s.begin():
+            async with self.uow.begin() as tx:
                 for teacher in self.instructors(guild_id):
                     body: dict[str, Any] = {"content": text, "embeds": [], "mentions": []}
                     await self._post(
-                        s, guild_id, f"filed:{group.id}:{stamp}:{teacher}", teacher, body, kind="dm"
+                        tx, guild_id, f"filed:{group.id}:{stamp}:{teacher}", teacher, body, kind="dm"
                     )
             await self.flush(scope_of(guild_id))
         return "Filed: an instructor will approve your project or send it back with a reason. `/project status` shows where it stands."
@@ -216,8 +212,8 @@ class ProjectService:
         """A student says they are interested in a proposal."""
         self._require()
         p = self.base.proposal(key)
-        async with self.db.session() as s, s.begin():
-            new = await store.interest(s, guild_id, key, user, self.clock.now())
+        async with self.uow.begin() as tx:
+            new = await tx.projects.interest(guild_id, key, user, self.clock.now())
         again = "" if new else " (you had said so already)"
         return f"Noted: you are interested in **{p.title}**{again}. Find a group with `/project list` and `/project status`."
 
@@ -265,10 +261,10 @@ class ProjectService:
             f"> {render.inert(group.own.reason)}\nRevise it and file it again with `/project propose`, or "
             "choose one of the proposals (`/project list`)."
         )
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             for u in group.members:
                 await self._post(
-                    s,
+                    tx,
                     guild_id,
                     f"returned:{group.id}:{int(self.clock.now().timestamp())}:{u}",
                     u,
@@ -282,7 +278,7 @@ class ProjectService:
 
     async def _post(
         self,
-        s: AsyncSession,
+        tx: Transaction,
         guild_id: int,
         key: str,
         channel_id: int,
@@ -291,8 +287,7 @@ class ProjectService:
         at: datetime | None = None,
     ) -> None:
         body.setdefault("view", None)
-        await outbox.enqueue(
-            s,
+        await tx.outbox.enqueue(
             scope=scope_of(guild_id),
             key=key,
             channel_id=channel_id,
@@ -349,9 +344,9 @@ class ProjectService:
         await self.rooms.add_supervisors(guild_id, room, proposal.supervisors)
         text = f"Your project is now **{proposal.title}**, supervised by {', '.join(proposal.supervisors)}."
         stamp = int(self.clock.now().timestamp() * 1000)
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             await self._post(
-                s,
+                tx,
                 guild_id,
                 f"project:{group.id}:{stamp}",
                 room,
@@ -365,10 +360,10 @@ class ProjectService:
         room = await self.rooms.open(guild_id, f"Project - {group.name}"[:100], group.members, supervisors)
         if room is None:
             return
-        async with self.db.session() as s, s.begin():
-            await store.set_thread(s, group.id, room)
+        async with self.uow.begin() as tx:
+            await tx.projects.set_room(group.id, room)
             await self._post(
-                s,
+                tx,
                 guild_id,
                 f"welcome:{group.id}:{room}",
                 room,
@@ -381,9 +376,9 @@ class ProjectService:
         try:
             stamp = int(self.clock.now().timestamp() * 1000)
             scopes = set()
-            async with self.db.session() as s, s.begin():
-                counts = await store.interest_counts(s, guild_id)
-                for post in await store.card_posts(s, guild_id):
+            async with self.uow.begin() as tx:
+                counts = await tx.projects.interest_counts(guild_id)
+                for post in await tx.projects.card_posts(guild_id):
                     keys = ((post.payload.get("view") or {}).get("args") or {}).get("keys", [])
                     body = {
                         "content": post.payload.get("content"),
@@ -392,8 +387,7 @@ class ProjectService:
                         "view": post.payload.get("view"),
                         "target": post.key,
                     }
-                    await outbox.enqueue(
-                        s,
+                    await tx.outbox.enqueue(
                         scope=post.scope,
                         key=f"recount:{post.key}:{stamp}",
                         channel_id=post.channel_id,
@@ -410,17 +404,16 @@ class ProjectService:
     # --- the proposals phase -----------------------------------------------------------------------
 
     async def enqueue_cards(
-        self, s: AsyncSession, guild_id: int, channel_id: int, scope: str, key: str, at: datetime
+        self, tx: Transaction, guild_id: int, channel_id: int, scope: str, key: str, at: datetime
     ) -> int:
         """Put the proposal cards into a session's outbox scope, after its phase post (same transaction)."""
         if not self.course.projects:
             return 0
-        state = await store.load(s, guild_id, self.base)
-        counts = await store.interest_counts(s, guild_id)
+        state = await tx.projects.load(guild_id, self.base)
+        counts = await tx.projects.interest_counts(guild_id)
         posts = render.proposal_posts(state, counts)
         for n, body in enumerate(posts):
-            await outbox.enqueue(
-                s,
+            await tx.outbox.enqueue(
                 scope=scope,
                 key=f"{key}:{n}",
                 channel_id=channel_id,
@@ -431,20 +424,20 @@ class ProjectService:
         return len(posts)
 
     async def on_announce(
-        self, s: AsyncSession, guild_id: int, channel_id: int, phase: str, scope: str, key: str, at: datetime
+        self, tx: Transaction, guild_id: int, channel_id: int, phase: str, scope: str, key: str, at: datetime
     ) -> int:
         """The session hook: the proposals phase's announcement is followed by the proposal cards."""
         if phase != self.course.project_rules.phase:
             return 0
-        return await self.enqueue_cards(s, guild_id, channel_id, scope, f"cards:{key}", at)
+        return await self.enqueue_cards(tx, guild_id, channel_id, scope, f"cards:{key}", at)
 
     async def post_cards(self, guild_id: int, channel_id: int) -> int:
         """Post the proposal cards now (`/project list post:true`), e.g. outside a session."""
         self._require()
         stamp = int(self.clock.now().timestamp() * 1000)
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             n = await self.enqueue_cards(
-                s, guild_id, channel_id, scope_of(guild_id), f"cards:{stamp}", self.clock.now()
+                tx, guild_id, channel_id, scope_of(guild_id), f"cards:{stamp}", self.clock.now()
             )
         await self.flush(scope_of(guild_id))
         return n

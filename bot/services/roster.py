@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.errors import ConductorError
 from bot.core.roster import MAX_BYTES, Known, RosterView, decode, match, parse_roster, resolve, same_member
-from bot.storage import roster as store
-from bot.storage.db import Database
-from bot.storage.models import RosterEntry
+from bot.services.ports import NewRosterEntry, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,8 +32,8 @@ def _problems(problems: list[str] | tuple[str, ...]) -> ConductorError:
 class RosterService:
     """Imports and lists a guild's class list; the Discord side hands in who the members are."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
     async def import_csv(self, guild_id: int, filename: str, data: bytes, members: Members) -> RosterView:
         """Replace the guild's class list with the file's, or store nothing and say what to fix."""
@@ -53,33 +51,30 @@ class RosterService:
         if clashes:
             raise _problems(clashes)
         rows = [
-            RosterEntry(
-                guild_id=guild_id,
-                user_id=matched[r.line],
-                student_id=r.student_id,
-                name=r.name,
-                discord_ref=r.discord,
+            NewRosterEntry(
+                student_id=r.student_id, name=r.name, discord_ref=r.discord, user_id=matched[r.line]
             )
             for r in parsed.rows
         ]
-        async with self.db.session() as s, s.begin():
-            await store.replace(s, guild_id, rows)
+        async with self.uow.begin() as tx:
+            await tx.roster.replace(guild_id, rows)
         return await self.listing(guild_id, members)
 
     async def listing(self, guild_id: int, members: Members) -> RosterView:
         """The class list against the server now (students who joined since the import are matched)."""
-        async with self.db.session() as s, s.begin():
-            rows = await store.entries(s, guild_id)
+        async with self.uow.begin() as tx:
+            rows = await tx.roster.entries(guild_id)
             taken = {r.user_id for r in rows if r.user_id is not None}
+            known = []
             for r in rows:
-                if r.user_id is not None and r.user_id not in members.ids:
-                    continue
-                if r.user_id is None and r.discord_ref:
+                user_id = r.user_id
+                if user_id is None and r.discord_ref:
                     found = resolve(r.discord_ref, members.usernames, members.ids)
                     if found is not None and found not in taken:
-                        r.user_id = found
+                        await tx.roster.match(r.id, found)
+                        user_id = found
                         taken.add(found)
-            known = [Known(r.student_id or "", r.name, r.discord_ref or "", r.user_id) for r in rows]
+                known.append(Known(r.student_id or "", r.name, r.discord_ref or "", user_id))
         matched = tuple(k for k in known if k.user_id is not None and k.user_id in members.ids)
         missing = tuple(k for k in known if k.user_id is None or k.user_id not in members.ids)
         unlisted = tuple(sorted(u for u in members.students if u not in taken))

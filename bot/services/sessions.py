@@ -15,10 +15,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Protocol, TypeVar
 
 from bot import logs
 from bot.core.clock import Clock
@@ -26,16 +23,12 @@ from bot.core.durations import duration
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.steps import build_steps
-from bot.core.submissions import slides_group
+from bot.core.submissions import SLIDES, slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
 from bot.rendering import session as render
 from bot.rendering.inert import inert_code
-from bot.scheduling import Scheduler
 from bot.services.changes import Changes
-from bot.storage import outbox
-from bot.storage import sessions as store
-from bot.storage.db import Database
-from bot.storage.models import AssignmentRow, PostRow, SessionRow, Submission, ThreadRow
+from bot.services.ports import SessionRecord, Timers, Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +36,7 @@ log = logging.getLogger(__name__)
 class CollectHook(Protocol):
     """Adds reminders for a slide-collecting phase to the outbox, in the caller's transaction."""
 
-    async def __call__(self, s: AsyncSession, session_id: int, at: datetime, scope: str) -> int:
+    async def __call__(self, tx: Transaction, session_id: int, at: datetime, scope: str) -> int:
         """Enqueue the reminders; returns how many."""
         ...
 
@@ -52,22 +45,26 @@ class AnnounceHook(Protocol):
     """Adds posts that go with a phase's announcement (after it), in the caller's transaction."""
 
     async def __call__(
-        self, s: AsyncSession, guild_id: int, channel_id: int, phase: str, scope: str, key: str, at: datetime
+        self, tx: Transaction, guild_id: int, channel_id: int, phase: str, scope: str, key: str, at: datetime
     ) -> int:
         """Enqueue the posts; returns how many."""
         ...
 
 
-class Outbox(Protocol):
-    """Where session posts go once decided: read ahead, then delivered (bot.delivery.Deliverer)."""
+Post = TypeVar("Post")
 
-    async def pending(self, scope: str) -> list[PostRow]:
+
+class Outbox(Protocol[Post]):
+    """Where session posts go once decided: read ahead, then delivered (bot.delivery.Deliverer).
+
+    The posts read ahead are the deliverer's own: the service only hands them back to `flush`.
+    """
+
+    async def pending(self, scope: str) -> list[Post]:
         """Undelivered posts of a scope."""
         ...
 
-    async def flush(
-        self, scope: str, rows: list[PostRow] | None = None, patience: float | None = None
-    ) -> None:
+    async def flush(self, scope: str, rows: list[Post] | None = None, patience: float | None = None) -> None:
         """Deliver a scope's posts that are due, waiting at most `patience` seconds for any one of them."""
         ...
 
@@ -122,15 +119,15 @@ class SessionService:
     def __init__(
         self,
         course: Course,
-        db: Database,
-        scheduler: Scheduler,
+        uow: UnitOfWork,
+        scheduler: Timers,
         clock: Clock,
-        outbox: Outbox,
+        outbox: Outbox[Any],
         changes: Changes | None = None,
     ) -> None:
         self.course = course
         self.changes = changes or Changes()
-        self.db = db
+        self.uow = uow
         self.scheduler = scheduler
         self.clock = clock
         self.outbox = outbox
@@ -151,7 +148,7 @@ class SessionService:
 
     async def start(
         self, *, guild_id: int, channel_id: int, plan_name: str | None, at: datetime | None, actor_id: int
-    ) -> SessionRow:
+    ) -> SessionRecord:
         """Start a plan now or at `at` in a channel that has no live session."""
         now = self.clock.now()
         name = plan_name or self.course.default_plan
@@ -163,31 +160,27 @@ class SessionService:
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
         start = at or now
-        async with self.db.session() as s, s.begin():
-            if await store.live_in_channel(s, guild_id, channel_id) is not None:
+        async with self.uow.begin() as tx:
+            if await tx.sessions.live_in_channel(guild_id, channel_id) is not None:
                 raise ConductorError(
                     f"A session is already running in <#{channel_id}>. Use `/session status` to see it, or "
                     "`/session stop` to end it before starting another."
                 )
             timeline = Timeline(steps, start)
-            row = SessionRow(
+            row = await tx.sessions.add(
                 guild_id=guild_id,
                 channel_id=channel_id,
                 plan_name=name,
                 status="scheduled" if start > now else "running",
-                entries=[step.to_json() for step in steps],
-                durations_ms=[round(step.planned.total_seconds() * 1000) for step in steps],
-                started_at=start,
-                cursor=-1,
-                open_posts=[],
+                timeline=timeline,
                 created_by=actor_id,
                 created_at=now,
             )
-            s.add(row)
-            await s.flush()
-            store.log_event(s, row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name)
+            await tx.sessions.log_event(
+                row.id, "start", now, actor_id, starts_at=start.isoformat(), plan=name
+            )
             names = {key: phase.name for key, phase in self.course.phases.items()}
-            await self._post(s, row, "run-of-show", render.run_of_show(name, timeline, names))
+            await self._post(tx, row, "run-of-show", render.run_of_show(name, timeline, names))
         await self.outbox.flush(scope_of(row.id), patience=PATIENCE)
         await self.tick(row.id)
         self.changes.changed(row.id)
@@ -198,33 +191,36 @@ class SessionService:
     ) -> str:
         """Pause, resume, extend, skip, go back or stop the channel's session; returns the answer to show."""
         now = self.clock.now()
-        async with self.db.session() as s:
-            row = await store.live_in_channel(s, guild_id, channel_id)
-        if row is None:
+        async with self.uow.read() as tx:
+            found = await tx.sessions.live_in_channel(guild_id, channel_id)
+        if found is None:
             raise ConductorError(
                 f"No session is running in <#{channel_id}>. Start one with `/session start`."
             )
-        async with self._locks[row.id], self.db.session() as s, s.begin():
+        async with self._locks[found.id], self.uow.begin() as tx:
             now = self.clock.now()  # after the lock: a transition being posted right now comes first
-            row = await s.get(SessionRow, row.id)
+            row = await tx.sessions.get(found.id)
             assert row is not None
-            before = store.timeline_of(row)
+            before = row.timeline
             timeline, headline = self._apply(before, action, now, minutes)
-            store.store_timeline(row, timeline)
+            row.timeline = timeline
             position = timeline.position(now)
             row.status = self._status(position)
-            event = store.log_event(s, row.id, action, now, actor_id, minutes=minutes, index=position.index)
-            await s.flush()  # the event's id numbers its notice: a key no other post can have
+            # The event's id numbers its notice: a key no other post can have.
+            event = await tx.sessions.log_event(
+                row.id, action, now, actor_id, minutes=minutes, index=position.index
+            )
             if action == "back" and position.step is not None:
                 # The step we went back to restarts now: announced again, through the same path as any
                 # announcement (its own key; the current step's post is marked over), saying so.
                 again = Announce(position.index, timedelta(), (), None, again=True)
-                seats = await self._seats(s, row.id)
-                await self._record(s, row, timeline, again, seats, now)
+                seats = await self._seats(tx, row.id)
+                await self._record(tx, row, timeline, again, seats, now)
                 row.cursor = position.index
             elif action in {"pause", "resume", "extend"} and position.step is not None:
                 notice = render.change_notice(headline, timeline, position)
-                await self._post(s, row, f"change:{event.id}", notice)
+                await self._post(tx, row, f"change:{event}", notice)
+            await tx.sessions.save(row)
             answer = self._answer(action, timeline, position, before)
         await self.tick(row.id)
         self.changes.changed(row.id)
@@ -274,13 +270,13 @@ class SessionService:
 
     async def status(self, guild_id: int, channel_id: int) -> SessionStatus:
         """The channel's live session and where it is."""
-        async with self.db.session() as s:
-            row = await store.live_in_channel(s, guild_id, channel_id)
+        async with self.uow.read() as tx:
+            row = await tx.sessions.live_in_channel(guild_id, channel_id)
         if row is None:
             raise ConductorError(
                 f"No session is running in <#{channel_id}>. Start one with `/session start`."
             )
-        timeline = store.timeline_of(row)
+        timeline = row.timeline
         return SessionStatus(
             row.id, row.plan_name, timeline.position(self.clock.now()), timeline, row.channel_id
         )
@@ -289,8 +285,8 @@ class SessionService:
 
     async def rebuild(self) -> None:
         """At start-up: work out where every live session should be, post what is due once, set timers."""
-        async with self.db.session() as s:
-            rows = await store.all_live(s, self.owns)
+        async with self.uow.read() as tx:
+            rows = await tx.sessions.all_live(self.owns)
         for row in rows:
             await self.tick(row.id)
 
@@ -348,64 +344,72 @@ class SessionService:
             self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
     async def _ended(self, session_id: int) -> bool:
-        async with self.db.session() as s:
-            row = await s.get(SessionRow, session_id)
+        async with self.uow.read() as tx:
+            row = await tx.sessions.get(session_id)
             return row is not None and row.status == "ended"
 
     async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
-        async with self.db.session() as s, s.begin():
-            row = await s.get(SessionRow, session_id)
-            if row is None or (row.status == "ended" and row.cursor >= len(row.entries)):
+        async with self.uow.begin() as tx:
+            row = await tx.sessions.get(session_id)
+            if row is None or (row.status == "ended" and row.cursor >= len(row.timeline.steps)):
                 return None  # over, and its end already announced
-            timeline = store.timeline_of(row)
-            done = await outbox.keys(s, scope_of(row.id), "warn:")
+            timeline = row.timeline
+            done = await tx.outbox.keys(scope_of(row.id), "warn:")
             decision = decide(timeline, now, row.cursor, done)
-            seats = await self._seats(s, row.id) if decision.actions else Seats({}, {}, {})
+            seats = await self._seats(tx, row.id) if decision.actions else Seats({}, {}, {})
             for action in decision.actions:
-                await self._record(s, row, timeline, action, seats, now)
+                await self._record(tx, row, timeline, action, seats, now)
             row.cursor = decision.cursor
             # The status is what holds now, not at the instant decided ahead (`LEAD`): submissions stay
             # open until the end itself. `_settle_status` catches up once the instant has come.
             row.status = self._status(timeline.position(min(now, self.clock.now())))
+            await tx.sessions.save(row)
             return decision.wake_at
 
     async def _settle_status(self, session_id: int) -> None:
         """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
-        async with self._locks[session_id], self.db.session() as s, s.begin():
-            row = await s.get(SessionRow, session_id)
+        async with self._locks[session_id], self.uow.begin() as tx:
+            row = await tx.sessions.get(session_id)
             if row is not None and row.status != "ended":
-                row.status = self._status(store.timeline_of(row).position(self.clock.now()))
+                row.status = self._status(row.timeline.position(self.clock.now()))
+                await tx.sessions.save(row)
 
     async def _record(
-        self, s: AsyncSession, row: SessionRow, timeline: Timeline, action: Any, seats: Seats, now: datetime
+        self,
+        tx: Transaction,
+        row: SessionRecord,
+        timeline: Timeline,
+        action: Any,
+        seats: Seats,
+        now: datetime,
     ) -> None:
         windows = timeline.windows()
         steps = timeline.steps
         if isinstance(action, Warn):
             step = steps[action.index]
             for key in action.keys[1:]:
-                await self._mark_done(s, row, key)
+                await self._mark_done(tx, row, key)
             if action.remaining is None:
-                await self._mark_done(s, row, action.keys[0])
+                await self._mark_done(tx, row, action.keys[0])
                 return
             end = windows[action.index][1]
-            await self._collect_reminders(s, row, step, now)
+            await self._collect_reminders(tx, row, step, now)
             for audience in self._audiences(row, step, seats, warn=True):
                 body = render.warning(step, end, action.remaining, audience)
                 await self._post(
-                    s, row, f"{action.keys[0]}:{audience.channel_id}", body, audience.channel_id, now
+                    tx, row, f"{action.keys[0]}:{audience.channel_id}", body, audience.channel_id, now
                 )
-            await self._mark_done(s, row, action.keys[0])
+            await self._mark_done(tx, row, action.keys[0])
             return
         previous = steps[action.previous].name if action.previous is not None else None
         missed = [steps[i].name for i in action.missed]
         if action.previous is not None:
-            self._log_overtime(s, row, timeline, action.previous, now)
+            await self._log_overtime(tx, row, timeline, action.previous, now)
         if isinstance(action, Finish):
             stopped = timeline.stopped_at is not None
-            await self._post(s, row, "finished", render.finished(previous, missed, stopped), at=now)
-            await self._close_posts(s, row, now)
-            store.log_event(s, row.id, "finished", now, None, stopped=stopped)
+            await self._post(tx, row, "finished", render.finished(previous, missed, stopped), at=now)
+            await self._close_posts(tx, row, now)
+            await tx.sessions.log_event(row.id, "finished", now, None, stopped=stopped)
             return
         assert isinstance(action, Announce)
         step = steps[action.index]
@@ -431,10 +435,9 @@ class SessionService:
         # Every announcement is numbered by its event (ids only grow), so its posts' keys are unique
         # by construction: a step announced again after `/session back` can never collide with the
         # first announcement of that step and be dropped.
-        event = store.log_event(
-            s, row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
+        event = await tx.sessions.log_event(
+            row.id, "announced", now, None, index=action.index, late_s=action.late.total_seconds()
         )
-        await s.flush()
         position = timeline.position(now)
         restarting = action.again and position.state != "paused"  # while paused, later times still move
         later = render.later_times(timeline, action.index) if restarting else None
@@ -455,46 +458,45 @@ class SessionService:
                 again=position if action.again else None,
                 later=later,
             )
-            key = f"start:{action.index}:{event.id}:{audience.channel_id}"  # step index first, as readers expect
-            await self._post(s, row, key, body, audience.channel_id, now)
+            key = f"start:{action.index}:{event}:{audience.channel_id}"  # step index first, as readers expect
+            await self._post(tx, row, key, body, audience.channel_id, now)
             keys.append(key)
         if self.on_announce is not None and step.kind != "slot":
-            extra = f"with:{action.index}:{event.id}"  # numbered by the announcement, like its post
-            await self.on_announce(s, row.guild_id, row.channel_id, step.phase, scope_of(row.id), extra, now)
+            extra = f"with:{action.index}:{event}"  # numbered by the announcement, like its post
+            await self.on_announce(tx, row.guild_id, row.channel_id, step.phase, scope_of(row.id), extra, now)
         if action.again and all(a.channel_id != row.channel_id for a in audiences):
             # The step runs in threads: the class channel is told of the shift as of any other.
             headline = f"Back to {step.name}"
-            await self._post(s, row, f"change:{event.id}", render.change_notice(headline, timeline, position))
-        await self._collect_reminders(s, row, step, now)
-        await self._close_posts(s, row, now)  # after the new phase's posts: they go out first
+            await self._post(tx, row, f"change:{event}", render.change_notice(headline, timeline, position))
+        await self._collect_reminders(tx, row, step, now)
+        await self._close_posts(tx, row, now)  # after the new phase's posts: they go out first
         row.open_posts = keys
 
-    async def _collect_reminders(self, s: AsyncSession, row: SessionRow, step: Step, at: datetime) -> None:
+    async def _collect_reminders(self, tx: Transaction, row: SessionRecord, step: Step, at: datetime) -> None:
         phase = self.course.phases.get(step.phase)
         if self.on_collect is not None and phase is not None and phase.collect_slides:
-            await self.on_collect(s, row.id, at, scope_of(row.id))
+            await self.on_collect(tx, row.id, at, scope_of(row.id))
 
-    def _log_overtime(
-        self, s: AsyncSession, row: SessionRow, timeline: Timeline, index: int, now: datetime
+    async def _log_overtime(
+        self, tx: Transaction, row: SessionRecord, timeline: Timeline, index: int, now: datetime
     ) -> None:
         step = timeline.steps[index]
         if step.kind != "slot":
             return
         overtime = timeline.durations[index] - step.planned
-        store.log_event(
-            s, row.id, "slot-ended", now, None, slot=step.key, overtime_s=overtime.total_seconds()
+        await tx.sessions.log_event(
+            row.id, "slot-ended", now, None, slot=step.key, overtime_s=overtime.total_seconds()
         )
 
-    async def _close_posts(self, s: AsyncSession, row: SessionRow, now: datetime) -> None:
+    async def _close_posts(self, tx: Transaction, row: SessionRecord, now: datetime) -> None:
         """Edit the current step's posts to show it is over."""
-        for key in row.open_posts or []:
-            original = await outbox.find(s, scope_of(row.id), key)
+        for key in row.open_posts:
+            original = await tx.outbox.find(scope_of(row.id), key)
             if original is None:
                 continue
             body = render.mark_over(original.payload, now)
             body["target"] = key
-            await outbox.enqueue(
-                s,
+            await tx.outbox.enqueue(
                 scope=scope_of(row.id),
                 key=f"over:{key}",
                 channel_id=original.channel_id,
@@ -506,7 +508,7 @@ class SessionService:
         row.open_posts = []
 
     def _audiences(
-        self, row: SessionRow, step: Any, seats: Seats, warn: bool = False
+        self, row: SessionRecord, step: Any, seats: Seats, warn: bool = False
     ) -> list[render.Audience]:
         """Where a step's posts go: the class channel, each group's thread, or each partner thread."""
         course = self.course
@@ -534,35 +536,21 @@ class SessionService:
             return [render.Audience(row.channel_id, "", (), ping_role=course.student_role)]
         return [render.Audience(row.channel_id, "", everyone)]
 
-    async def _seats(self, s: AsyncSession, session_id: int) -> Seats:
-        rows = await s.scalars(
-            select(AssignmentRow).where(
-                AssignmentRow.session_id == session_id, AssignmentRow.status == "confirmed"
-            )
-        )
+    async def _seats(self, tx: Transaction, session_id: int) -> Seats:
         seats: dict[tuple[str, str], list[int]] = defaultdict(list)
-        for a in rows:
+        for a in await tx.seats.confirmed(session_id):
             seats[(a.paper_key, a.role_key)].append(a.user_id)
-        threads = {
-            t.key: t.thread_id
-            for t in await s.scalars(select(ThreadRow).where(ThreadRow.session_id == session_id))
-        }
+        threads = await tx.seats.threads(session_id)
         slides = {
             sub.group_key: sub.payload.get("url", "")
-            for sub in await s.scalars(
-                select(Submission).where(
-                    Submission.session_id == session_id,
-                    Submission.kind == "slides",
-                    Submission.current.is_(True),
-                )
-            )
+            for sub in await tx.submissions.current(session_id, SLIDES)
         }
         return Seats({k: tuple(sorted(v)) for k, v in seats.items()}, threads, slides)
 
     async def _post(
         self,
-        s: AsyncSession,
-        row: SessionRow,
+        tx: Transaction,
+        row: SessionRecord,
         key: str,
         body: dict[str, Any],
         channel_id: int | None = None,
@@ -570,8 +558,7 @@ class SessionService:
     ) -> None:
         """Put a session post into the outbox, to be sent no earlier than `at`."""
         body["notify"] = row.created_by
-        await outbox.enqueue(
-            s,
+        await tx.outbox.enqueue(
             scope=scope_of(row.id),
             key=key,
             channel_id=channel_id or row.channel_id,
@@ -580,16 +567,13 @@ class SessionService:
             not_before=at,
         )
 
-    async def _mark_done(self, s: AsyncSession, row: SessionRow, key: str) -> None:
+    async def _mark_done(self, tx: Transaction, row: SessionRecord, key: str) -> None:
         """Record a warning as handled without posting anything."""
-        await outbox.enqueue(
-            s,
+        await tx.outbox.enqueue(
             scope=scope_of(row.id),
             key=key,
             channel_id=row.channel_id,
             payload={"content": None, "embeds": [], "mentions": []},
             now=self.clock.now(),
         )
-        done = await outbox.find(s, scope_of(row.id), key)
-        if done is not None and done.status == "pending":
-            done.status = "skipped"
+        await tx.outbox.skip(scope_of(row.id), key)

@@ -12,10 +12,6 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import export
 from bot.core.clock import Clock
@@ -35,13 +31,7 @@ from bot.core.timeline import phase_blocks
 from bot.rendering import submissions as render
 from bot.rendering.inert import inert_link
 from bot.services.changes import Changes
-from bot.storage import assignments as seats_store
-from bot.storage import names as names_store
-from bot.storage import outbox
-from bot.storage import sessions as sessions_store
-from bot.storage import submissions as store
-from bot.storage.db import Database
-from bot.storage.models import AssignmentRow, SessionRow
+from bot.services.ports import SeatRecord, SessionRecord, Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 Flush = Callable[[str], Awaitable[None]]
@@ -87,52 +77,43 @@ class SubmissionService:
     """Slides links, deliverables, reminders and exports; knows nothing of Discord beyond ids."""
 
     def __init__(
-        self, course: Course, db: Database, clock: Clock, flush: Flush, changes: Changes | None = None
+        self, course: Course, uow: UnitOfWork, clock: Clock, flush: Flush, changes: Changes | None = None
     ) -> None:
         self.course = course
-        self.db = db
+        self.uow = uow
         self.clock = clock
         self.flush = flush
         self.changes = changes or Changes()
 
     # --- finding the student's seat -----------------------------------------------------------------
 
-    async def _seat(self, s: AsyncSession, session_id: int, user_id: int) -> AssignmentRow | None:
-        return await s.scalar(
-            select(AssignmentRow).where(
-                AssignmentRow.session_id == session_id,
-                AssignmentRow.user_id == user_id,
-                AssignmentRow.status == "confirmed",
-            )
-        )
-
     async def _locate(
         self,
-        s: AsyncSession,
+        tx: Transaction,
         *,
         user_id: int,
         guild_id: int | None,
         channel_id: int | None,
         session_id: int | None,
-    ) -> tuple[SessionRow, AssignmentRow]:
+    ) -> tuple[SessionRecord, SeatRecord]:
         """The open session in which the student has a seat, and the seat; refusals say what to do."""
         if session_id is not None:
-            row = await s.get(SessionRow, session_id)
+            row = await tx.sessions.get(session_id)
             candidates = [row] if row is not None else []
         elif guild_id is not None:
-            candidates = await sessions_store.live_in_guild(s, guild_id)
+            candidates = await tx.sessions.live_in_guild(guild_id)
         else:
-            candidates = list(await sessions_store.all_live(s))
+            candidates = list(await tx.sessions.all_live())
         if not candidates and guild_id is not None:
-            latest = await sessions_store.latest_in_guild(s, guild_id)
-            if latest is not None and await self._seat(s, latest.id, user_id) is not None:
+            latest = await tx.sessions.latest_in_guild(guild_id)
+            if latest is not None and await tx.seats.seat(latest.id, user_id) is not None:
                 candidates = [latest]
         if not candidates:
             raise ConductorError(
                 "No session is running, so there is nothing to hand in yet. "
                 "Submissions open once the instructor starts the session."
             )
-        seated = [(r, seat) for r in candidates if (seat := await self._seat(s, r.id, user_id)) is not None]
+        seated = [(r, seat) for r in candidates if (seat := await tx.seats.seat(r.id, user_id)) is not None]
         if not seated:
             raise ConductorError(
                 "You have no group in this session, so there is nothing for you to submit. "
@@ -160,15 +141,14 @@ class SubmissionService:
         """Store the group's slides link (replacing the earlier one) and tell the group in its thread."""
         link = normalise_url(url)
         now = self.clock.now()
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             row, seat = await self._locate(
-                s, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
+                tx, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
             )
             per = self.course.slides_per
             group = slides_group(seat.paper_key, seat.role_key, per)
-            before = await store.current(s, row.id, SLIDES, group)
-            sub = await store.replace(
-                s,
+            before = await tx.submissions.current(row.id, SLIDES, group)
+            sub = await tx.submissions.replace(
                 session_id=row.id,
                 kind=SLIDES,
                 group_key=group,
@@ -176,16 +156,15 @@ class SubmissionService:
                 payload={"url": link, "typed": url},
                 now=now,
             )
-            threads = await seats_store.threads(s, row.id)
+            threads = await tx.seats.threads(row.id)
             thread = threads.get(slides_thread(seat.paper_key, seat.role_key, per))
             paper = self.course.paper(seat.paper_key)
             role = self.course.role(seat.role_key) if per == "role" else None
             if thread is not None:
-                await outbox.enqueue(
-                    s,
+                await tx.outbox.enqueue(
                     scope=scope_of(row.id),
                     key=f"slides:{sub.id}",
-                    channel_id=thread.thread_id,
+                    channel_id=thread,
                     payload=render.slides_confirmation(
                         paper, user_id, link, replaced=bool(before), role=role
                     ),
@@ -206,10 +185,10 @@ class SubmissionService:
 
     async def links(self, guild_id: int, channel_id: int) -> list[render.LinkLine]:
         """Every slides group of the channel's session: its current link, who sent it when, or who is missing."""
-        async with self.db.session() as s:
-            row = await self._instructor_session(s, guild_id, channel_id)
-            groups = await self._slides_groups(s, row.id)
-            current = {sub.group_key: sub for sub in await store.current(s, row.id, SLIDES)}
+        async with self.uow.read() as tx:
+            row = await self._instructor_session(tx, guild_id, channel_id)
+            groups = await self._slides_groups(tx, row.id)
+            current = {sub.group_key: sub for sub in await tx.submissions.current(row.id, SLIDES)}
         out = []
         for group in groups:
             sub = current.get(group.key)
@@ -227,35 +206,34 @@ class SubmissionService:
 
     async def remind_missing_slides(self, session_id: int, at: datetime) -> None:
         """Ping, in their thread, every group of the session that has no slides link yet (once per `at`)."""
-        async with self.db.session() as s, s.begin():
-            await self.enqueue_slide_reminders(s, session_id, at, scope_of(session_id))
+        async with self.uow.begin() as tx:
+            await self.enqueue_slide_reminders(tx, session_id, at, scope_of(session_id))
         await self.flush(scope_of(session_id))
 
     async def enqueue_slide_reminders(
-        self, s: AsyncSession, session_id: int, at: datetime, scope: str
+        self, tx: Transaction, session_id: int, at: datetime, scope: str
     ) -> int:
         """Inside a caller's transaction: outbox reminders for groups without slides; returns how many."""
-        row = await s.get(SessionRow, session_id)
+        row = await tx.sessions.get(session_id)
         if row is None or row.status not in OPEN:
             return 0
-        current = {sub.group_key for sub in await store.current(s, session_id, SLIDES)}
-        threads = await seats_store.threads(s, session_id)
+        current = {sub.group_key for sub in await tx.submissions.current(session_id, SLIDES)}
+        threads = await tx.seats.threads(session_id)
         n = 0
-        for group in await self._slides_groups(s, session_id):
+        for group in await self._slides_groups(tx, session_id):
             if group.key in current:
                 continue
             thread = threads.get(group.thread)
             body = render.slides_reminder(session_id, group.paper, group.members, group.role)
             body["notify"] = row.created_by
-            added = await outbox.enqueue(
-                s,
+            added = await tx.outbox.enqueue(
                 scope=scope,
                 key=f"slides-reminder:{int(at.timestamp())}:{group.key}",
-                channel_id=thread.thread_id if thread is not None else row.channel_id,
+                channel_id=thread if thread is not None else row.channel_id,
                 payload=body,
                 now=self.clock.now(),
             )
-            n += added is not None
+            n += added
         return n
 
     # --- deliverables ---------------------------------------------------------------------------------
@@ -269,9 +247,9 @@ class SubmissionService:
         session_id: int | None = None,
     ) -> Form:
         """The student's role form, pre-filled with their current submission."""
-        async with self.db.session() as s:
+        async with self.uow.read() as tx:
             row, seat = await self._locate(
-                s, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
+                tx, user_id=user_id, guild_id=guild_id, channel_id=channel_id, session_id=session_id
             )
             role = self.course.role(seat.role_key)
             if not role.fields:
@@ -279,8 +257,8 @@ class SubmissionService:
                     f"**{role.name}** has no form to fill in: your part is the presentation. "
                     "Your group's slides link goes in with `/submit slides`."
                 )
-            mine = await store.current(
-                s, row.id, DELIVERABLE, deliverable_group(seat.paper_key, seat.role_key), user_id
+            mine = await tx.submissions.current(
+                row.id, DELIVERABLE, deliverable_group(seat.paper_key, seat.role_key), user_id
             )
         values = dict(mine[-1].payload.get("fields", {})) if mine else {}
         return Form(
@@ -290,18 +268,17 @@ class SubmissionService:
     async def save_deliverable(self, *, session_id: int, user_id: int, typed: Mapping[str, str]) -> Saved:
         """Check and store a student's form; a valid one is shown to their role-partners in their thread."""
         now = self.clock.now()
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             row, seat = await self._locate(
-                s, user_id=user_id, guild_id=None, channel_id=None, session_id=session_id
+                tx, user_id=user_id, guild_id=None, channel_id=None, session_id=session_id
             )
             role = self.course.role(seat.role_key)
             check = check_form(role.fields, typed)
             if not check.ok:
                 return Saved(check, render.form_problems(check.problems))
             group = deliverable_group(seat.paper_key, seat.role_key)
-            earlier = await store.current(s, row.id, DELIVERABLE, group, user_id)
-            sub = await store.replace(
-                s,
+            earlier = await tx.submissions.current(row.id, DELIVERABLE, group, user_id)
+            sub = await tx.submissions.replace(
                 session_id=row.id,
                 kind=DELIVERABLE,
                 group_key=group,
@@ -310,27 +287,25 @@ class SubmissionService:
                 now=now,
                 per_user=True,
             )
-            thread = (await seats_store.threads(s, row.id)).get(f"partners:{seat.paper_key}:{seat.role_key}")
+            thread = (await tx.seats.threads(row.id)).get(f"partners:{seat.paper_key}:{seat.role_key}")
             paper = self.course.paper(seat.paper_key)
             if thread is not None:
                 body = render.deliverable_post(paper, role, user_id, check.values, now, edited=bool(earlier))
                 first = f"deliverable:{user_id}"
-                if await outbox.find(s, scope_of(row.id), first) is None:
-                    await outbox.enqueue(
-                        s,
+                if await tx.outbox.find(scope_of(row.id), first) is None:
+                    await tx.outbox.enqueue(
                         scope=scope_of(row.id),
                         key=first,
-                        channel_id=thread.thread_id,
+                        channel_id=thread,
                         payload=body,
                         now=now,
                     )
                 else:
                     body["target"] = first
-                    await outbox.enqueue(
-                        s,
+                    await tx.outbox.enqueue(
                         scope=scope_of(row.id),
                         key=f"{first}:{sub.id}",
-                        channel_id=thread.thread_id,
+                        channel_id=thread,
                         payload=body,
                         now=now,
                         kind="edit",
@@ -347,12 +322,12 @@ class SubmissionService:
 
     async def deliverables(self, guild_id: int, channel_id: int) -> list[render.DeliverableLine]:
         """Per paper and role with a form: who has submitted (and when) and who has not."""
-        async with self.db.session() as s:
-            row = await self._instructor_session(s, guild_id, channel_id)
-            seats = await seats_store.seats(s, row.id, "confirmed")
+        async with self.uow.read() as tx:
+            row = await self._instructor_session(tx, guild_id, channel_id)
+            seats = await tx.seats.confirmed(row.id)
             done = {
                 (sub.group_key, sub.user_id): sub.submitted_at
-                for sub in await store.current(s, row.id, DELIVERABLE)
+                for sub in await tx.submissions.current(row.id, DELIVERABLE)
             }
         cells: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
         for seat in seats:
@@ -373,13 +348,13 @@ class SubmissionService:
 
     async def export_session(self, guild_id: int, channel_id: int, session_id: int | None = None) -> int:
         """The session an instructor's `/export` means: the given one of this guild, else this channel's latest."""
-        async with self.db.session() as s:
+        async with self.uow.read() as tx:
             if session_id is not None:
-                row = await s.get(SessionRow, session_id)
+                row = await tx.sessions.get(session_id)
                 if row is None or row.guild_id != guild_id:
                     raise ConductorError(f"There is no session {session_id} in this server.")
                 return row.id
-            row = await store.latest_in_channel(s, guild_id, channel_id)
+            row = await tx.sessions.latest_in_channel(guild_id, channel_id)
         if row is None:
             raise ConductorError(
                 f"No session has run in <#{channel_id}>: give the session's number, e.g. `/export session:3`."
@@ -392,19 +367,20 @@ class SubmissionService:
         A student's name is their imported roster name, else the display name stored when they were
         seated (refreshed when seen again), so no live Discord connection is needed.
         """
-        async with self.db.session() as s:
-            row = await s.get(SessionRow, session_id)
+        async with self.uow.read() as tx:
+            row = await tx.sessions.get(session_id)
             if row is None:
                 raise ConductorError(f"There is no session {session_id}.")
-            seats = await seats_store.seats(s, session_id, "confirmed")
-            acks = await seats_store.acknowledgements(s, session_id)
-            roster = await store.roster(s, row.guild_id)
-            slides = {sub.group_key: sub for sub in await store.current(s, session_id, SLIDES)}
+            seats = await tx.seats.confirmed(session_id)
+            acks = await tx.seats.acknowledged(session_id)
+            roster = await tx.roster.known(row.guild_id)
+            slides = {sub.group_key: sub for sub in await tx.submissions.current(session_id, SLIDES)}
             work = {
-                (sub.group_key, sub.user_id): sub for sub in await store.current(s, session_id, DELIVERABLE)
+                (sub.group_key, sub.user_id): sub
+                for sub in await tx.submissions.current(session_id, DELIVERABLE)
             }
-            events = await sessions_store.events(s, session_id)
-            names = await names_store.of_guild(s, row.guild_id)
+            events = await tx.sessions.events(session_id)
+            names = await tx.names.of_guild(row.guild_id)
 
         def name(uid: int) -> str:
             entry = roster.get(uid)
@@ -421,7 +397,7 @@ class SubmissionService:
             delivered = [f"{role.name} form"] if sub is not None else []
             if slide is not None and slide.user_id == seat.user_id:
                 delivered.append("slides link")
-            ack = acks.get(seat.user_id)
+            acknowledged = acks.get(seat.user_id)
             entry = roster.get(seat.user_id)
             typed = sub.payload.get("fields", {}) if sub is not None else {}
             students.append(
@@ -434,7 +410,7 @@ class SubmissionService:
                     partners=tuple(
                         name(u) for u in sorted(cells[(seat.paper_key, seat.role_key)]) if u != seat.user_id
                     ),
-                    acknowledged=ack.acknowledged_at if ack is not None else None,
+                    acknowledged=acknowledged,
                     deliverables=tuple(delivered),
                     slides_link=str(slide.payload.get("url", "")) if slide is not None else "",
                     answers=tuple(
@@ -444,7 +420,7 @@ class SubmissionService:
                     else (),
                 )
             )
-        timeline = sessions_store.timeline_of(row)
+        timeline = row.timeline
         windows = timeline.windows()
         # Reached = announced (the stored cursor), not "started before now": the export is a function of
         # the database alone, so `/export` and the command line agree whenever they run.
@@ -504,18 +480,18 @@ class SubmissionService:
 
     # --- helpers --------------------------------------------------------------------------------------
 
-    async def _instructor_session(self, s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow:
-        row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+    async def _instructor_session(self, tx: Transaction, guild_id: int, channel_id: int) -> SessionRecord:
+        row = await tx.sessions.live_in_channel(guild_id, channel_id)
         if row is None:
-            row = await store.latest_in_channel(s, guild_id, channel_id)
+            row = await tx.sessions.latest_in_channel(guild_id, channel_id)
         if row is None:
             raise ConductorError(f"No session has run in <#{channel_id}>. Start one with `/session start`.")
         return row
 
-    async def _slides_groups(self, s: AsyncSession, session_id: int) -> list[SlidesGroup]:
+    async def _slides_groups(self, tx: Transaction, session_id: int) -> list[SlidesGroup]:
         """The session's slides groups with members, in configuration order (`[session] slides_per`)."""
         cells: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
-        for seat in await seats_store.seats(s, session_id, "confirmed"):
+        for seat in await tx.seats.confirmed(session_id):
             cells[(seat.paper_key, seat.role_key)].append(seat.user_id)
         return self._group_seats(cells)
 
@@ -536,22 +512,3 @@ class SubmissionService:
                 if members:
                     out.append(SlidesGroup(paper.key, f"group:{paper.key}", paper, None, members))
         return out
-
-
-async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, bytes]:
-    """`python -m bot export`: a session's export files, by name, from DATABASE_URL."""
-    from bot.config import load_config
-    from bot.core.clock import SystemClock
-    from bot.settings import Settings
-
-    settings = Settings()
-    course = load_config(config_path or settings.conductor_config)
-    db = Database(settings.resolved_database_url())
-    try:
-        return await SubmissionService(course, db, SystemClock(), _no_flush).export_files(session_id)
-    finally:
-        await db.close()
-
-
-async def _no_flush(scope: str) -> None:
-    """The command line posts nothing."""
