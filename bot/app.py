@@ -8,10 +8,9 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
-from aiohttp import web
 from discord.ext import commands
 
 from bot import logs
@@ -34,7 +33,11 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from bot.storage.models import BotState
 from bot.tree import ConductorTree
-from bot.web.server import ProjectorServer
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.web.server import ProjectorServer
 
 log = logging.getLogger(__name__)
 # After the grace, posts stop being started; what is being sent (and interaction answers) gets this long.
@@ -125,6 +128,8 @@ class ConductorBot(commands.Bot):
         self.projector = ProjectorService(course, db, clock)
         self.web: ProjectorServer | None = None
         if course.web is not None:
+            from bot.web.server import ProjectorServer  # aiohttp.web and segno only when pages are served
+
             self.web = ProjectorServer(
                 self.projector,
                 course.tz,
@@ -189,20 +194,25 @@ class ConductorBot(commands.Bot):
             self._setup_done.set()
 
     async def setup_hook(self) -> None:
-        """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
+        """Run once per process: migrate, catch up (outbox, timers), load the cogs, sync commands."""
         try:
             if self.stopping:
                 return
+            log.info("start-up: logged in as %s", self.user)
             await self.db.migrate()
             if self.web is not None:
                 await self.web.start()
-            for extension in self.initial_extensions:
-                await self.load_extension(extension)
             if self.stopping:
                 return
             self.scheduler.start()
             await self.deliverer.flush_all()  # posts decided before a crash go out first, once
             await self.sessions.rebuild()
+            log.info("start-up: caught up (outbox sent, live sessions' timers set)")
+            # The cogs (commands, buttons) are only needed once the gateway connects, after this hook: the
+            # catch-up posts above do not wait for them.
+            for extension in self.initial_extensions:
+                await self.load_extension(extension)
+            log.info("start-up: %d extensions loaded", len(self.initial_extensions))
             if self.stopping:
                 return
             await self.sync_commands()
@@ -231,6 +241,8 @@ class ConductorBot(commands.Bot):
 
     async def calendar_feed(self, request: web.Request) -> web.Response:
         """The course calendar as an iCalendar feed, at a secret address (`/calendar` shows it)."""
+        from aiohttp import web
+
         token = await self.calendar.feed_token()
         if not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
             raise web.HTTPNotFound(text="Not found.")
