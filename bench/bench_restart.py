@@ -57,6 +57,13 @@ MARKS = (
 )
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc: less noisy than wall time."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def title(message: Any) -> str:
     """The first version of a bot message's first embed title."""
     embeds = (message.edits[0]["embeds"] if message.edits else message.embeds) or [{}]
@@ -150,10 +157,11 @@ async def main(rounds: int, show_imports: bool, bot_dir: Path = ROOT) -> None:
             await sb.wait_for(
                 lambda: posted("Restart phase B") is not None, timeout=60, what="the catch-up post"
             )
+            cpu = cpu_seconds(proc.pid)  # the bot's CPU time by the catch-up post (read just after it)
             received = datetime.fromisoformat(posted("Restart phase B").timestamp).timestamp()
             await sb.wait_ready(timeout=60)
             await asyncio.sleep(0.5)  # let the log lines reach the file
-            row = {"total": received - spawned}
+            row = {"total": received - spawned, "cpu": cpu}
             lines = log_times(log_path, spawned)
             for label, needle in MARKS:
                 at = next((t for t, msg in lines if needle in msg), None)
