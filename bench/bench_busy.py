@@ -89,14 +89,14 @@ class Probes:
                 return member, cards[-1]
         return None
 
-    async def _one(self, kind: str) -> None:
-        sb, student = self.sb, self.rng.choice(self.students)
+    async def _one(self, kind: str, who: Any = None) -> None:
+        sb, student = self.sb, who or self.rng.choice(self.students)
         try:
             if kind == "/myrole":
                 it = await sb.run_command(student, "myrole", channel=self.room)
             elif kind == "/session status":
                 it = await sb.run_command(self.teacher, "session status", channel=self.room)
-            elif kind == "check-in press":
+            elif kind.startswith("check-in press"):
                 it = await sb.click(student, self.checkin, self.checkin.buttons[0][1])
             else:
                 found = self._card()
@@ -111,6 +111,16 @@ class Probes:
             return
         if it.answered_at is not None:
             self.times.setdefault(kind, []).append((it.answered_at - it.created) * 1000)
+
+    async def press_all(self, every: float) -> None:
+        """Every student presses "I'm here" once, one press every `every` seconds."""
+        for member in self.students:
+            task = asyncio.create_task(self._one("check-in press (first)", member))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+            await asyncio.sleep(every)
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=30)
 
     async def run(self, seconds: float, every: float, kinds: list[str]) -> None:
         """Fire one probe every `every` seconds for `seconds`, without waiting for answers in between."""
@@ -152,9 +162,8 @@ async def main(students: int, sessions: int, dm_window: float, every: float) -> 
     guild = sb.add_guild("Bench")
     teacher_role = guild.add_role("Instructor")
     student_role = guild.add_role("Student")
-    room = guild.add_text_channel("reading-group")
+    room = guild.add_text_channel("room")  # not the configured class channel: each session posts at home
     channels = [guild.add_text_channel(f"class-{i:02d}") for i in range(sessions)]
-    attendance = guild.add_text_channel("attendance")
     teacher = guild.add_member("Teacher", username="teacher-dimitrios", roles=[teacher_role])
     people = [
         guild.add_member(f"Student {i:03d}", username=f"s{i:03d}", roles=[student_role])
@@ -168,17 +177,23 @@ async def main(students: int, sessions: int, dm_window: float, every: float) -> 
         await sb.wait_for(lambda: any(c["name"] == "session" for c in sb.commands()), timeout=60)
         await sb.wait_ready(timeout=60)
         bot_id = sb.bot_user.id
-        await sb.run_command(teacher, "session start", channel=room, options={"plan": "reading-group"})
-        # The check-in presses go to another session, so that /assign still seats the whole class.
-        await sb.run_command(teacher, "session start", channel=attendance, options={"plan": "reading-group"})
-        await sb.run_command(teacher, "checkin", channel=attendance)
-        await sb.wait_for(
-            lambda: any(m.buttons and m.buttons[0][0] == "I'm here" for m in attendance.messages),
-            timeout=30,
+        started = await sb.run_command(
+            teacher, "session start", channel=room, options={"plan": "reading-group"}
         )
-        checkin = next(m for m in attendance.messages if m.buttons and m.buttons[0][0] == "I'm here")
+        await started.wait_followup(timeout=30)
+        # The check-in presses go to another session, so that /assign still seats the whole class.
+        # Everyone checks in first (so /assign seats the whole class); later presses are repeats.
+        posted = await sb.run_command(teacher, "checkin", channel=room)
+        await posted.wait_followup(timeout=30)
+
+        def checkins() -> list[Any]:
+            return [m for m in room.messages if m.buttons and m.buttons[0][0] == "I'm here"]
+
+        await sb.wait_for(lambda: bool(checkins()), timeout=30, what=f"the check-in post ({posted.text})")
+        checkin = checkins()[0]
         kinds = ["/myrole", "check-in press", "/session status"]
         idle = Probes(sb, teacher, people, room, checkin)
+        await idle.press_all(every / 4)
         await idle.run(6.0, every, kinds)
         quiet = idle.report("idle bot: time to the first answer")
 
@@ -193,7 +208,10 @@ async def main(students: int, sessions: int, dm_window: float, every: float) -> 
         transition = began + lead
         it = await sb.run_command(teacher, "assign", channel=room)
         preview = await it.wait_followup(timeout=60)
-        confirm = next(cid for label, cid in preview.buttons if label == "Confirm")
+        buttons = [cid for label, cid in preview.buttons if label == "Confirm"]
+        if not buttons:
+            raise SystemExit(f"no preview: {preview.text}")
+        confirm = buttons[0]
         await asyncio.sleep(max(0.0, transition - 4 - time.monotonic()))  # cards are going out at the instant
         busy = Probes(sb, teacher, people, room, checkin)
         probing = asyncio.create_task(busy.run(16.0, every, [*kinds, "Got it"]))
@@ -214,7 +232,14 @@ async def main(students: int, sessions: int, dm_window: float, every: float) -> 
                 for ch in channels
             )
 
-        await sb.wait_for(moved, timeout=60, what="every session's transition")
+        try:
+            await sb.wait_for(moved, timeout=60, what="every session's transition")
+        except TimeoutError:
+            seen = [
+                ((m.edits[0]["embeds"] if m.edits else m.embeds) or [{}])[0].get("title") or m.content[:60]
+                for m in channels[0].messages
+            ]
+            raise SystemExit(f"not every session moved on; #class-00 shows {seen}") from None
     finally:
         proc.terminate()
         await proc.wait()
