@@ -190,8 +190,9 @@ async def main(rounds: int, show_imports: bool, bot_dir: Path = ROOT) -> None:
     for at, label in sorted(steps):
         print(f"| {label} | {at:.0f} | {at - previous:.0f} |")
         previous = at
+    print(f"\nbot CPU time (user + system) by the catch-up post, median: {median('cpu'):.0f} ms")
     print(
-        f"\nspawn to first catch-up post, median: {median('total'):.0f} ms (worst {max(r['total'] for r in results) * 1000:.0f} ms)"
+        f"spawn to first catch-up post, median: {median('total'):.0f} ms (worst {max(r['total'] for r in results) * 1000:.0f} ms)"
     )
     if show_imports:
         total, heads = import_report(bot_dir)
