@@ -93,6 +93,54 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
         [("solver, 5,000 students (median)", r"^\s*5000\s+([\d.]+)", "ms", "< 1000 ms")],
     ),
     (
+        "bench.bench_term",
+        [],
+        [
+            (
+                "term of rotations (43 students, 10 weeks, some absent): repeated roles above the lower bound",
+                r"repeated roles above the bound, median: (\d+)",
+                "",
+                "0",
+            ),
+            (
+                "term of rotations: uneven roles (held more than ceil(weeks/5) times), measured (bound)",
+                r"uneven roles, median over terms: (\d+ \(bound \d+\))",
+                "",
+                "the bound",
+            ),
+            (
+                "term of rotations: repeated partner pairs, measured (bound)",
+                r"repeated partner pairs, median over terms: (\d+ \(bound \d+\))",
+                "",
+                "the bound",
+            ),
+        ],
+    ),
+    (
+        "bench.bench_restart",
+        ["--rounds", "3"],
+        [
+            (
+                "restart after kill -9: process spawn to the first catch-up post (median)",
+                r"spawn to first catch-up post, median: (\d+) ms",
+                "ms",
+                "<= 1500 ms",
+            ),
+        ],
+    ),
+    (
+        "bench.bench_busy",
+        ["--students", "300", "--sessions", "50"],
+        [
+            (
+                "first answer to an interaction during a 300-card fan-out and 50 transitions, p99",
+                r"first answer p99, busy: (\d+) ms",
+                "ms",
+                "<= 100 ms",
+            ),
+        ],
+    ),
+    (
         "bench.bench_memory",
         ["--members", "1000", "--rehearsals", "10"],
         [

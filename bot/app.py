@@ -8,10 +8,9 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
-from aiohttp import web
 from discord.ext import commands
 
 from bot import logs
@@ -37,7 +36,11 @@ from bot.storage.db import Database
 from bot.storage.models import BotState
 from bot.storage.uow import SqlUnitOfWork
 from bot.tree import ConductorTree
-from bot.web.server import ProjectorServer
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.web.server import ProjectorServer
 
 log = logging.getLogger(__name__)
 # After the grace, posts stop being started; what is being sent (and interaction answers) gets this long.
@@ -138,6 +141,8 @@ class ConductorBot(commands.Bot):
         self.projector = ProjectorService(course, self.uow, clock)
         self.web: ProjectorServer | None = None
         if course.web is not None:
+            from bot.web.server import ProjectorServer  # aiohttp.web and segno only when pages are served
+
             self.web = ProjectorServer(
                 self.projector,
                 course.tz,
@@ -206,20 +211,25 @@ class ConductorBot(commands.Bot):
             self._setup_done.set()
 
     async def setup_hook(self) -> None:
-        """Run once per process: migrate, load the cogs, start timers from the database, sync commands."""
+        """Run once per process: migrate, load the cogs, catch up (outbox, timers), sync commands."""
         try:
             if self.stopping:
                 return
+            log.info("start-up: logged in as %s", self.user)
             await self.db.migrate()
             if self.web is not None:
                 await self.web.start()
+            # The cogs register the buttons (views) that posts name, so they load before the catch-up:
+            # a role card re-sent after a crash must carry its Got it button.
             for extension in self.initial_extensions:
                 await self.load_extension(extension)
+            log.info("start-up: %d extensions loaded", len(self.initial_extensions))
             if self.stopping:
                 return
             self.scheduler.start()
             await self.deliverer.flush_all()  # posts decided before a crash go out first, once
             await self.sessions.rebuild()
+            log.info("start-up: caught up (outbox sent, live sessions' timers set)")
             if self.stopping:
                 return
             await self.sync_commands()
@@ -251,6 +261,8 @@ class ConductorBot(commands.Bot):
 
     async def calendar_feed(self, request: web.Request) -> web.Response:
         """The course calendar as an iCalendar feed, at a secret address (`/calendar` shows it)."""
+        from aiohttp import web
+
         token = await self.calendar.feed_token()
         if not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
             raise web.HTTPNotFound(text="Not found.")

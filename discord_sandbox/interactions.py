@@ -28,6 +28,7 @@ class InteractionResult:
     source_message: Message | None = None
     created: float = field(default_factory=time.monotonic)
     response_type: int | None = None
+    answered_at: float | None = None  # monotonic time the initial callback arrived
     message: Message | None = None
     followups: list[Message] = field(default_factory=list)
     modal: dict[str, Any] | None = None

@@ -477,6 +477,7 @@ async def interaction_callback(sb: Sandbox, req: Req) -> tuple[int, Any]:
             },
         )
     it.response_type = t
+    it.answered_at = time.monotonic()
     it.message = msg
     sb._changed()
     interaction = {

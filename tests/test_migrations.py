@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
-from bot.storage.db import Database, alembic_config
+from bot.storage.db import Database, alembic_config, head_revisions
 from bot.storage.models import Base
 from tests.conftest import BOTH_DATABASES
 
@@ -120,3 +120,35 @@ async def test_posts_waiting_from_before_sharding_get_their_sessions_guild(db_ur
     finally:
         await db.close()
     assert [tuple(r) for r in rows] == [(1, 2**62 + 5), (2, 2**62 + 5), (3, None), (4, None)]
+
+
+def test_heads_read_from_the_files_are_alembics() -> None:
+    """Start-up skips Alembic when the database is at the head read from the files: it must be Alembic's."""
+    heads = head_revisions()
+    assert heads is not None
+    assert heads == set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+
+
+async def test_a_database_behind_the_head_is_still_upgraded(tmp_path: Path) -> None:
+    """The fast path only skips Alembic at the head: an older stamp still gets the missing migrations."""
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0002_h2")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    await db.migrate()
+    await db.close()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert set(MigrationContext.configure(conn).get_current_heads()) == head_revisions()
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_unreadable_migration_files_mean_ask_alembic(tmp_path: Path) -> None:
+    (tmp_path / "0001_x.py").write_text('revision = "a"\ndown_revision = None\ndepends_on = None\n')
+    (tmp_path / "0002_x.py").write_text('revision = "b"\ndown_revision = "a"\ndepends_on = None\n')
+    assert head_revisions(tmp_path) == {"b"}
+    (tmp_path / "0003_x.py").write_text('revision = make_id()\ndown_revision = "b"\n')
+    assert head_revisions(tmp_path) is None

@@ -8,7 +8,9 @@ Rules a fresh assignment (`solve`) keeps:
 * within a group the role counts are as even as the bounds allow; the seed picks which roles take the
   students left over, round-robin so that the class-wide role totals stay even too;
 * rotation: a student gets a role they have not had before whenever an assignment exists in which every
-  such student does (otherwise as many as possible do, silently);
+  such student does (otherwise as many as possible do, silently); when the history says how often each
+  role was held (`History.times`), "not had before" becomes "held least often", so that over a long term
+  every student cycles through the roles evenly instead of only once;
 * partners: students are kept out of the (paper, role) of a past partner where that can be avoided.
 
 Edits (`add_student`, `remove_student`, `swap`, `move`) change only the students they name and keep every
@@ -26,7 +28,7 @@ import random
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate
 from types import MappingProxyType
@@ -66,10 +68,26 @@ class RoleSlot:
 
 @dataclass(frozen=True)
 class History:
-    """A student's past: the role keys they have held and the student ids of their past role-partners."""
+    """A student's past: the role keys they have held, their past role-partners, and how often each role.
+
+    `times` (role key -> times held) is optional; without it only `roles` counts for rotation.
+    """
 
     roles: frozenset[str] = frozenset()
     partners: frozenset[str] = frozenset()
+    times: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+    def fresh(self, role_keys: Iterable[str]) -> frozenset[str]:
+        """The roles rotation prefers for this student: held least often (with `times`), else never held.
+
+        Empty when there is no preference (every role held, and no `times` to say which most often).
+        """
+        keys = list(role_keys)
+        if not self.times:
+            return frozenset(k for k in keys if k not in self.roles)
+        held = {k: max(self.times.get(k, 0), k in self.roles) for k in keys}
+        least = min(held.values(), default=0)
+        return frozenset(k for k in keys if held[k] == least)
 
 
 @dataclass(frozen=True, order=True)
@@ -564,8 +582,7 @@ def solve(
     # Rotation types: students grouped by the set of roles they have not had yet.
     fits: dict[str, frozenset[str]] = {}  # student -> untried roles (absent: has had every role)
     for s in ordered:
-        had = history[s].roles if s in history else frozenset()
-        untried = frozenset(k for k in role_keys if k not in had)
+        untried = history[s].fresh(role_keys) if s in history else frozenset(role_keys)
         if untried:
             fits[s] = untried
     type_members: dict[tuple[str, ...], list[str]] = {}
@@ -763,8 +780,7 @@ def add_student(
     if not assignment.papers or not assignment.roles:
         raise AssignmentImpossible("There are no papers or no roles to add a student to.")
     past = history or History()
-    role_keys = {r.key for r in assignment.roles}
-    exhausted = role_keys <= past.roles
+    fresh = past.fresh(r.key for r in assignment.roles)
     sizes = {p: len(assignment.group(p)) for p in assignment.papers}
     smallest = min(sizes.values())
     rng = random.Random(seed)
@@ -774,7 +790,7 @@ def add_student(
             members = assignment.members(paper, slot.key)
             if len(members) >= slot.max:
                 continue
-            repeat = slot.key in past.roles and not exhausted
+            repeat = bool(fresh) and slot.key not in fresh
             clash = sum(1 for m in members if m in past.partners)
             options.append(((repeat, len(members), clash, rng.random()), Seat(paper, slot.key)))
     if not options:

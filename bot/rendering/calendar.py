@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 import discord
-from icalendar import Calendar, Event
 
 from bot.core.calendar import Entry, Kind
 from bot.rendering.time import stamp
@@ -58,6 +57,8 @@ def reminder(entry: Entry) -> dict[str, object]:
 
 def ics(course_name: str, entries: Sequence[Entry], tz: ZoneInfo, now: dt.datetime) -> bytes:
     """The whole calendar as an .ics file: stable UIDs, so re-importing updates instead of duplicating."""
+    from icalendar import Calendar, Event  # only for the feed: not imported at start-up
+
     cal = Calendar()
     cal.add("prodid", "-//Conductor//course calendar//EN")
     cal.add("version", "2.0")

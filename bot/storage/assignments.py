@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
@@ -68,7 +68,7 @@ async def drop_seats(s: AsyncSession, session_id: int, status: str) -> int:
 
 
 async def history(s: AsyncSession, guild_id: int, before_session: int) -> dict[str, History]:
-    """Roles held and role-partners had in the guild's earlier confirmed sessions, per student."""
+    """Roles held (and how often) and role-partners had in the guild's earlier confirmed sessions, per student."""
     query = (
         select(AssignmentRow)
         .join(SessionRow, SessionRow.id == AssignmentRow.session_id)
@@ -78,17 +78,20 @@ async def history(s: AsyncSession, guild_id: int, before_session: int) -> dict[s
             AssignmentRow.status == "confirmed",
         )
     )
-    roles: defaultdict[str, set[str]] = defaultdict(set)
+    roles: defaultdict[str, Counter[str]] = defaultdict(Counter)
     cells: defaultdict[tuple[int, str, str], set[str]] = defaultdict(set)
     for row in await s.scalars(query):
-        roles[str(row.user_id)].add(row.role_key)
+        roles[str(row.user_id)][row.role_key] += 1
         cells[(row.session_id, row.paper_key, row.role_key)].add(str(row.user_id))
     partners: defaultdict[str, set[str]] = defaultdict(set)
     for members in cells.values():
         for m in members:
             partners[m].update(members - {m})
     return {
-        student: History(frozenset(roles[student]), frozenset(partners.get(student, ()))) for student in roles
+        student: History(
+            frozenset(roles[student]), frozenset(partners.get(student, ())), dict(roles[student])
+        )
+        for student in roles
     }
 
 

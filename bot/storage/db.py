@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The key of the PostgreSQL advisory lock held while migrating: processes that
 # start together on one database migrate it one after the other, and the later ones find nothing to do.
 MIGRATION_LOCK = 0x434F4E44  # "COND"
+_REVISION = re.compile(r"""^revision\s*(?::[^=]*)?=\s*["']([^"']+)["']\s*$""", re.MULTILINE)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=(.*)$", re.MULTILINE)
+_DEPENDS = re.compile(r"^depends_on\s*(?::[^=]*)?=\s*None\s*$", re.MULTILINE)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -44,10 +49,38 @@ def _connect_or_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at the packaged migrations."""
+    from alembic.config import Config  # Alembic is imported only when a migration has to run
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url)
     return cfg
+
+
+def head_revisions(versions: Path = MIGRATIONS / "versions") -> frozenset[str] | None:
+    """The newest migration ids, read from the migration files without importing Alembic; None if unsure.
+
+    Reads each file's `revision = "..."` and `down_revision = ...` lines; any file it cannot read that
+    way (or one with `depends_on`) makes the answer None, and the caller asks Alembic instead.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN.search(source)
+        if revision is None or down is None or _DEPENDS.search(source) is None:
+            return None
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"""["']([^"']+)["']""", down.group(1)))
+    heads = revisions - parents
+    return frozenset(heads) if heads and parents <= revisions else None
+
+
+def _stamped(connection: Connection) -> frozenset[str] | None:
+    """The revisions the database says it is at (None when it has no Alembic version table)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 class Database:
@@ -105,9 +138,18 @@ class Database:
         return self.sessions()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision (without loading Alembic when it is there)."""
+        heads = head_revisions()
+        if heads is not None:
+            async with self.engine.connect() as conn:
+                current = await conn.run_sync(_stamped)
+            if current == heads:
+                log.info("database ready (%s; schema at %s)", self.safe_url, ", ".join(sorted(heads)))
+                return
 
         def upgrade(connection: Connection) -> None:
+            from alembic import command
+
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")

@@ -318,6 +318,35 @@ def test_students_who_had_every_role_are_still_seated() -> None:
     assert validate(a, students=CLASS) == []
 
 
+def test_ten_weeks_with_counted_history_spread_roles_evenly() -> None:
+    """With `History.times`, a student who has had every role next takes the ones held least often.
+
+    Three times for a few: 8 Spotlight seats a week give 80 in 10 weeks, not the 86 of twice each.
+    """
+    held: dict[str, Counter[str]] = {s: Counter() for s in CLASS}
+    partners: dict[str, set[str]] = {s: set() for s in CLASS}
+    for week in range(10):
+        history = {
+            s: History(frozenset(held[s]), frozenset(partners[s]), dict(held[s])) for s in CLASS if held[s]
+        }
+        a = solve(CLASS, PAPERS, ROLES, history=history, seed=week)
+        assert validate(a, students=CLASS) == []
+        for s in CLASS:
+            held[s][a.seats[s].role] += 1
+            partners[s].update(a.partners(s))
+    assert max(n for c in held.values() for n in c.values()) == 3
+    assert sum(max(0, n - 2) for c in held.values() for n in c.values()) <= 10
+    assert all(len(c) == len(ROLES) for c in held.values())
+
+
+def test_fresh_roles_from_sets_or_counts() -> None:
+    keys = ["a", "b", "c"]
+    assert History(frozenset({"a"})).fresh(keys) == {"b", "c"}
+    assert History(frozenset({"a", "b", "c"})).fresh(keys) == frozenset()
+    assert History(frozenset({"a", "b", "c"}), times={"a": 2, "b": 1, "c": 1}).fresh(keys) == {"b", "c"}
+    assert History(frozenset({"a"}), times={"a": 3}).fresh(keys) == {"b", "c"}
+
+
 def test_weeks_rotate_roles_and_partners() -> None:
     """Three weeks with the seed's class: new role every week, no partner twice."""
     history: dict[str, History] = {}

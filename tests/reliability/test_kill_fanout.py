@@ -79,6 +79,11 @@ async def test_a_kill_during_the_card_fan_out_leaves_one_card_or_fallback_each(
             return all(cards(sandbox, p) or fallbacks(sandbox, p) for p in people)
 
         await sandbox.wait_for(reached, timeout=30, what="every student reached")
+        # Cards sent by the restarted process, before any command could be typed, carry their buttons too.
+        unbuttoned = [
+            p.name for p in open_dms for m in cards(sandbox, p) if ("Got it" not in [b for b, _ in m.buttons])
+        ]
+        assert unbuttoned == []
         db = tmp_path / "conductor.db"
         await sandbox.wait_for(lambda: outbox_statuses(db)["pending"] == 0, timeout=10, what="outbox drained")
         # The instructor's "Confirmed" answer died with the process: the restart tells them what was done.
