@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
 from bot.delivery import Deliverer
+from bot.discord_rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.discord_threads import DiscordThreads
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
@@ -27,7 +28,6 @@ from bot.services.changes import Changes
 from bot.services.names import DisplayNames
 from bot.services.projector import ProjectorService
 from bot.services.projects import ProjectService
-from bot.services.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.services.roster import RosterService
 from bot.services.sessions import SessionService
 from bot.services.submissions import SubmissionService
@@ -131,9 +131,8 @@ class ConductorBot(commands.Bot):
         self.sessions = SessionService(
             course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
         )
-        self.assignments = AssignmentService(
-            course, db, clock, scheduler, self.deliverer.flush, DiscordThreads(self)
-        )
+        threads = DiscordThreads(self)  # the session rooms' adapter, shared with the project rooms
+        self.assignments = AssignmentService(course, db, clock, scheduler, self.deliverer.flush, threads)
         self.roster = RosterService(self.uow)
         self.submissions = SubmissionService(
             course, self.uow, clock, self.deliverer.flush, changes=self.changes
@@ -157,7 +156,7 @@ class ConductorBot(commands.Bot):
             self.uow,
             clock,
             self.deliverer.flush,
-            DiscordRooms(self),
+            DiscordRooms(self, threads),
             lambda guild_id: instructor_ids(self, guild_id),
         )
         self.sessions.on_announce = self.projects.on_announce

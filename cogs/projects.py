@@ -13,9 +13,9 @@ from bot.app import ConductorBot
 from bot.components import ConductorItem, ConductorModal, ConductorView
 from bot.core.errors import ConductorError
 from bot.core.projects import ABSTRACT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
+from bot.discord_rooms import student_ids
 from bot.permissions import instructor_only, is_instructor
 from bot.rendering import projects as render
-from bot.services.rooms import student_ids
 from bot.tree import reply
 
 PREFIX = "conductor:proj:"

@@ -43,8 +43,7 @@ def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
 
 
 # The use cases that talk to storage only through the ports they own (bot/services/ports.py, issue 10).
-# bot/services/assignments.py is excluded for now (issue 10: next step), and so is rooms.py, the Discord
-# adapter of the projects' `Rooms` port that still lives beside them.
+# bot/services/assignments/ is excluded for now (issue 10: next step).
 SERVICES_ON_PORTS = (
     "sessions.py",
     "submissions.py",
@@ -91,21 +90,19 @@ def test_the_bot_does_not_depend_on_the_sandbox() -> None:
     assert offenders == []
 
 
-# The use cases that still hold a Discord adapter (issue 10): each leaves this list when its adapter moves out.
-SERVICES_WITH_DISCORD = {"bot/services/rooms.py"}
+# The composition root and the Discord adapters the services are handed (never import).
+DISCORD_SIDE = {"bot.app", "bot.discord_threads", "bot.discord_rooms"}
 
 
 def test_the_use_cases_do_not_import_discord() -> None:
-    """The services reach Discord only through ports; the adapters (e.g. `bot.discord_threads`) are passed in.
+    """The services reach Discord only through ports; the adapters (`bot.discord_threads`, ...) are passed in.
 
     This checks the services' own imports: `bot.needs`, which some import for the permission plan, still
     imports discord.py itself.
     """
     offenders = []
     for path in sorted((ROOT / "bot" / "services").rglob("*.py")):
-        if str(path.relative_to(ROOT)) in SERVICES_WITH_DISCORD:
-            continue
         for name in imported_modules(path):
-            if name.split(".")[0] == "discord" or name in {"bot.discord_threads", "bot.app"}:
+            if name.split(".")[0] == "discord" or name in DISCORD_SIDE:
                 offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []

@@ -1,4 +1,7 @@
-"""Project rooms on Discord: a private thread per group in the class channel, with its supervisors."""
+"""The projects service's `Rooms` port on Discord: a private thread per group in the class channel.
+
+Also the guild look-ups the composition root hands the services (class channel, students, instructors).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.class_channel import find_class_channel
+from bot.services.assignments.ports import RoomPort
 
 if TYPE_CHECKING:
     from bot.app import ConductorBot
@@ -22,10 +26,11 @@ def class_channel(bot: ConductorBot, guild_id: int) -> discord.TextChannel | Non
 
 
 class DiscordRooms:
-    """`Rooms` over discord.py, reusing the session threads' pacing (private threads, public fallback)."""
+    """`Rooms` over discord.py, on the session threads' `RoomPort` (its pacing; private, public fallback)."""
 
-    def __init__(self, bot: ConductorBot) -> None:
+    def __init__(self, bot: ConductorBot, threads: RoomPort) -> None:
         self.bot = bot
+        self.threads = threads
 
     def _supervisor_ids(self, guild: discord.Guild, names: Sequence[str]) -> list[int]:
         out = []
@@ -45,28 +50,27 @@ class DiscordRooms:
         if channel is None:
             log.warning("guild %s has no #%s: no project room", guild_id, self.bot.course.class_channel)
             return None
-        threads = self.bot.assignments.threads
-        thread_id, _private = await threads.create(channel.id, name, private=True)
-        await threads.add(thread_id, [*members, *self._supervisor_ids(channel.guild, supervisors)])
+        thread_id, _private = await self.threads.create(channel.id, name, private=True)
+        await self.threads.add(thread_id, [*members, *self._supervisor_ids(channel.guild, supervisors)])
         return thread_id
 
     async def add(self, room_id: int, members: Sequence[int]) -> None:
         """Add members to the room."""
-        await self.bot.assignments.threads.add(room_id, list(members))
+        await self.threads.add(room_id, list(members))
 
     async def remove(self, room_id: int, members: Sequence[int]) -> None:
         """Remove members from the room."""
-        await self.bot.assignments.threads.remove(room_id, list(members))
+        await self.threads.remove(room_id, list(members))
 
     async def add_supervisors(self, guild_id: int, room_id: int, supervisors: Sequence[str]) -> None:
         """Add supervisors (matched to `[[teachers]]` by name) to the room."""
         guild = self.bot.get_guild(guild_id)
         if guild is not None and (ids := self._supervisor_ids(guild, supervisors)):
-            await self.bot.assignments.threads.add(room_id, ids)
+            await self.threads.add(room_id, ids)
 
     async def archive(self, room_id: int) -> None:
         """Archive the room."""
-        await self.bot.assignments.threads.archive(room_id)
+        await self.threads.archive(room_id)
 
 
 def class_targets(bot: ConductorBot) -> list[tuple[int, int]]:
