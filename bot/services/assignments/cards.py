@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment
 from bot.core.changes import Affected
-from bot.needs import ConfirmPlan
+from bot.core.permissions import ConfirmPlan
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.services.assignments.base import ServiceBase

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
-from bot.needs import ConfirmPlan
+from bot.core.permissions import ConfirmPlan
 from bot.rendering import assignment as render
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes

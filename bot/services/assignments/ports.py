@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.needs import ConfirmPlan
+from bot.core.permissions import ConfirmPlan
 
 Flush = Callable[[str], Awaitable[None]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.needs import grant, permission_label
+from bot.core.permissions import grant, permission_label
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import ClassList, Delivery, scope_of
 from bot.storage import assignments as store
