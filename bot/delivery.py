@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import logs
+from bot.core.statuses import PostStatus
 from bot.needs import missing_permissions
 from bot.rendering.inert import fit_message
 from bot.storage import outbox
@@ -51,7 +52,7 @@ PostChannel = (
 class Outcome:
     """What became of one outbox post in a delivery round."""
 
-    status: str  # sent, failed, pending
+    status: PostStatus  # sent, failed, pending
     message_id: int | None
     error: str | None
     attempts: int
@@ -202,12 +203,14 @@ class Deliverer:
                     outcomes.append((row, outcome))
             finally:
                 # One write for the whole batch; a crash before it only re-sends with the same nonces.
-                self._handled.update(row.id for row, outcome in outcomes if outcome.status != "pending")
+                self._handled.update(
+                    row.id for row, outcome in outcomes if outcome.status != PostStatus.PENDING
+                )
                 try:
                     await self._record(outcomes)
                 finally:  # retried once recorded, so a retry never races the record of its last try
                     for row, outcome in outcomes:
-                        if outcome.status == "pending":
+                        if outcome.status == PostStatus.PENDING:
                             self._retry_later(row, outcome.attempts)
 
     async def _attempt(self, row: PostRow, sent: dict[str, int], patience: float | None) -> Outcome | None:
@@ -235,14 +238,14 @@ class Deliverer:
             raise
         # It stays in flight until recorded and either done or waiting, so no round takes it meanwhile.
         try:
-            if outcome.status != "pending":
+            if outcome.status != PostStatus.PENDING:
                 self._handled.add(row.id)
             await self._record([(row, outcome)])
         finally:
             self._inflight.pop(row.id, None)
-            if outcome.status == "pending":
+            if outcome.status == PostStatus.PENDING:
                 self._retry_later(row, outcome.attempts)
-        if outcome.status != "pending":
+        if outcome.status != PostStatus.PENDING:
             await self.flush(row.scope, patience=self.patience)  # edits of this post, and the rest, go now
 
     def _retry_later(self, row: PostRow, attempts: int) -> None:
@@ -259,7 +262,7 @@ class Deliverer:
                 return
             async with self.bot.db.session() as s:
                 row = await s.get(PostRow, post_id)
-            if row is None or row.status != "pending":
+            if row is None or row.status != PostStatus.PENDING:
                 return
             task = asyncio.create_task(self._deliver(row, {}))
             self._inflight[post_id] = task
@@ -278,7 +281,7 @@ class Deliverer:
             return False
         if original.id in self._inflight or original.id in self._waiting:
             return True  # being sent, or recorded, or waiting for its next try
-        return original.status == "pending" and original.id not in self._handled
+        return original.status == PostStatus.PENDING and original.id not in self._handled
 
     def _spawn(self, work: Awaitable[None]) -> None:
         """Run delivery work in the background, keeping a reference until it is done."""
@@ -294,10 +297,10 @@ class Deliverer:
             message_id = await asyncio.wait_for(self._send(row, sent), self.attempt_timeout)
         except discord.Forbidden as error:
             await self._report_forbidden(row, error)
-            return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
+            return Outcome(PostStatus.FAILED, None, f"{error.code}: {error.text}", attempts)
         except discord.NotFound as error:
             log.warning("post %s/%s: channel or message gone (%s)", row.scope, row.key, error.text)
-            return Outcome("failed", None, f"{error.code}: {error.text}", attempts)
+            return Outcome(PostStatus.FAILED, None, f"{error.code}: {error.text}", attempts)
         except (TimeoutError, discord.HTTPException, OSError) as error:
             log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
             return await self._retry_or_give_up(row, attempts, error)
@@ -308,11 +311,11 @@ class Deliverer:
             sent[row.key] = message_id
         log.info("sent %s %s/%s (message %s)", row.kind, row.scope, row.key, message_id)
         self.delivered += 1
-        return Outcome("sent", message_id, None, attempts)
+        return Outcome(PostStatus.SENT, message_id, None, attempts)
 
     async def _retry_or_give_up(self, row: PostRow, attempts: int, error: Exception) -> Outcome:
         if attempts < MAX_ATTEMPTS:
-            return Outcome("pending", None, repr(error), attempts)
+            return Outcome(PostStatus.PENDING, None, repr(error), attempts)
         log.error("post %s/%s given up after %d attempts: %r", row.scope, row.key, attempts, error)
         where = getattr(self.bot.get_channel(row.channel_id), "mention", f"channel {row.channel_id}")
         embeds = row.payload.get("embeds") or []
@@ -326,7 +329,7 @@ class Deliverer:
             "(if more posts there fail, I do not tell you again).",
             scope=f"{row.scope}:notices",  # not queued behind the posts that keep failing
         )
-        return Outcome("failed", None, repr(error), attempts)
+        return Outcome(PostStatus.FAILED, None, repr(error), attempts)
 
     async def _record(self, outcomes: list[tuple[PostRow, Outcome]]) -> None:
         if not outcomes:
@@ -334,13 +337,13 @@ class Deliverer:
         now = self.bot.clock.now()
         async with self.bot.db.session() as s, s.begin():
             for row, outcome in outcomes:
-                if outcome.status == "pending":
+                if outcome.status == PostStatus.PENDING:
                     self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
                 else:
                     self._attempts.pop(row.id, None)
                 stored = await s.get(PostRow, row.id)
                 assert stored is not None
-                if stored.status != "pending" or stored.attempts > outcome.attempts:
+                if stored.status != PostStatus.PENDING or stored.attempts > outcome.attempts:
                     continue  # a later try was recorded already: never undo it
                 stored.status = outcome.status
                 stored.error = outcome.error

@@ -24,9 +24,6 @@ from typing import Any, Protocol
 from bot.core.projects import ProjectState
 from bot.core.timeline import Timeline
 
-LIVE = ("scheduled", "running", "paused")  # the statuses of a session that has not ended
-
-
 # --- records ----------------------------------------------------------------------------------------
 
 

@@ -8,8 +8,9 @@ from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.projector import Board, board
+from bot.core.statuses import LIVE
 from bot.core.submissions import SLIDES
-from bot.services.ports import LIVE, UnitOfWork
+from bot.services.ports import UnitOfWork
 
 
 class ProjectorService:

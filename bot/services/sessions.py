@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from bot import logs
+from bot.core import statuses
 from bot.core.clock import Clock
 from bot.core.durations import duration
 from bot.core.errors import ConductorError
@@ -171,7 +172,7 @@ class SessionService:
                 guild_id=guild_id,
                 channel_id=channel_id,
                 plan_name=name,
-                status="scheduled" if start > now else "running",
+                status=statuses.SessionStatus.SCHEDULED if start > now else statuses.SessionStatus.RUNNING,
                 timeline=timeline,
                 created_by=actor_id,
                 created_at=now,
@@ -252,10 +253,12 @@ class SessionService:
         raise ConductorError(f"Unknown session action `{action}`.")
 
     @staticmethod
-    def _status(position: Position) -> str:
-        return {"scheduled": "scheduled", "running": "running", "paused": "paused"}.get(
-            position.state, "ended"
-        )
+    def _status(position: Position) -> statuses.SessionStatus:
+        return {
+            "scheduled": statuses.SessionStatus.SCHEDULED,
+            "running": statuses.SessionStatus.RUNNING,
+            "paused": statuses.SessionStatus.PAUSED,
+        }.get(position.state, statuses.SessionStatus.ENDED)
 
     @staticmethod
     def _answer(action: str, timeline: Timeline, position: Position, before: Timeline) -> str:
@@ -346,12 +349,14 @@ class SessionService:
     async def _ended(self, session_id: int) -> bool:
         async with self.uow.read() as tx:
             row = await tx.sessions.get(session_id)
-            return row is not None and row.status == "ended"
+            return row is not None and row.status == statuses.SessionStatus.ENDED
 
     async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
         async with self.uow.begin() as tx:
             row = await tx.sessions.get(session_id)
-            if row is None or (row.status == "ended" and row.cursor >= len(row.timeline.steps)):
+            if row is None or (
+                row.status == statuses.SessionStatus.ENDED and row.cursor >= len(row.timeline.steps)
+            ):
                 return None  # over, and its end already announced
             timeline = row.timeline
             done = await tx.outbox.keys(scope_of(row.id), "warn:")
@@ -370,7 +375,7 @@ class SessionService:
         """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
         async with self._locks[session_id], self.uow.begin() as tx:
             row = await tx.sessions.get(session_id)
-            if row is not None and row.status != "ended":
+            if row is not None and row.status != statuses.SessionStatus.ENDED:
                 row.status = self._status(row.timeline.position(self.clock.now()))
                 await tx.sessions.save(row)
 

@@ -17,6 +17,7 @@ from bot.core import export
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course, Paper, Role
+from bot.core.statuses import SessionStatus
 from bot.core.submissions import (
     DELIVERABLE,
     SLIDES,
@@ -35,7 +36,7 @@ from bot.services.ports import SeatRecord, SessionRecord, Transaction, UnitOfWor
 
 log = logging.getLogger(__name__)
 Flush = Callable[[str], Awaitable[None]]
-OPEN = ("running", "paused")  # sessions that take submissions
+OPEN = (SessionStatus.RUNNING, SessionStatus.PAUSED)  # sessions that take submissions
 
 
 def scope_of(session_id: int) -> str:
@@ -121,7 +122,7 @@ class SubmissionService:
             )
         seated.sort(key=lambda pair: (pair[0].channel_id != channel_id, -pair[0].id))
         row, seat = seated[0]
-        if row.status == "scheduled":
+        if row.status == SessionStatus.SCHEDULED:
             raise ConductorError("The session has not started yet: submit once it is running.")
         if row.status not in OPEN:
             raise ConductorError("This session has ended, so submissions are closed. Ask your teacher.")
@@ -424,7 +425,7 @@ class SubmissionService:
         windows = timeline.windows()
         # Reached = announced (the stored cursor), not "started before now": the export is a function of
         # the database alone, so `/export` and the command line agree whenever they run.
-        everything = row.status == "ended" or row.cursor >= len(windows)
+        everything = row.status == SessionStatus.ENDED or row.cursor >= len(windows)
         last_start = windows[row.cursor][0] if 0 <= row.cursor < len(windows) else None
         phases = []
         for key, label, start, end, _ in phase_blocks(timeline):

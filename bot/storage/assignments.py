@@ -11,11 +11,12 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment, History, RoleSlot, Seat
+from bot.core.statuses import SeatStatus
 from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, SessionRow, ThreadRow
 
 
 async def seats(s: AsyncSession, session_id: int, status: str) -> list[AssignmentRow]:
-    """A session's seats with that status ("preview" or "confirmed"), by user id."""
+    """A session's seats with that status (preview or confirmed), by user id."""
     query = select(AssignmentRow).where(
         AssignmentRow.session_id == session_id, AssignmentRow.status == status
     )
@@ -75,7 +76,7 @@ async def history(s: AsyncSession, guild_id: int, before_session: int) -> dict[s
         .where(
             SessionRow.guild_id == guild_id,
             AssignmentRow.session_id != before_session,
-            AssignmentRow.status == "confirmed",
+            AssignmentRow.status == SeatStatus.CONFIRMED,
         )
     )
     roles: defaultdict[str, Counter[str]] = defaultdict(Counter)

@@ -46,7 +46,7 @@ class SessionRow(Base):
     guild_id: Mapped[int] = mapped_column(BigInteger, index=True)
     channel_id: Mapped[int] = mapped_column(BigInteger)
     plan_name: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), index=True)  # scheduled, running, paused, ended
+    status: Mapped[str] = mapped_column(String(20), index=True)  # a `bot.core.statuses.SessionStatus`
     entries: Mapped[list[Any]]  # the timeline's steps (phases, presentation slots) as planned
     durations_ms: Mapped[list[Any]]  # each step's effective length, after pauses, extends, next and back
     started_at: Mapped[datetime]
@@ -106,7 +106,7 @@ class AssignmentRow(Base):
     user_id: Mapped[int] = mapped_column(BigInteger)
     paper_key: Mapped[str] = mapped_column(String(64))
     role_key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))  # preview, confirmed
+    status: Mapped[str] = mapped_column(String(20))  # a `bot.core.statuses.SeatStatus`
     assigned_at: Mapped[datetime]
     seed: Mapped[int] = mapped_column(BigInteger, default=0)  # the solver seed this seat came from
 
@@ -159,7 +159,7 @@ class PostRow(Base):
     nonce: Mapped[str] = mapped_column(String(25))
     kind: Mapped[str] = mapped_column(String(10), default="send")  # send, edit (of the post `payload.target`)
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(20), index=True)  # a `bot.core.statuses.PostStatus`
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

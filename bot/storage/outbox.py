@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.statuses import PostStatus
 from bot.storage.models import PostRow, SessionRow
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ async def enqueue(
         nonce=secrets.token_hex(8),
         kind=kind,
         payload=payload,
-        status="pending",
+        status=PostStatus.PENDING,
         attempts=0,
         created_at=now,
         not_before=not_before if not_before is not None and not_before > now else None,
@@ -97,7 +98,7 @@ async def keys(s: AsyncSession, scope: str, prefix: str = "") -> frozenset[str]:
 
 async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
     """Posts not yet delivered, oldest first (optionally of one scope), including those not yet due."""
-    query = select(PostRow).where(PostRow.status == "pending").order_by(PostRow.id)
+    query = select(PostRow).where(PostRow.status == PostStatus.PENDING).order_by(PostRow.id)
     if scope is not None:
         query = query.where(PostRow.scope == scope)
     return list(await s.scalars(query))
@@ -105,7 +106,7 @@ async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
 
 async def pending_scopes(s: AsyncSession, owns: Callable[[int | None], bool] | None = None) -> list[str]:
     """The scopes that have posts waiting (only those of guilds `owns` accepts, when given)."""
-    query = select(PostRow.scope, PostRow.guild_id).where(PostRow.status == "pending").distinct()
+    query = select(PostRow.scope, PostRow.guild_id).where(PostRow.status == PostStatus.PENDING).distinct()
     scopes = {scope for scope, guild_id in await s.execute(query) if owns is None or owns(guild_id)}
     return sorted(scopes)
 

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.projects import Group, OwnProposal, OwnStatus, ProjectState
+from bot.core.statuses import PostStatus
 from bot.storage.models import (
     PostRow,
     ProjectGroupRow,
@@ -193,7 +194,7 @@ async def card_posts(s: AsyncSession, guild_id: int) -> list[PostRow]:
     query = select(PostRow).where(
         PostRow.scope.in_(scopes),
         PostRow.key.startswith("cards:"),
-        PostRow.status == "sent",
+        PostRow.status == PostStatus.SENT,
         PostRow.kind == "send",
     )
     return list(await s.scalars(query.order_by(PostRow.id)))

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.statuses import LIVE
 from bot.core.timeline import Step, Timeline
 from bot.storage.models import SessionRow, TimelineEvent
-
-LIVE = ("scheduled", "running", "paused")
 
 
 def timeline_of(row: SessionRow) -> Timeline:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.projects import ProjectState
+from bot.core.statuses import PostStatus, SeatStatus
 from bot.core.timeline import Timeline
 from bot.services.errors import Conflict, StorageError, StorageUnavailable
 from bot.services.ports import (
@@ -229,8 +230,8 @@ class SqlOutbox:
     async def skip(self, scope: str, key: str) -> None:
         """Mark a pending post as handled without sending it."""
         row = await outbox_store.find(self.s, scope, key)
-        if row is not None and row.status == "pending":
-            row.status = "skipped"
+        if row is not None and row.status == PostStatus.PENDING:
+            row.status = PostStatus.SKIPPED
 
 
 class SqlSeats:
@@ -241,7 +242,7 @@ class SqlSeats:
 
     async def confirmed(self, session_id: int) -> list[SeatRecord]:
         """The session's confirmed seats, by user id."""
-        rows = await seats_store.seats(self.s, session_id, "confirmed")
+        rows = await seats_store.seats(self.s, session_id, SeatStatus.CONFIRMED)
         return [SeatRecord(r.user_id, r.paper_key, r.role_key) for r in rows]
 
     async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:
@@ -250,7 +251,7 @@ class SqlSeats:
             select(AssignmentRow).where(
                 AssignmentRow.session_id == session_id,
                 AssignmentRow.user_id == user_id,
-                AssignmentRow.status == "confirmed",
+                AssignmentRow.status == SeatStatus.CONFIRMED,
             )
         )
         return SeatRecord(row.user_id, row.paper_key, row.role_key) if row is not None else None

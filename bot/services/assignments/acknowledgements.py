@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
+from bot.core.statuses import LIVE, SeatStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import Delivery, card_scope, scope_of
@@ -55,7 +56,7 @@ class Acknowledgements(Cards):
             select(AssignmentRow.id).where(
                 AssignmentRow.session_id == session_id,
                 AssignmentRow.user_id == user_id,
-                AssignmentRow.status == "confirmed",
+                AssignmentRow.status == SeatStatus.CONFIRMED,
             )
         )
         if seated is None:
@@ -69,7 +70,9 @@ class Acknowledgements(Cards):
         row = await s.get(SessionRow, session_id)
         if row is None:
             raise ConductorError("That session no longer exists.")
-        a = store.to_assignment(await store.seats(s, session_id, "confirmed"), self.papers, self.roles)
+        a = store.to_assignment(
+            await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
+        )
         if str(user_id) not in a.seats:
             raise ConductorError(
                 "You have no role in this session. If you just arrived, ask the instructor to `/roles add` you."
@@ -93,8 +96,8 @@ class Acknowledgements(Cards):
                 .join(AssignmentRow, AssignmentRow.session_id == SessionRow.id)
                 .where(
                     AssignmentRow.user_id == user_id,
-                    AssignmentRow.status == "confirmed",
-                    SessionRow.status.in_(sessions_store.LIVE),
+                    AssignmentRow.status == SeatStatus.CONFIRMED,
+                    SessionRow.status.in_(LIVE),
                 )
                 .order_by(SessionRow.id.desc())
             )
@@ -158,11 +161,13 @@ class Acknowledgements(Cards):
         now = self.clock.now()
         async with self.db.session() as s, s.begin():
             row = await s.get(SessionRow, session_id)
-            if row is None or row.status not in sessions_store.LIVE:
+            if row is None or row.status not in LIVE:
                 return
             acks = await store.acknowledgements(s, session_id)
             threads = {k: t.thread_id for k, t in (await store.threads(s, session_id)).items()}
-            a = store.to_assignment(await store.seats(s, session_id, "confirmed"), self.papers, self.roles)
+            a = store.to_assignment(
+                await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
+            )
             scopes = []
             for uid, ack in sorted(acks.items()):
                 if ack.acknowledged_at is not None or ack.reminded_at is not None or str(uid) not in a.seats:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot.core.errors import ConductorError
 from bot.core.permissions import grant
+from bot.core.statuses import LIVE, PostStatus, SeatStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import scope_of
 from bot.storage import assignments as store
 from bot.storage import outbox
-from bot.storage import sessions as sessions_store
 from bot.storage.models import CheckIn, SessionRow
 
 
@@ -34,9 +34,9 @@ class Attendance(ServiceBase):
         await self.flush(scope)
         async with self.db.session() as s:
             post = await outbox.find(s, scope, f"checkin:{n}")
-        if post is not None and post.status == "pending":
+        if post is not None and post.status == PostStatus.PENDING:
             return "The check-in is on its way: Discord is slow to take it, and I keep trying."
-        if post is not None and post.status == "failed":
+        if post is not None and post.status == PostStatus.FAILED:
             plan = self.threads.plan(row.channel_id)
             why = f"grant {grant(plan.posts_grant)} there" if plan.posts_grant else "Discord kept failing"
             return (
@@ -53,12 +53,12 @@ class Attendance(ServiceBase):
         """A student pressed "I'm here" (pressing again changes nothing)."""
         async with self.db.session() as s, s.begin():
             row = await s.get(SessionRow, session_id)
-            if row is None or row.status not in sessions_store.LIVE:
+            if row is None or row.status not in LIVE:
                 raise ConductorError("This check-in is closed: the session is over.")
             if user_id in await store.checked_in(s, session_id):
                 return "You are already checked in."
             s.add(CheckIn(session_id=session_id, user_id=user_id, at=self.clock.now()))
-            seated = await store.seats(s, session_id, "confirmed")
+            seated = await store.seats(s, session_id, SeatStatus.CONFIRMED)
         if seated and all(r.user_id != user_id for r in seated):
             return (
                 "Checked in. Roles are already handed out: tell the instructor you are here so they can "

@@ -15,6 +15,7 @@ from bot.core.assignment import Assignment, AssignmentImpossible, RoleSlot
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
+from bot.core.statuses import SeatStatus
 from bot.core.timeline import phase_blocks
 from bot.rendering import assignment as render
 from bot.scheduling import Scheduler
@@ -88,7 +89,7 @@ class ServiceBase:
         return row
 
     async def _confirmed(self, s: AsyncSession, session_id: int) -> Assignment:
-        rows = await store.seats(s, session_id, "confirmed")
+        rows = await store.seats(s, session_id, SeatStatus.CONFIRMED)
         if not rows:
             raise ConductorError("This session has no confirmed assignment yet: run `/assign` first.")
         return store.to_assignment(rows, self.papers, self.roles)

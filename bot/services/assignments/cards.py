@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.assignment import Assignment
 from bot.core.changes import Affected
 from bot.core.permissions import ConfirmPlan
+from bot.core.statuses import PostStatus, SeatStatus
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.services.assignments.base import ServiceBase
@@ -145,10 +146,10 @@ class Cards(ServiceBase):
                     session_id=row.id, user_id=uid, delivery=Delivery.PENDING
                 )
                 s.add(ack)
-                if post is None or post.status == "pending":
+                if post is None or post.status == PostStatus.PENDING:
                     pending += 1
                     continue
-                if post.status == "sent":
+                if post.status == PostStatus.SENT:
                     ack.delivery, ack.delivered_at = Delivery.DM, post.sent_at
                     sent += 1
                     continue
@@ -174,7 +175,7 @@ class Cards(ServiceBase):
             acks = await store.acknowledgements(s, row.id)
             for uid in users:
                 post = await outbox.find(s, scope, f"fallback:{uid}:{keys[uid]}")
-                if post is not None and post.status == "failed" and uid in acks:
+                if post is not None and post.status == PostStatus.FAILED and uid in acks:
                     acks[uid].delivery = Delivery.FAILED
                     fallbacks -= 1
                     failed += 1
@@ -210,7 +211,7 @@ class Cards(ServiceBase):
             acks = await store.acknowledgements(s, row.id)
             for uid, key in tried.items():
                 post = await outbox.find(s, scope, key)
-                if post is not None and post.status == "sent":
+                if post is not None and post.status == PostStatus.SENT:
                     acks[uid].delivery = Delivery.FALLBACK
 
     async def _pending_cards(self, s: AsyncSession, session_id: int, a: Assignment) -> dict[int, str]:
@@ -233,7 +234,9 @@ class Cards(ServiceBase):
             for row in await sessions_store.all_live(s, self.owns):
                 if row.id in resumed:  # a confirm cut short: `resume` finishes it once connected
                     continue
-                a = store.to_assignment(await store.seats(s, row.id, "confirmed"), self.papers, self.roles)
+                a = store.to_assignment(
+                    await store.seats(s, row.id, SeatStatus.CONFIRMED), self.papers, self.roles
+                )
                 keys = await self._pending_cards(s, row.id, a)
                 if not keys:
                     continue

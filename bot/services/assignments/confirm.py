@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.core.permissions import ConfirmPlan
+from bot.core.statuses import LIVE, PostStatus, SeatStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
@@ -39,20 +40,20 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         async with self._locks[session_id]:
             async with self.db.session() as s, s.begin():
                 row = await s.get(SessionRow, session_id)
-                if row is None or row.status not in sessions_store.LIVE:
+                if row is None or row.status not in LIVE:
                     raise ConductorError("That session is over: run `/session start` and `/assign` again.")
-                rows = await store.seats(s, session_id, "preview")
+                rows = await store.seats(s, session_id, SeatStatus.PREVIEW)
                 if not rows or rows[0].seed != seed:
                     raise ConductorError(
                         "That preview is no longer current (it was confirmed, cancelled or reshuffled). "
                         "Run `/assign` again."
                     )
                 new = store.to_assignment(rows, self.papers, self.roles)
-                old_rows = await store.seats(s, session_id, "confirmed")
+                old_rows = await store.seats(s, session_id, SeatStatus.CONFIRMED)
                 old = store.to_assignment(old_rows, self.papers, self.roles)
-                await store.drop_seats(s, session_id, "confirmed")
+                await store.drop_seats(s, session_id, SeatStatus.CONFIRMED)
                 for r in rows:
-                    r.status = "confirmed"
+                    r.status = SeatStatus.CONFIRMED
                 row.seed = seed
                 sessions_store.log_event(
                     s,
@@ -98,7 +99,11 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         await self.flush(scope)
         async with self.db.session() as s, s.begin():
             post = await outbox.find(s, scope, key)
-            if post is None or post.status != "failed" or not self.threads.plan(row.channel_id).posts:
+            if (
+                post is None
+                or post.status != PostStatus.FAILED
+                or not self.threads.plan(row.channel_id).posts
+            ):
                 return
             await outbox.enqueue(
                 s,
@@ -145,7 +150,7 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
             posted = None
             for key in sorted(await outbox.keys(s, scope, "table:"), key=lambda k: int(k.split(":")[1])):
                 post = await outbox.find(s, scope, key)
-                if post is not None and post.status == "sent":
+                if post is not None and post.status == PostStatus.SENT:
                     posted = post
             if posted is not None:
                 edits = sorted(await outbox.keys(s, scope, "table-edit:"))
@@ -193,9 +198,9 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         async with self.db.session() as s, s.begin():
             post = await outbox.find(s, scope, key) if key else None
             status, detail = StepStatus.DONE, None
-            if post is not None and post.status == "pending":
+            if post is not None and post.status == PostStatus.PENDING:
                 status = StepStatus.PENDING
-            elif post is not None and post.status == "failed":
+            elif post is not None and post.status == PostStatus.FAILED:
                 refused = (post.error or "").split(":")[0] in {"50001", "50013"}
                 fresh = self.threads.plan(row.channel_id)
                 status = StepStatus.BLOCKED if refused else StepStatus.FAILED
@@ -223,7 +228,7 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
             if row is None:
                 return None
             done = await steps_store.all_of(s, row.id)
-            rows = await store.seats(s, row.id, "confirmed")
+            rows = await store.seats(s, row.id, SeatStatus.CONFIRMED)
         if not rows or not done or (await self.tally(row.id)).finished:
             return None
         if self._locks[row.id].locked():
@@ -252,11 +257,11 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                     continue  # gone, or another process's guild (sharded)
                 actor_id = (await steps_store.all_of(s, session_id))[steps_store.REPORT].actor_id
                 a = store.to_assignment(
-                    await store.seats(s, session_id, "confirmed"), self.papers, self.roles
+                    await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
                 )
                 keys = await self._pending_cards(s, session_id, a)
             actor_id = actor_id or row.created_by
-            if row.status not in sessions_store.LIVE or not a.seats:
+            if row.status not in LIVE or not a.seats:
                 await self.reported(session_id)
                 continue
             log.info("session %s: finishing a confirm cut short (%d card(s) pending)", session_id, len(keys))

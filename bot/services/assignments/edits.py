@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.assignment import Assignment, add_student, move, remove_student, swap
 from bot.core.errors import ConductorError
+from bot.core.statuses import SeatStatus
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
 from bot.services.assignments.model import ClassList, EditAction, scope_of, shown_name
@@ -69,7 +70,7 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
                             answer = f"Removed **{name}**; their partners and group were told."
                         case _:
                             raise ConductorError(f"Unknown change `{action}`.")
-                await store.replace_seats(s, row.id, "confirmed", new, row.seed, self.clock.now())
+                await store.replace_seats(s, row.id, SeatStatus.CONFIRMED, new, row.seed, self.clock.now())
                 sessions_store.log_event(
                     s, row.id, f"roles-{action}", self.clock.now(), actor_id, student=student, other=other
                 )

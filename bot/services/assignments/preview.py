@@ -6,10 +6,10 @@ import secrets
 
 from bot.core.assignment import solve
 from bot.core.errors import ConductorError
+from bot.core.statuses import LIVE, SeatStatus
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import AlreadyConfirmed, ClassList, Preview
 from bot.storage import assignments as store
-from bot.storage import sessions as sessions_store
 from bot.storage.models import SessionRow
 
 
@@ -32,11 +32,11 @@ class Previewing(ServiceBase):
         async with self.db.session() as s, s.begin():
             if session_id is not None:
                 row = await s.get(SessionRow, session_id)
-                if row is None or row.status not in sessions_store.LIVE:
+                if row is None or row.status not in LIVE:
                     raise ConductorError("That session is over: run `/session start` and `/assign` again.")
             else:
                 row = await self._live(s, guild_id, channel_id)
-            confirmed = await store.seats(s, row.id, "confirmed")
+            confirmed = await store.seats(s, row.id, SeatStatus.CONFIRMED)
             if confirmed and not replace:
                 raise AlreadyConfirmed(row.id)
             present = await store.checked_in(s, row.id)
@@ -46,14 +46,14 @@ class Previewing(ServiceBase):
                 assignment = solve(
                     [str(u) for u in students], self.papers, self.roles, history=history, seed=seed
                 )
-            await store.replace_seats(s, row.id, "preview", assignment, seed, now)
+            await store.replace_seats(s, row.id, SeatStatus.PREVIEW, assignment, seed, now)
             return Preview(row.id, seed, assignment, bool(confirmed), bool(present))
 
     async def cancel(self, session_id: int, seed: int) -> str:
         """Drop the preview (only the one shown with this seed)."""
         async with self.db.session() as s, s.begin():
-            rows = await store.seats(s, session_id, "preview")
+            rows = await store.seats(s, session_id, SeatStatus.PREVIEW)
             if not rows or rows[0].seed != seed:
                 return "That preview is no longer current: nothing to cancel."
-            await store.drop_seats(s, session_id, "preview")
+            await store.drop_seats(s, session_id, SeatStatus.PREVIEW)
         return "Cancelled: nothing was sent to students."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.permissions import grant, permission_label
+from bot.core.statuses import PostStatus, SeatStatus
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import ClassList, Delivery, scope_of
 from bot.storage import assignments as store
@@ -169,19 +170,21 @@ class Tally(ServiceBase):
         async with self.db.session() as s:
             row = await s.get(SessionRow, session_id)
             assert row is not None
-            a = store.to_assignment(await store.seats(s, session_id, "confirmed"), self.papers, self.roles)
+            a = store.to_assignment(
+                await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
+            )
             acks = await store.acknowledgements(s, session_id)
             steps = await steps_store.all_of(s, session_id)
             threads = await store.threads(s, session_id)
             fallback_at: dict[int, int] = {}
             for key in sorted(await outbox.keys(s, scope, "fallback:")):
                 post = await outbox.find(s, scope, key)
-                if post is not None and post.status == "sent":
+                if post is not None and post.status == PostStatus.SENT:
                     fallback_at[int(key.split(":")[1])] = post.channel_id
             table_sent = False
             for key in await outbox.keys(s, scope, "table:"):
                 post = await outbox.find(s, scope, key)
-                table_sent = table_sent or (post is not None and post.status == "sent")
+                table_sent = table_sent or (post is not None and post.status == PostStatus.SENT)
         wanted = self._wanted(a, ClassList({}))
         open_rooms = []
         grants: list[str] = []
