@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = """

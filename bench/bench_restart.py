@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = """

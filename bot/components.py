@@ -13,13 +13,20 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import discord
 
-from bot.tree import answer_error
+from bot.tree import answer_error, answer_within
 
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
+# How long a button's work may take before its press is deferred (Discord's first answer must come fast
+# while the database is busy; an idle bot answers well within it, directly).
+QUICK_ANSWER = 0.05
 
 
 class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
     """A persistent component: subclasses implement `allowed` and `act`; errors are answered centrally."""
+
+    # Seconds `act` may take before the press is deferred ephemerally (its answer then follows); None
+    # never defers. Only for components whose answer is an ephemeral message (not a modal, not an edit).
+    ANSWER_WITHIN: ClassVar[float | None] = None
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         """Run `allowed`; an error there is answered like any other."""
@@ -30,7 +37,13 @@ class ConductorItem(discord.ui.DynamicItem[ItemT], template=r"(?!)"):
             return False
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run `act`; errors are answered ephemerally, never swallowed."""
+        """Run `act` (deferring it when slower than ANSWER_WITHIN); errors are answered, never swallowed."""
+        if self.ANSWER_WITHIN is None:
+            await self._act(interaction)
+        else:
+            await answer_within(interaction, self._act(interaction), self.ANSWER_WITHIN)
+
+    async def _act(self, interaction: discord.Interaction[Any]) -> None:
         try:
             await self.act(interaction)
         except Exception as error:

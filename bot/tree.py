@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from bot.app import ConductorBot
 
 log = logging.getLogger(__name__)
+_ANSWERING = "conductor.answering"  # the key of the answer lock in `Interaction.extras`
 
 
 def explain(error: Exception) -> str | None:
@@ -121,16 +124,50 @@ def fitted(message: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return body["content"], out
 
 
+def answering(interaction: discord.Interaction) -> asyncio.Lock:
+    """The interaction's one lock around its first answer, so a late defer and the answer never both go."""
+    lock = interaction.extras.get(_ANSWERING)
+    if not isinstance(lock, asyncio.Lock):
+        lock = interaction.extras[_ANSWERING] = asyncio.Lock()
+    return lock
+
+
+async def acknowledge(interaction: discord.Interaction) -> None:
+    """Defer ephemerally ("thinking…") unless the interaction was already answered; the answer follows."""
+    async with answering(interaction):
+        if interaction.response.is_done():
+            return
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not defer interaction %s", interaction.id, exc_info=True)
+
+
+async def answer_within(interaction: discord.Interaction, work: Awaitable[None], seconds: float) -> None:
+    """Run `work`; if it has not answered within `seconds` (a busy database), defer first, then let it finish.
+
+    Discord's first answer then comes at once however long the work waits; an idle bot still answers
+    directly, with no "thinking…" in between.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
+    except TimeoutError:
+        await acknowledge(interaction)
+        await task
+
+
 async def reply(interaction: discord.Interaction, message: str, **kwargs: Any) -> None:
     """Send an ephemeral answer whether or not the interaction was already answered or deferred."""
     allowed = discord.AllowedMentions.none()
     message, kwargs = fitted(message, kwargs)
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True, allowed_mentions=allowed, **kwargs)
-        else:
-            await interaction.response.send_message(
-                message, ephemeral=True, allowed_mentions=allowed, **kwargs
-            )
+        async with answering(interaction):
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True, allowed_mentions=allowed, **kwargs)
+            else:
+                await interaction.response.send_message(
+                    message, ephemeral=True, allowed_mentions=allowed, **kwargs
+                )
     except discord.HTTPException:
         log.exception("could not answer interaction %s", interaction.id)

@@ -12,14 +12,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ConductorBot
-from bot.components import ConductorItem, SessionButton
+from bot.components import QUICK_ANSWER, ConductorItem, SessionButton
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.needs import confirm_plan, plan_lines
 from bot.permissions import instructor_only, is_instructor
 from bot.rendering import assignment as render
 from bot.services.assignments import AlreadyConfirmed, ClassList, EditAction, Preview
-from bot.tree import reply
+from bot.tree import acknowledge, reply
 from cogs.deliverables import FormButton
 from cogs.session import session_channel
 
@@ -180,6 +180,7 @@ class AckButton(SessionButton, template=r"conductor:ack:(?P<session>\d+)"):
     LABEL = "Got it"
     STYLE = discord.ButtonStyle.success
     PREFIX = render.ACK_PREFIX
+    ANSWER_WITHIN = QUICK_ANSWER
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Record the acknowledgement (a replaced card's button says so and records nothing)."""
@@ -196,6 +197,7 @@ class ShowRoleButton(SessionButton, template=r"conductor:card:(?P<session>\d+)")
     LABEL = "Show my role"
     STYLE = discord.ButtonStyle.primary
     PREFIX = render.SHOW_PREFIX
+    ANSWER_WITHIN = QUICK_ANSWER
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show the presser their own card, only to them."""
@@ -204,6 +206,8 @@ class ShowRoleButton(SessionButton, template=r"conductor:card:(?P<session>\d+)")
 
 class CheckInButton(ConductorItem[discord.ui.Button[Any]], template=r"conductor:checkin:(?P<session>\d+)"):
     """ "I'm here" on the check-in message."""
+
+    ANSWER_WITHIN = QUICK_ANSWER
 
     def __init__(self, session_id: int) -> None:
         super().__init__(
@@ -324,6 +328,7 @@ class AssignCog(commands.Cog):
     @app_commands.command(name="myrole", description="Your paper and role card for today, only to you")
     async def myrole(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show the student's card again."""
+        await acknowledge(interaction)  # at once: the card's database reads may wait behind a busy writer
         channel = session_channel(interaction) if interaction.guild_id else None
         session_id = await self.bot.assignments.my_session(interaction.user.id, interaction.guild_id, channel)
         await send_card(interaction, session_id)
