@@ -11,7 +11,6 @@ from bot.core.clocktime import parse_start
 from bot.needs import confirm_plan, grant
 from bot.permissions import instructor_only
 from bot.rendering.session import status_embed
-from bot.tree import acknowledge
 
 
 def session_venue(interaction: discord.Interaction[ConductorBot]) -> Venue:
@@ -106,9 +105,8 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show where the session is."""
         assert interaction.guild_id is not None
-        await acknowledge(interaction)  # at once: the status read may wait behind a busy writer
         info = await self.bot.sessions.status(interaction.guild_id, session_channel(interaction))
-        await interaction.followup.send(
+        await interaction.response.send_message(
             embed=status_embed(info.plan_name, info.timeline, info.position), ephemeral=True
         )
 
