@@ -437,7 +437,14 @@ class Script:
             return None
 
         message, custom_id = await self.sb.wait_for(button, timeout=30, what="the check-in message")
-        await asyncio.gather(*(self.sb.click(s, message, custom_id) for s in self.students))
+        await asyncio.gather(*(self.press(s, message, custom_id) for s in self.students))
+
+    async def press(self, who: Member, message: Message, custom_id: str) -> InteractionResult:
+        """Someone presses a button and waits for its answer (a busy bot defers, then answers)."""
+        result = await self.sb.click(who, message, custom_id)
+        if result.deferred:
+            await result.wait_followup(timeout=15)
+        return result
 
     async def acknowledge(self, number: int, student: Member) -> None:
         """A student presses "Got it" on their card (late ones after a while, some never)."""
@@ -455,7 +462,7 @@ class Script:
         found = await self.sb.wait_for(card, timeout=60, what=f"{student.name}'s role card")
         if number in behaviour.late_ack:
             await asyncio.sleep(self.r.fast_plan.phases[0].duration.total_seconds())  # a late reader
-        await self.sb.click(student, found[0], found[1])
+        await self.press(student, found[0], found[1])
 
     async def steer(self, timeout: float) -> None:  # noqa: ASYNC109
         """The instructor pauses once in the longest phase and extends another phase once."""

@@ -233,3 +233,11 @@ class BotProcess:
         out, _ = await self.proc.communicate()
         self.log += out or b""
         return self.log
+
+
+async def press(sandbox: Sandbox, who: Member, message: Message, custom_id: str) -> InteractionResult:
+    """Someone presses a button; a busy bot may defer first, so wait for the answer that follows."""
+    it = await sandbox.click(who, message, custom_id)
+    if it.deferred:
+        await it.wait_followup(timeout=15)
+    return it

@@ -19,7 +19,7 @@ from bot.config import load_config
 from bot.needs import CHANNEL_NEEDS, permission_label
 from discord_sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits
 
-from .conftest import ROOT, Classroom, populate, settings_for
+from .conftest import ROOT, Classroom, populate, press, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +130,7 @@ async def test_without_thread_permissions_cards_still_go_and_everyone_is_told_th
     assert "Posted the check-in" in checkin.text
     post = next(m for m in room.posts() if m.buttons and m.buttons[0][0] == "I'm here")
     for student in room.students:
-        assert "Checked in" in (await sb.click(student, post, post.buttons[0][1])).text
+        assert "Checked in" in (await press(sb, student, post, post.buttons[0][1])).text
 
     shown = await room.run(teacher, "assign")
     before = shown.messages[-1].text

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.storage.models import AssignmentRow, RosterEntry
 from discord_sandbox import Sandbox, SandboxLimits
 
-from .conftest import Classroom
+from .conftest import Classroom, press
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +37,10 @@ async def test_checkin_then_assign_seats_only_those_present_and_buttons_answer_e
 
     present, absent = room.students[:21], room.students[21:]
     for student in present:
-        answer = await sb.click(student, message, button)
+        answer = await press(sb, student, message, button)
         assert answer.ephemeral and "Checked in" in answer.text
-    assert "already checked in" in (await sb.click(present[0], message, button)).text
-    refused = await sb.click(room.instructor, message, button)
+    assert "already checked in" in (await press(sb, present[0], message, button)).text
+    refused = await press(sb, room.instructor, message, button)
     assert refused.ephemeral and "Only members with the **Student** role check in" in refused.text
 
     shown = await room.run(room.instructor, "assign")
