@@ -784,17 +784,18 @@ async def add_thread_member(sb: Sandbox, req: Req) -> tuple[int, Any]:
         th.member_ids.append(member.id)
         th.joined_at[member.id] = iso_now()
         added = {**th.thread_member(member.id), "member": member.payload()}
-        sb.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(th.id),
-                "guild_id": str(th.guild.id),
-                "member_count": len(th.member_ids),
-                "added_members": [added],
-            },
-        )
-        sb._changed()
+        _members_update(sb, th, added_members=[added])
     return 204, None
+
+
+def _members_update(sb: Sandbox, th: Any, **change: Any) -> None:
+    """Tell the bot a thread's members changed (THREAD_MEMBERS_UPDATE), as Discord does."""
+    assert th.guild is not None
+    sb.dispatch(
+        "THREAD_MEMBERS_UPDATE",
+        {"id": str(th.id), "guild_id": str(th.guild.id), "member_count": len(th.member_ids), **change},
+    )
+    sb._changed()
 
 
 @route("DELETE", "/channels/{channel_id}/thread-members/{user_id}")
@@ -809,16 +810,7 @@ async def remove_thread_member(sb: Sandbox, req: Req) -> tuple[int, Any]:
         _require(th, Perm.MANAGE_THREADS)
     if int(uid) in th.member_ids:
         th.member_ids.remove(int(uid))
-        sb.dispatch(
-            "THREAD_MEMBERS_UPDATE",
-            {
-                "id": str(th.id),
-                "guild_id": str(th.guild.id),
-                "member_count": len(th.member_ids),
-                "removed_member_ids": [uid],
-            },
-        )
-        sb._changed()
+        _members_update(sb, th, removed_member_ids=[uid])
     return 204, None
 
 
