@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,6 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot import logs
+from bot.compose import FrontEnd, build_application
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
@@ -22,25 +22,12 @@ from bot.discord_rooms import DiscordRooms, class_targets, instructor_ids, stude
 from bot.discord_threads import DiscordThreads
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
-from bot.services.assignments import AssignmentService
-from bot.services.calendar import CalendarService
-from bot.services.changes import Changes
-from bot.services.names import DisplayNames
-from bot.services.projector import ProjectorService
-from bot.services.projects import ProjectService
-from bot.services.roster import RosterService
-from bot.services.sessions import SessionService
-from bot.services.submissions import SubmissionService
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.storage.models import BotState
-from bot.storage.uow import SqlUnitOfWork
 from bot.tree import ConductorTree
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
-    from bot.web.server import ProjectorServer
+    pass
 
 log = logging.getLogger(__name__)
 # After the grace, posts stop being started; what is being sent (and interaction answers) gets this long.
@@ -124,60 +111,38 @@ class ConductorBot(commands.Bot):
         self.initial_extensions = tuple(extensions)
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
-        self.changes = Changes()
-        # The use cases' unit of work (bot.services.ports) over this database; assignments still uses `db`
-        # itself (issue 10: next step).
-        self.uow = SqlUnitOfWork(db)
-        self.sessions = SessionService(
-            course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
-        )
-        threads = DiscordThreads(self)  # the session rooms' adapter, shared with the project rooms
-        self.assignments = AssignmentService(course, db, clock, scheduler, self.deliverer.flush, threads)
-        self.roster = RosterService(self.uow)
-        self.submissions = SubmissionService(
-            course, self.uow, clock, self.deliverer.flush, changes=self.changes
-        )
-        self.projector = ProjectorService(course, self.uow, clock)
-        self.web: ProjectorServer | None = None
-        if course.web is not None:
-            from bot.web.server import ProjectorServer  # aiohttp.web and segno only when pages are served
-
-            self.web = ProjectorServer(
-                self.projector,
-                course.tz,
-                host=course.web.host,
-                port=course.web.port,
-                public_url=course.web.public_url,
-            )
-            self.changes.listen(self.web.notify)
-        self.sessions.on_collect = self.submissions.enqueue_slide_reminders
-        self.projects = ProjectService(
-            course,
-            self.uow,
-            clock,
-            self.deliverer.flush,
-            DiscordRooms(self, threads),
-            lambda guild_id: instructor_ids(self, guild_id),
-        )
-        self.sessions.on_announce = self.projects.on_announce
-        self.calendar = CalendarService(
-            course,
-            self.uow,
-            clock,
-            scheduler,
-            self.deliverer.flush,
-            self.projects,
-            lambda: class_targets(self),
-            lambda guild_id: student_ids(self, guild_id),
-        )
-        if self.web is not None:
-            self.web.routes.append(("/calendar/{token}.ics", self.calendar_feed))
-        self.sessions.on_ended = self.assignments.archive_threads
-        # Sharded across processes: this one times and delivers only its own guilds' work.
         self.shard_set = shards
-        owns = shards.owns if shards is not None else None
-        self.sessions.owns = self.assignments.owns = self.deliverer.owns = owns
-        self.names = DisplayNames(self.uow, clock)
+        owns = shards.owns if shards is not None else None  # sharded: only this process's guilds
+        self.deliverer.owns = owns
+        threads = DiscordThreads(self)  # the session rooms' adapter, shared with the project rooms
+        app = build_application(
+            course,
+            db,
+            scheduler,
+            clock,
+            FrontEnd(
+                outbox=self.deliverer,
+                flush=self.deliverer.flush,
+                threads=threads,
+                rooms=DiscordRooms(self, threads),
+                instructors=lambda guild_id: instructor_ids(self, guild_id),
+                students=lambda guild_id: student_ids(self, guild_id),
+                class_targets=lambda: class_targets(self),
+                owns=owns,
+            ),
+        )
+        self.app = app
+        # The use cases, as the cogs reach them.
+        self.changes = app.changes
+        self.sessions = app.sessions
+        self.assignments = app.assignments
+        self.roster = app.roster
+        self.submissions = app.submissions
+        self.projector = app.projector
+        self.web = app.web
+        self.projects = app.projects
+        self.calendar = app.calendar
+        self.names = app.names
         self.stopping = False
         self.stop_reason: str | None = None
         self._in_flight: set[asyncio.Task[Any]] = set()  # interaction handlers (and refusals) running
@@ -247,30 +212,13 @@ class ConductorBot(commands.Bot):
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         scope = f"commands:{guild.id if guild else 'global'}"
-        async with self.db.session() as session, session.begin():
-            row = await session.get(BotState, scope)
-            if row is not None and row.value == digest:
-                log.info("slash commands unchanged (%s): not syncing", scope)
-                return
+        if await self.db.state(scope) == digest:
+            log.info("slash commands unchanged (%s): not syncing", scope)
+            return
         await self.tree.sync(guild=guild)
-        async with self.db.session() as session, session.begin():
-            await session.merge(BotState(key=scope, value=digest))
+        await self.db.set_state(scope, digest)
         self.synced_scopes.append(scope)
         log.info("synced %d slash commands (%s)", len(payload), scope)
-
-    async def calendar_feed(self, request: web.Request) -> web.Response:
-        """The course calendar as an iCalendar feed, at a secret address (`/calendar` shows it)."""
-        from aiohttp import web
-
-        token = await self.calendar.feed_token()
-        if not hmac.compare_digest(request.match_info["token"].encode(), token.encode()):
-            raise web.HTTPNotFound(text="Not found.")
-        return web.Response(
-            body=self.calendar.ics(),
-            content_type="text/calendar",
-            charset="utf-8",
-            headers={"Content-Disposition": 'inline; filename="course.ics"'},
-        )
 
     async def on_ready(self) -> None:
         """Only logs: this fires again on every reconnect, so no start-up work lives here."""

@@ -189,22 +189,11 @@ def _export(session_id: int, out: Path, config_path: Path | None) -> int:
 
 async def export_files(session_id: int, config_path: Path | None = None) -> dict[str, bytes]:
     """`python -m bot export`: a session's export files, by name, from DATABASE_URL (nothing is posted)."""
+    from bot.compose import offline_application
     from bot.config import load_config
-    from bot.core.clock import SystemClock
-    from bot.services.submissions import SubmissionService
     from bot.settings import Settings
-    from bot.storage.db import Database
-    from bot.storage.uow import SqlUnitOfWork
 
     settings = Settings()
     course = load_config(config_path or settings.conductor_config)
-    db = Database(settings.resolved_database_url())
-    try:
-        service = SubmissionService(course, SqlUnitOfWork(db), SystemClock(), _no_flush)
-        return await service.export_files(session_id)
-    finally:
-        await db.close()
-
-
-async def _no_flush(scope: str) -> None:
-    """The command line posts nothing."""
+    async with offline_application(course, settings.resolved_database_url()) as app:
+        return await app.submissions.export_files(session_id)

@@ -24,7 +24,6 @@ from sqlalchemy import select
 
 from bot.app import ConductorBot
 from bot.config import load_config
-from bot.core.clock import SystemClock
 from bot.core.durations import duration
 from bot.core.plan import Course, Plan, Role, WebOptions
 from bot.core.rehearsal import ClassBehaviour, behaviour, compress, form_timing, sample_answer, speed_for
@@ -233,19 +232,10 @@ class Rehearsal:
 
     async def _export(self, db: Path, session_id: int, out: Path) -> list[Path]:
         """Write the session's export files (the CSV and the report), as `python -m bot export` does."""
-        from bot.services.submissions import SubmissionService
-        from bot.storage.db import Database
-        from bot.storage.uow import SqlUnitOfWork
+        from bot.compose import offline_application
 
-        async def no_flush(scope: str) -> None:
-            """Exporting posts nothing."""
-
-        database = Database(f"sqlite+aiosqlite:///{db}")
-        try:
-            service = SubmissionService(self.course, SqlUnitOfWork(database), SystemClock(), no_flush)
-            files = await service.export_files(session_id)
-        finally:
-            await database.close()
+        async with offline_application(self.course, f"sqlite+aiosqlite:///{db}") as app:
+            files = await app.submissions.export_files(session_id)
         written = []
         for name, data in files.items():
             (out / name).write_bytes(data)

@@ -125,6 +125,11 @@ class SessionService:
         clock: Clock,
         outbox: Outbox[Any],
         changes: Changes | None = None,
+        *,
+        on_collect: CollectHook | None = None,
+        on_announce: AnnounceHook | None = None,
+        on_ended: Callable[[int], Awaitable[None]] | None = None,
+        owns: Callable[[int], bool] | None = None,
     ) -> None:
         self.course = course
         self.changes = changes or Changes()
@@ -134,16 +139,16 @@ class SessionService:
         self.outbox = outbox
         # Called inside the transaction that announces (or warns about the end of) a phase that
         # collects slides, so reminders to groups without slides go out with that post.
-        self.on_collect: CollectHook | None = None
+        self.on_collect = on_collect
         # Called once a session's end has been announced (outside any transaction): tidy-up such as
         # archiving its threads.
-        self.on_ended: Callable[[int], Awaitable[None]] | None = None
+        self.on_ended = on_ended
         # Called inside the transaction that announces a phase, after its posts (e.g. the project
         # proposal cards that go with the proposals phase).
-        self.on_announce: AnnounceHook | None = None
+        self.on_announce = on_announce
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
-        self.owns: Callable[[int], bool] | None = None
+        self.owns = owns
 
     # --- commands -----------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.storage.models import BotState
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -166,6 +168,17 @@ class Database:
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
             await conn.run_sync(upgrade)
         log.info("database ready (%s)", self.safe_url)
+
+    async def state(self, key: str) -> str | None:
+        """A value the bot keeps for itself (e.g. the digest of the last command set synced), if any."""
+        async with self.session() as session:
+            row = await session.get(BotState, key)
+            return None if row is None else row.value
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Keep a value for the bot itself."""
+        async with self.session() as session, session.begin():
+            await session.merge(BotState(key=key, value=value))
 
     @property
     def safe_url(self) -> str:
