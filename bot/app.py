@@ -125,14 +125,15 @@ class ConductorBot(commands.Bot):
         self.synced_scopes: list[str] = []
         self.deliverer = Deliverer(self)
         self.changes = Changes()
-        # The use cases' unit of work (bot.services.ports) over this database; assignments still uses `db`
-        # itself (issue 10: next step).
+        # The use cases' unit of work (bot.services.ports) over this database.
         self.uow = SqlUnitOfWork(db)
         self.sessions = SessionService(
             course, self.uow, scheduler, clock, self.deliverer, changes=self.changes
         )
         threads = DiscordThreads(self)  # the session rooms' adapter, shared with the project rooms
-        self.assignments = AssignmentService(course, db, clock, scheduler, self.deliverer.flush, threads)
+        self.assignments = AssignmentService(
+            course, self.uow, clock, scheduler, self.deliverer.flush, threads
+        )
         self.roster = RosterService(self.uow)
         self.submissions = SubmissionService(
             course, self.uow, clock, self.deliverer.flush, changes=self.changes

@@ -20,3 +20,11 @@ async def replace(s: AsyncSession, guild_id: int, rows: list[RosterEntry]) -> No
     await s.flush()
     s.add_all(rows)
     await s.flush()
+
+
+async def known(s: AsyncSession, guild_id: int) -> dict[int, RosterEntry]:
+    """The guild's entries matched to a Discord user, by user id."""
+    rows = await s.scalars(
+        select(RosterEntry).where(RosterEntry.guild_id == guild_id, RosterEntry.user_id.is_not(None))
+    )
+    return {r.user_id: r for r in rows if r.user_id is not None}

@@ -1,55 +1,62 @@
 """The SQLAlchemy adapter of the use cases' ports (`bot.services.ports`): a unit of work and its repositories.
 
-Each repository wraps the query functions of `bot.storage` (which stay, for the code not yet on the
-ports) and hands back plain records. The ORM rows a transaction loaded stay in its session's identity
-map, so saving a record writes onto the row already there. Database errors leave as the application's
-own (`bot.services.errors`): a locked, deleted or unreachable database is `StorageUnavailable`, a unique
-constraint refusing a write is `Conflict`.
+Each repository runs its queries (its own, or the query functions of `bot.storage` that other adapters
+share) and hands back plain records. The ORM rows a transaction loaded stay in its session's identity
+map, so saving a record writes onto the row already there. Those of the assignment use case live beside
+their tables: `assignments` (seats, check-ins), `acknowledgements`, `rooms` and `steps`; submissions in
+`submissions`. Database errors leave as the application's own (`bot.services.errors`): a locked, deleted
+or unreachable database is `StorageUnavailable`, a unique constraint refusing a write is `Conflict`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.projects import ProjectState
-from bot.core.statuses import PostStatus, SeatStatus
+from bot.core.statuses import EventKind, PostStatus
 from bot.core.timeline import Timeline
 from bot.services.errors import Conflict, StorageError, StorageUnavailable
 from bot.services.ports import (
+    AcknowledgementRepository,
+    CheckInRepository,
     EventRecord,
     NameRepository,
     NewRosterEntry,
     OutboxRepository,
     PostRecord,
     ProjectRepository,
+    RoomRepository,
     RosterRecord,
     RosterRepository,
-    SeatRecord,
     SeatRepository,
     SessionRecord,
     SessionRepository,
-    SubmissionRecord,
+    StepRepository,
     SubmissionRepository,
     TokenRepository,
     Transaction,
 )
-from bot.storage import assignments as seats_store
 from bot.storage import names as names_store
 from bot.storage import outbox as outbox_store
 from bot.storage import projector as projector_store
 from bot.storage import projects as projects_store
 from bot.storage import roster as roster_store
 from bot.storage import sessions as sessions_store
-from bot.storage import submissions as submissions_store
+from bot.storage.acknowledgements import SqlAcknowledgements
+from bot.storage.assignments import SqlCheckIns, SqlSeats
 from bot.storage.db import Database
-from bot.storage.models import AssignmentRow, BotState, PostRow, RosterEntry, SessionRow, Submission
+from bot.storage.models import BotState, RosterEntry, SessionRow
+from bot.storage.outbox import post_record
+from bot.storage.rooms import SqlRooms
+from bot.storage.sessions import session_record
+from bot.storage.steps import SqlSteps
+from bot.storage.submissions import SqlSubmissions
 
 
 def translate(error: SQLAlchemyError) -> StorageError:
@@ -60,31 +67,6 @@ def translate(error: SQLAlchemyError) -> StorageError:
     if isinstance(error, IntegrityError):
         return Conflict(str(error))
     return StorageError(str(error))
-
-
-def session_record(row: SessionRow) -> SessionRecord:
-    """A session row as the use cases see it."""
-    return SessionRecord(
-        id=row.id,
-        guild_id=row.guild_id,
-        channel_id=row.channel_id,
-        plan_name=row.plan_name,
-        status=row.status,
-        timeline=sessions_store.timeline_of(row),
-        cursor=row.cursor,
-        created_by=row.created_by,
-        open_posts=list(row.open_posts or []),
-    )
-
-
-def post_record(row: PostRow) -> PostRecord:
-    """An outbox row as the use cases see it."""
-    return PostRecord(row.scope, row.key, row.channel_id, row.kind, row.payload, row.status)
-
-
-def submission_record(row: Submission) -> SubmissionRecord:
-    """A submission row as the use cases see it."""
-    return SubmissionRecord(row.id, row.group_key, row.user_id, row.payload, row.submitted_at)
 
 
 def roster_record(row: RosterEntry) -> RosterRecord:
@@ -134,7 +116,7 @@ class SqlSessions:
         return session_record(row)
 
     async def save(self, session: SessionRecord) -> None:
-        """Store a session's status, timeline, cursor and open posts (only what changed is written)."""
+        """Store a session's status, timeline, cursor, open posts and seed (only what changed is written)."""
         row = await self.s.get(SessionRow, session.id)  # in the identity map: no query
         if row is None:
             raise StorageError(f"session {session.id} is gone")
@@ -146,6 +128,8 @@ class SqlSessions:
             row.cursor = session.cursor
         if list(row.open_posts or []) != session.open_posts:
             row.open_posts = list(session.open_posts)
+        if row.seed != session.seed:
+            row.seed = session.seed
 
     async def live_in_channel(self, guild_id: int, channel_id: int) -> SessionRecord | None:
         """The scheduled, running or paused session of a channel."""
@@ -167,7 +151,7 @@ class SqlSessions:
 
     async def latest_in_channel(self, guild_id: int, channel_id: int) -> SessionRecord | None:
         """The channel's most recent session, live or ended."""
-        row = await submissions_store.latest_in_channel(self.s, guild_id, channel_id)
+        row = await sessions_store.latest_in_channel(self.s, guild_id, channel_id)
         return session_record(row) if row is not None else None
 
     async def log_event(
@@ -181,7 +165,7 @@ class SqlSessions:
     async def events(self, session_id: int) -> list[EventRecord]:
         """A session's clock history, oldest first."""
         return [
-            EventRecord(e.id, e.kind, e.at, e.actor_id, e.data)
+            EventRecord(e.id, EventKind(e.kind), e.at, e.actor_id, e.data)
             for e in await sessions_store.events(self.s, session_id)
         ]
 
@@ -233,75 +217,14 @@ class SqlOutbox:
         if row is not None and row.status == PostStatus.PENDING:
             row.status = PostStatus.SKIPPED
 
+    async def posts(self, scope: str, prefix: str = "") -> list[PostRecord]:
+        """A scope's posts (optionally only those whose key starts with `prefix`), in the order decided."""
+        return [post_record(r) for r in await outbox_store.posts(self.s, scope, prefix)]
 
-class SqlSeats:
-    """`SeatRepository` over the `assignments`, `threads` and `acknowledgements` tables."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def confirmed(self, session_id: int) -> list[SeatRecord]:
-        """The session's confirmed seats, by user id."""
-        rows = await seats_store.seats(self.s, session_id, SeatStatus.CONFIRMED)
-        return [SeatRecord(r.user_id, r.paper_key, r.role_key) for r in rows]
-
-    async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:
-        """A student's confirmed seat in a session, if any."""
-        row = await self.s.scalar(
-            select(AssignmentRow).where(
-                AssignmentRow.session_id == session_id,
-                AssignmentRow.user_id == user_id,
-                AssignmentRow.status == SeatStatus.CONFIRMED,
-            )
-        )
-        return SeatRecord(row.user_id, row.paper_key, row.role_key) if row is not None else None
-
-    async def threads(self, session_id: int) -> dict[str, int]:
-        """The session's threads: key -> thread id."""
-        return {key: t.thread_id for key, t in (await seats_store.threads(self.s, session_id)).items()}
-
-    async def acknowledged(self, session_id: int) -> dict[int, datetime | None]:
-        """Per student with a role card: when they pressed "Got it" (None: not yet)."""
-        acks = await seats_store.acknowledgements(self.s, session_id)
-        return {user_id: ack.acknowledged_at for user_id, ack in acks.items()}
-
-
-class SqlSubmissions:
-    """`SubmissionRepository` over the `submissions` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def current(
-        self, session_id: int, kind: str, group_key: str | None = None, user_id: int | None = None
-    ) -> list[SubmissionRecord]:
-        """The current submissions of a kind (optionally of one group, or one student), oldest first."""
-        rows = await submissions_store.current(self.s, session_id, kind, group_key, user_id)
-        return [submission_record(r) for r in rows]
-
-    async def replace(
-        self,
-        *,
-        session_id: int,
-        kind: str,
-        group_key: str,
-        user_id: int,
-        payload: dict[str, Any],
-        now: datetime,
-        per_user: bool = False,
-    ) -> SubmissionRecord:
-        """Store a new current submission; the earlier one is kept as history."""
-        row = await submissions_store.replace(
-            self.s,
-            session_id=session_id,
-            kind=kind,
-            group_key=group_key,
-            user_id=user_id,
-            payload=payload,
-            now=now,
-            per_user=per_user,
-        )
-        return submission_record(row)
+    async def by_message(self, scope: str, message_id: int, prefix: str = "") -> PostRecord | None:
+        """The post of a scope (key starting with `prefix`) that was delivered as this message, if any."""
+        row = await outbox_store.by_message(self.s, scope, message_id, prefix)
+        return post_record(row) if row is not None else None
 
 
 class SqlNames:
@@ -318,6 +241,10 @@ class SqlNames:
         """Update a remembered user's name if it changed; whether the user is remembered at all."""
         return await names_store.refresh(self.s, guild_id, user_id, name, now)
 
+    async def remember(self, guild_id: int, names: Mapping[int, str], now: datetime) -> None:
+        """Store (or update) these users' display names."""
+        await names_store.remember(self.s, guild_id, names, now)
+
 
 class SqlRoster:
     """`RosterRepository` over the `roster` table."""
@@ -331,7 +258,7 @@ class SqlRoster:
 
     async def known(self, guild_id: int) -> dict[int, RosterRecord]:
         """The guild's entries matched to a Discord user, by user id."""
-        rows = await submissions_store.roster(self.s, guild_id)
+        rows = await roster_store.known(self.s, guild_id)
         return {user_id: roster_record(r) for user_id, r in rows.items()}
 
     async def replace(self, guild_id: int, rows: list[NewRosterEntry]) -> None:
@@ -426,6 +353,10 @@ class SqlTransaction:
         self.sessions: SessionRepository = SqlSessions(s)
         self.outbox: OutboxRepository = SqlOutbox(s)
         self.seats: SeatRepository = SqlSeats(s)
+        self.checkins: CheckInRepository = SqlCheckIns(s)
+        self.acknowledgements: AcknowledgementRepository = SqlAcknowledgements(s)
+        self.rooms: RoomRepository = SqlRooms(s)
+        self.steps: StepRepository = SqlSteps(s)
         self.submissions: SubmissionRepository = SqlSubmissions(s)
         self.names: NameRepository = SqlNames(s)
         self.roster: RosterRepository = SqlRoster(s)
