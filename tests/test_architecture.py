@@ -49,7 +49,7 @@ ADAPTERS = ("bot.storage", "bot.scheduling")
 
 
 def imported_names(path: Path) -> set[str]:
-    """The modules a file imports, and each name it imports from one (`from bot import storage`: bot.storage)."""
+    """The modules a file imports, and the names it imports from them (`from bot import storage`: bot.storage)."""
     names = imported_modules(path)
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -88,7 +88,7 @@ class AcknowledgementRecord:
 
 @dataclass(frozen=True)
 class RoomRecord:
-    """A session's group or partner room (a thread), by its key ("group:<paper>", "partners:<paper>:<role>")."""
+    """A session's group or partner room (a thread); its key is "group:<paper>" or "partners:<paper>:<role>"."""
 
     key: str
     thread_id: int
@@ -276,11 +276,11 @@ class SeatRepository(Protocol):
         ...
 
     async def history(self, guild_id: int, before_session: int) -> dict[str, History]:
-        """Roles held (and how often) and partners had in the guild's other confirmed sessions, per student."""
+        """Per student: roles held (how often) and partners had in the guild's other confirmed sessions."""
         ...
 
     async def live_sessions_of(self, user_id: int, guild_id: int | None = None) -> list[SessionRecord]:
-        """The live sessions (of a guild, when given) in which a student has a confirmed seat, newest first."""
+        """The live sessions (of a guild, when given) where a student has a confirmed seat, newest first."""
         ...
 
     async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:

@@ -1,4 +1,6 @@
-"""Role cards' fates in the database (`AcknowledgementRepository`): delivered how, opened, acknowledged, reminded."""
+"""Role cards' fates in the database (`AcknowledgementRepository`): delivered how, opened, acknowledged,
+reminded.
+"""
 
 from __future__ import annotations
 

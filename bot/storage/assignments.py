@@ -25,7 +25,7 @@ def seat_record(row: AssignmentRow) -> SeatRecord:
 
 
 class SqlSeats:
-    """`SeatRepository` over the `assignments` table (and the rooms and acknowledgements other use cases read)."""
+    """`SeatRepository` over the `assignments` table (and the rooms and acknowledgements others read)."""
 
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
@@ -98,7 +98,7 @@ class SqlSeats:
         )
 
     async def history(self, guild_id: int, before_session: int) -> dict[str, History]:
-        """Roles held (and how often) and partners had in the guild's other confirmed sessions, per student."""
+        """Per student: roles held (how often) and partners had in the guild's other confirmed sessions."""
         query = (
             select(AssignmentRow)
             .join(SessionRow, SessionRow.id == AssignmentRow.session_id)
@@ -125,7 +125,7 @@ class SqlSeats:
         }
 
     async def live_sessions_of(self, user_id: int, guild_id: int | None = None) -> list[SessionRecord]:
-        """The live sessions (of a guild, when given) in which a student has a confirmed seat, newest first."""
+        """The live sessions (of a guild, when given) where a student has a confirmed seat, newest first."""
         query = (
             select(SessionRow)
             .join(AssignmentRow, AssignmentRow.session_id == SessionRow.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import asdict
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,15 +30,7 @@ class SqlRooms:
 
     async def add(self, session_id: int, room: RoomRecord) -> None:
         """Remember a room just opened."""
-        self.s.add(
-            ThreadRow(
-                session_id=session_id,
-                key=room.key,
-                thread_id=room.thread_id,
-                private=room.private,
-                archived=room.archived,
-            )
-        )
+        self.s.add(ThreadRow(session_id=session_id, **asdict(room)))  # the record's fields are the columns
 
     async def archived(self, session_id: int, keys: Collection[str]) -> None:
         """Remember that these rooms were archived."""

@@ -1,24 +1,24 @@
 """The SQLAlchemy adapter of the use cases' ports (`bot.services.ports`): a unit of work and its repositories.
 
-Each repository runs its queries (its own, or the query functions of `bot.storage` that other adapters
-share) and hands back plain records. The ORM rows a transaction loaded stay in its session's identity
-map, so saving a record writes onto the row already there. Those of the assignment use case live beside
-their tables: `assignments` (seats, check-ins), `acknowledgements`, `rooms` and `steps`; submissions in
-`submissions`. Database errors leave as the application's own (`bot.services.errors`): a locked, deleted
+Each repository runs its queries and hands back plain records. Those of sessions, the outbox and
+submissions are here; the others live beside their tables' queries: `names`, `roster`, `projects`,
+`projector` (tokens), `assignments` (seats, check-ins), `acknowledgements`, `rooms` and `steps`. The ORM
+rows a transaction loaded stay in its session's identity map, so saving a record writes onto the row
+already there. Database errors leave as the application's own (`bot.services.errors`): a locked, deleted
 or unreachable database is `StorageUnavailable`, a unique constraint refusing a write is `Conflict`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.projects import ProjectState
 from bot.core.statuses import EventKind, PostStatus
 from bot.core.timeline import Timeline
 from bot.services.errors import Conflict, StorageError, StorageUnavailable
@@ -27,36 +27,34 @@ from bot.services.ports import (
     CheckInRepository,
     EventRecord,
     NameRepository,
-    NewRosterEntry,
     OutboxRepository,
     PostRecord,
     ProjectRepository,
     RoomRepository,
-    RosterRecord,
     RosterRepository,
     SeatRepository,
     SessionRecord,
     SessionRepository,
     StepRepository,
+    SubmissionRecord,
     SubmissionRepository,
     TokenRepository,
     Transaction,
 )
-from bot.storage import names as names_store
 from bot.storage import outbox as outbox_store
-from bot.storage import projector as projector_store
-from bot.storage import projects as projects_store
-from bot.storage import roster as roster_store
 from bot.storage import sessions as sessions_store
 from bot.storage.acknowledgements import SqlAcknowledgements
 from bot.storage.assignments import SqlCheckIns, SqlSeats
 from bot.storage.db import Database
-from bot.storage.models import BotState, RosterEntry, SessionRow
+from bot.storage.models import SessionRow, Submission
+from bot.storage.names import SqlNames
 from bot.storage.outbox import post_record
+from bot.storage.projector import SqlTokens
+from bot.storage.projects import SqlProjects
 from bot.storage.rooms import SqlRooms
+from bot.storage.roster import SqlRoster
 from bot.storage.sessions import session_record
 from bot.storage.steps import SqlSteps
-from bot.storage.submissions import SqlSubmissions
 
 
 def translate(error: SQLAlchemyError) -> StorageError:
@@ -69,9 +67,9 @@ def translate(error: SQLAlchemyError) -> StorageError:
     return StorageError(str(error))
 
 
-def roster_record(row: RosterEntry) -> RosterRecord:
-    """A roster row as the use cases see it."""
-    return RosterRecord(row.id, row.student_id, row.name, row.discord_ref, row.user_id)
+def submission_record(row: Submission) -> SubmissionRecord:
+    """A submission row as the use cases see it."""
+    return SubmissionRecord(row.id, row.group_key, row.user_id, row.payload, row.submitted_at)
 
 
 class SqlSessions:
@@ -176,31 +174,9 @@ class SqlOutbox:
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
 
-    async def enqueue(
-        self,
-        *,
-        scope: str,
-        key: str,
-        channel_id: int,
-        payload: dict[str, Any],
-        now: datetime,
-        kind: str = "send",
-        not_before: datetime | None = None,
-        guild_id: int | None = None,
-    ) -> bool:
-        """Add a post unless the scope has one under that key; whether it was added."""
-        row = await outbox_store.enqueue(
-            self.s,
-            scope=scope,
-            key=key,
-            channel_id=channel_id,
-            payload=payload,
-            now=now,
-            kind=kind,
-            not_before=not_before,
-            guild_id=guild_id,
-        )
-        return row is not None
+    async def enqueue(self, **post: Any) -> bool:
+        """Add a post unless the scope has one under that key; whether it was added (`outbox.enqueue`)."""
+        return await outbox_store.enqueue(self.s, **post) is not None
 
     async def keys(self, scope: str, prefix: str = "") -> frozenset[str]:
         """Every post key already decided in a scope (optionally only those starting with `prefix`)."""
@@ -227,123 +203,58 @@ class SqlOutbox:
         return post_record(row) if row is not None else None
 
 
-class SqlNames:
-    """`NameRepository` over the `display_names` table."""
+class SqlSubmissions:
+    """`SubmissionRepository` over the `submissions` table."""
 
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
 
-    async def of_guild(self, guild_id: int) -> dict[int, str]:
-        """Every remembered display name of a guild, by user id."""
-        return await names_store.of_guild(self.s, guild_id)
-
-    async def refresh(self, guild_id: int, user_id: int, name: str, now: datetime) -> bool:
-        """Update a remembered user's name if it changed; whether the user is remembered at all."""
-        return await names_store.refresh(self.s, guild_id, user_id, name, now)
-
-    async def remember(self, guild_id: int, names: Mapping[int, str], now: datetime) -> None:
-        """Store (or update) these users' display names."""
-        await names_store.remember(self.s, guild_id, names, now)
-
-
-class SqlRoster:
-    """`RosterRepository` over the `roster` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def entries(self, guild_id: int) -> list[RosterRecord]:
-        """The guild's class list, by student id."""
-        return [roster_record(r) for r in await roster_store.entries(self.s, guild_id)]
-
-    async def known(self, guild_id: int) -> dict[int, RosterRecord]:
-        """The guild's entries matched to a Discord user, by user id."""
-        rows = await roster_store.known(self.s, guild_id)
-        return {user_id: roster_record(r) for user_id, r in rows.items()}
-
-    async def replace(self, guild_id: int, rows: list[NewRosterEntry]) -> None:
-        """Make `rows` the guild's whole class list."""
-        await roster_store.replace(
-            self.s,
-            guild_id,
-            [
-                RosterEntry(
-                    guild_id=guild_id,
-                    user_id=r.user_id,
-                    student_id=r.student_id,
-                    name=r.name,
-                    discord_ref=r.discord_ref,
-                )
-                for r in rows
-            ],
+    async def current(
+        self, session_id: int, kind: str, group_key: str | None = None, user_id: int | None = None
+    ) -> list[SubmissionRecord]:
+        """The current submissions of a kind (optionally of one group, or one student), oldest first."""
+        query = select(Submission).where(
+            Submission.session_id == session_id, Submission.kind == kind, Submission.current.is_(True)
         )
+        if group_key is not None:
+            query = query.where(Submission.group_key == group_key)
+        if user_id is not None:
+            query = query.where(Submission.user_id == user_id)
+        return [submission_record(r) for r in await self.s.scalars(query.order_by(Submission.id))]
 
-    async def match(self, entry_id: int, user_id: int) -> None:
-        """Remember which user an entry is."""
-        row = await self.s.get(RosterEntry, entry_id)
-        if row is not None:
-            row.user_id = user_id
-
-
-class SqlProjects:
-    """`ProjectRepository` over the project tables (`bot.storage.projects`)."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def load(self, guild_id: int, base: ProjectState) -> ProjectState:
-        """The guild's groups on top of the configured proposals and rules."""
-        return await projects_store.load(self.s, guild_id, base)
-
-    async def save(
-        self, guild_id: int, old: ProjectState, new: ProjectState, actor: int, now: datetime
-    ) -> None:
-        """Write what changed from `old` to `new`."""
-        await projects_store.save(self.s, guild_id, old, new, actor, now)
-
-    async def rooms(self, guild_id: int) -> dict[int, int]:
-        """Each group's room, for groups that have one."""
-        return await projects_store.threads(self.s, guild_id)
-
-    async def set_room(self, group_id: int, room_id: int) -> None:
-        """Remember a group's room."""
-        await projects_store.set_thread(self.s, group_id, room_id)
-
-    async def interest(self, guild_id: int, key: str, user_id: int, now: datetime) -> bool:
-        """Record a student's interest in a proposal; False when it was recorded already."""
-        return await projects_store.interest(self.s, guild_id, key, user_id, now)
-
-    async def interest_counts(self, guild_id: int) -> dict[str, int]:
-        """How many students said they are interested in each proposal."""
-        return await projects_store.interest_counts(self.s, guild_id)
-
-    async def card_posts(self, guild_id: int) -> list[PostRecord]:
-        """The proposal-card posts delivered in a guild."""
-        return [post_record(r) for r in await projects_store.card_posts(self.s, guild_id)]
-
-
-class SqlTokens:
-    """`TokenRepository` over the `bot_state` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def projector_token(self, session_id: int) -> str:
-        """The session's page token, made on first use."""
-        return await projector_store.token_for(self.s, session_id)
-
-    async def projector_session(self, token: str) -> SessionRecord | None:
-        """The session whose page token this is; None for an unknown one."""
-        row = await projector_store.session_of(self.s, token)
-        return session_record(row) if row is not None else None
-
-    async def calendar_feed(self, make: Callable[[], str]) -> str:
-        """The calendar feed's token, made with `make` on first use."""
-        row = await self.s.get(BotState, "calendar-feed")
-        if row is None:
-            row = BotState(key="calendar-feed", value=make())
-            self.s.add(row)
-        return row.value
+    async def replace(
+        self,
+        *,
+        session_id: int,
+        kind: str,
+        group_key: str,
+        user_id: int,
+        payload: dict[str, Any],
+        now: datetime,
+        per_user: bool = False,
+    ) -> SubmissionRecord:
+        """Store a new current submission; the earlier one is kept as history."""
+        retire = update(Submission).where(
+            Submission.session_id == session_id,
+            Submission.kind == kind,
+            Submission.group_key == group_key,
+            Submission.current.is_(True),
+        )
+        if per_user:
+            retire = retire.where(Submission.user_id == user_id)
+        await self.s.execute(retire.values(current=False))
+        row = Submission(
+            session_id=session_id,
+            kind=kind,
+            group_key=group_key,
+            user_id=user_id,
+            payload=payload,
+            current=True,
+            submitted_at=now,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return submission_record(row)
 
 
 class SqlTransaction:

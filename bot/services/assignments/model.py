@@ -1,4 +1,6 @@
-"""The assignment service's values: outbox scopes, confirm's step keys, the class list, a preview, names as users read them."""
+"""The assignment service's values: outbox scopes, confirm's step keys, the class list, a preview, names as
+users read them.
+"""
 
 from __future__ import annotations
 
