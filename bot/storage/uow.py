@@ -155,8 +155,8 @@ class SqlSessions:
     async def log_event(
         self, session_id: int, kind: str, at: datetime, actor_id: int | None, **data: Any
     ) -> int:
-        """Record what happened to a session's clock; returns the event's id."""
-        event = sessions_store.log_event(self.s, session_id, kind, at, actor_id, **data)
+        """Record what happened to a session's clock; returns the event's id (an unknown kind is refused)."""
+        event = sessions_store.log_event(self.s, session_id, EventKind(kind), at, actor_id, **data)
         await self.s.flush()
         return event.id
 
