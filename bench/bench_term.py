@@ -2,8 +2,8 @@
 
 Simulates weekly sessions of the seed's class (43 students, the shipped config's 4 papers and 5 roles),
 each week with some students absent (drawn from a seeded RNG), solving each week with the history of
-the weeks before, exactly as the bot builds it (`bot.storage.assignments.history`: the set of roles each
-student has held and the set of their past role-partners). Pure: no Discord, no database.
+the weeks before, exactly as the bot builds it (`SqlSeats.history` in `bot.storage.assignments`: the set of
+roles each student has held and the set of their past role-partners). Pure: no Discord, no database.
 
 What is counted, and the lower bounds the numbers allow:
 

@@ -79,8 +79,7 @@ def build_application(
     """Wire the use cases to the store, the timers and a chat front end; nothing starts yet."""
     uow = SqlUnitOfWork(db)
     changes = Changes()
-    assignments = AssignmentService(course, db, clock, scheduler, front.flush, front.threads)
-    assignments.owns = front.owns
+    assignments = AssignmentService(course, uow, clock, scheduler, front.flush, front.threads, front.owns)
     submissions = SubmissionService(course, uow, clock, front.flush, changes=changes)
     projector = ProjectorService(course, uow, clock)
     projects = ProjectService(course, uow, clock, front.flush, front.rooms, front.instructors)

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from sqlalchemy.exc import OperationalError
 
 from bot import logs
 from bot.core.durations import duration
@@ -71,16 +70,11 @@ def apology(interaction: discord.Interaction) -> str:
 def database_problem(error: Exception) -> str | None:
     """What is wrong with the database when that is why a command failed (locked, gone, unreadable).
 
-    The use cases raise the application's `StorageUnavailable`; the assignment service still reaches the
-    database itself and raises SQLAlchemy's OperationalError (issue 10: next step).
+    The use cases reach the database only through their unit of work, whose adapter (`bot.storage.uow`)
+    raises the application's `StorageUnavailable` for it, with the database's own reason.
     """
     original = getattr(error, "original", error)
-    if isinstance(original, StorageUnavailable):
-        return original.reason
-    if not isinstance(original, OperationalError):
-        return None
-    reason = str(getattr(original, "orig", None) or original).strip().splitlines()
-    return reason[0] if reason else "database error"
+    return original.reason if isinstance(original, StorageUnavailable) else None
 
 
 async def answer_error(interaction: discord.Interaction, error: Exception, where: str) -> None:

@@ -42,30 +42,29 @@ def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
     assert offenders == []
 
 
-# The use cases that talk to storage only through the ports they own (bot/services/ports.py, issue 10).
-# bot/services/assignments/ is excluded for now (issue 10: next step).
-SERVICES_ON_PORTS = (
-    "sessions.py",
-    "submissions.py",
-    "projector.py",
-    "projects.py",
-    "calendar.py",
-    "names.py",
-    "roster.py",
-    "changes.py",
-    "ports.py",
-    "errors.py",
-)
+# What the use cases never import: they reach storage, timers and the platforms only through the ports they
+# own (bot/services/ports.py, bot/services/assignments/ports.py), whose adapters are passed in.
 FORBIDDEN_IN_SERVICES = {"sqlalchemy", "discord", "apscheduler", "aiohttp", "alembic", "aiosqlite"}
+ADAPTERS = ("bot.storage", "bot.scheduling")
 
 
-def test_the_use_cases_reach_storage_only_through_their_ports() -> None:
+def imported_names(path: Path) -> set[str]:
+    """The modules a file imports, and the names it imports from them (`from bot import storage`: bot.storage)."""
+    names = imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_the_use_cases_reach_storage_and_timers_only_through_their_ports() -> None:
     offenders = []
-    for name in SERVICES_ON_PORTS:
-        path = ROOT / "bot" / "services" / name
-        for module in imported_modules(path):
-            if module.split(".")[0] in FORBIDDEN_IN_SERVICES or module.startswith("bot.storage"):
-                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
+    for path in sorted((ROOT / "bot" / "services").rglob("*.py")):
+        for name in imported_names(path):
+            if name.split(".")[0] in FORBIDDEN_IN_SERVICES or f"{name}.".startswith(
+                tuple(f"{a}." for a in ADAPTERS)
+            ):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offenders == []
 
 

@@ -8,20 +8,22 @@ error rolls it back)::
         ...
         await tx.outbox.enqueue(scope=..., key=..., channel_id=..., payload=..., now=now)
 
-Repositories take and return plain objects (the records below, and the core's `Timeline` and
-`ProjectState`); the SQLAlchemy adapter is `bot.storage.uow`. A failing store raises the application's
-errors (`bot.services.errors`), never the driver's.
+Repositories take and return plain objects (the records below, and the core's `Timeline`, `Assignment`,
+`History` and `ProjectState`); the SQLAlchemy adapter is `bot.storage.uow`. A failing store raises the
+application's errors (`bot.services.errors`), never the driver's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.core.assignment import Assignment, History
 from bot.core.projects import ProjectState
+from bot.core.statuses import Delivery, EventKind, PostKind, PostStatus, SeatStatus, SessionStatus, StepStatus
 from bot.core.timeline import Timeline
 
 # --- records ----------------------------------------------------------------------------------------
@@ -31,18 +33,19 @@ from bot.core.timeline import Timeline
 class SessionRecord:
     """One run of a plan in one channel: its timeline, status and how far announcing has got.
 
-    Changes to `status`, `timeline`, `cursor` and `open_posts` are stored by `SessionRepository.save`.
+    Changes to `status`, `timeline`, `cursor`, `open_posts` and `seed` are stored by `SessionRepository.save`.
     """
 
     id: int
     guild_id: int
     channel_id: int
     plan_name: str
-    status: str  # scheduled, running, paused, ended
+    status: SessionStatus
     timeline: Timeline
     cursor: int  # the last step whose start was announced
     created_by: int
     open_posts: list[str] = field(default_factory=list)  # keys of the current step's posts
+    seed: int = 0  # the solver seed of the confirmed assignment
 
     @property
     def started_at(self) -> datetime:
@@ -55,7 +58,7 @@ class EventRecord:
     """Something that happened to a session's clock."""
 
     id: int
-    kind: str
+    kind: EventKind
     at: datetime
     actor_id: int | None
     data: dict[str, Any]
@@ -63,11 +66,44 @@ class EventRecord:
 
 @dataclass(frozen=True)
 class SeatRecord:
-    """A student's confirmed seat: their paper and role."""
+    """A student's seat (previewed or confirmed): their paper and role."""
 
     user_id: int
     paper_key: str
     role_key: str
+    seed: int = 0  # the solver seed the seat came from
+
+
+@dataclass(frozen=True)
+class AcknowledgementRecord:
+    """How a student's role card reached them, and when they opened it, pressed Got it, were reminded."""
+
+    user_id: int
+    delivery: Delivery
+    delivered_at: datetime | None = None
+    opened_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    reminded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RoomRecord:
+    """A session's group or partner room (a thread); its key is "group:<paper>" or "partners:<paper>:<role>"."""
+
+    key: str
+    thread_id: int
+    private: bool
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One recorded step of a confirm (a room, the class table, the report) and how it went."""
+
+    key: str
+    status: StepStatus
+    detail: str | None = None  # what to grant (blocked) or the error (failed)
+    actor_id: int | None = None  # who confirmed (the report goes to them); None keeps the one recorded
 
 
 @dataclass(frozen=True)
@@ -88,9 +124,11 @@ class PostRecord:
     scope: str
     key: str
     channel_id: int
-    kind: str
+    kind: PostKind
     payload: dict[str, Any]
-    status: str
+    status: PostStatus
+    error: str | None = None  # why it failed, as the platform said
+    sent_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -203,12 +241,46 @@ class OutboxRepository(Protocol):
         """Mark a pending post as handled without sending it."""
         ...
 
+    async def posts(self, scope: str, prefix: str = "") -> list[PostRecord]:
+        """A scope's posts (optionally only those whose key starts with `prefix`), in the order decided."""
+        ...
+
+    async def by_message(self, scope: str, message_id: int, prefix: str = "") -> PostRecord | None:
+        """The post of a scope (key starting with `prefix`) that was delivered as this message, if any."""
+        ...
+
 
 class SeatRepository(Protocol):
-    """A session's confirmed seating, as the sessions, submissions and the projector read it."""
+    """A session's seats: the preview shown to the instructor and the confirmed assignment."""
 
     async def confirmed(self, session_id: int) -> list[SeatRecord]:
         """The session's confirmed seats, by user id."""
+        ...
+
+    async def of_status(self, session_id: int, status: SeatStatus) -> list[SeatRecord]:
+        """The session's seats with that status (previewed or confirmed), by user id."""
+        ...
+
+    async def replace(
+        self, session_id: int, status: SeatStatus, assignment: Assignment, seed: int, now: datetime
+    ) -> None:
+        """Store `assignment` as the session's seats with `status`, replacing whatever had that status."""
+        ...
+
+    async def drop(self, session_id: int, status: SeatStatus) -> None:
+        """Delete the session's seats with `status`."""
+        ...
+
+    async def confirm_preview(self, session_id: int) -> None:
+        """Make the previewed seats the confirmed ones (the confirmed seats they replace are deleted)."""
+        ...
+
+    async def history(self, guild_id: int, before_session: int) -> dict[str, History]:
+        """Per student: roles held (how often) and partners had in the guild's other confirmed sessions."""
+        ...
+
+    async def live_sessions_of(self, user_id: int, guild_id: int | None = None) -> list[SessionRecord]:
+        """The live sessions (of a guild, when given) where a student has a confirmed seat, newest first."""
         ...
 
     async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:
@@ -221,6 +293,70 @@ class SeatRepository(Protocol):
 
     async def acknowledged(self, session_id: int) -> dict[int, datetime | None]:
         """Per student with a role card: when they pressed "Got it" (None: not yet)."""
+        ...
+
+
+class CheckInRepository(Protocol):
+    """Students' "I'm here" for a session."""
+
+    async def present(self, session_id: int) -> set[int]:
+        """The students who checked in."""
+        ...
+
+    async def add(self, session_id: int, user_id: int, at: datetime) -> None:
+        """Record a student's check-in."""
+        ...
+
+
+class AcknowledgementRepository(Protocol):
+    """How each student's role card went: delivered, opened, acknowledged, reminded."""
+
+    async def of_session(self, session_id: int) -> dict[int, AcknowledgementRecord]:
+        """The session's acknowledgements, by user id."""
+        ...
+
+    async def save(self, session_id: int, ack: AcknowledgementRecord) -> None:
+        """Store a student's acknowledgement as it is now (adding it when it is new)."""
+        ...
+
+    async def keep_only(self, session_id: int, user_ids: Collection[int]) -> None:
+        """Forget the acknowledgements of students not in `user_ids` (no longer seated)."""
+        ...
+
+
+class RoomRepository(Protocol):
+    """The group and partner rooms (threads) opened for a session."""
+
+    async def of_session(self, session_id: int) -> dict[str, RoomRecord]:
+        """The session's rooms, by key."""
+        ...
+
+    async def add(self, session_id: int, room: RoomRecord) -> None:
+        """Remember a room just opened."""
+        ...
+
+    async def archived(self, session_id: int, keys: Collection[str]) -> None:
+        """Remember that these rooms were archived."""
+        ...
+
+
+class StepRepository(Protocol):
+    """The recorded steps of a session's confirm, so a later run does only what is missing."""
+
+    async def of_session(self, session_id: int) -> dict[str, StepRecord]:
+        """The session's steps, by key."""
+        ...
+
+    async def mark(self, session_id: int, step: StepRecord, now: datetime) -> None:
+        """Record how a step stands (adding it when it is new)."""
+        ...
+
+    async def keep_only(self, session_id: int, prefix: str, keys: Collection[str]) -> None:
+        """Drop the session's steps whose key starts with `prefix`, but those in `keys`."""
+        ...
+
+    async def sessions_with(self, key: str, status: StepStatus) -> list[int]:
+        """The sessions whose step `key` is in `status` (e.g. a report still owed)."""
         ...
 
 
@@ -257,6 +393,10 @@ class NameRepository(Protocol):
 
     async def refresh(self, guild_id: int, user_id: int, name: str, now: datetime) -> bool:
         """Update a remembered user's name if it changed; whether the user is remembered at all."""
+        ...
+
+    async def remember(self, guild_id: int, names: Mapping[int, str], now: datetime) -> None:
+        """Store (or update) these users' display names (the students just seated)."""
         ...
 
 
@@ -363,7 +503,27 @@ class Transaction(Protocol):
 
     @property
     def seats(self) -> SeatRepository:
-        """Confirmed seating (read-only)."""
+        """Seats, previewed and confirmed."""
+        ...
+
+    @property
+    def checkins(self) -> CheckInRepository:
+        """Check-ins."""
+        ...
+
+    @property
+    def acknowledgements(self) -> AcknowledgementRepository:
+        """Role cards' deliveries and acknowledgements."""
+        ...
+
+    @property
+    def rooms(self) -> RoomRepository:
+        """Session rooms."""
+        ...
+
+    @property
+    def steps(self) -> StepRepository:
+        """Confirm's recorded steps."""
         ...
 
     @property

@@ -1,137 +1,156 @@
-"""Assignments in the database: seats (previewed or confirmed), history, check-ins, threads, acknowledgements."""
+"""Seats in the database (`SeatRepository`, `CheckInRepository`): previews and confirmed assignments, the
+history the solver reads, and check-ins.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.assignment import Assignment, History, RoleSlot, Seat
-from bot.core.statuses import SeatStatus
-from bot.storage.models import Acknowledgement, AssignmentRow, CheckIn, SessionRow, ThreadRow
+from bot.core.assignment import Assignment, History
+from bot.core.statuses import LIVE, SeatStatus
+from bot.services.ports import SeatRecord, SessionRecord
+from bot.storage.acknowledgements import acknowledgements
+from bot.storage.models import AssignmentRow, CheckIn, SessionRow
+from bot.storage.rooms import rooms
+from bot.storage.sessions import session_record
 
 
-async def seats(s: AsyncSession, session_id: int, status: str) -> list[AssignmentRow]:
-    """A session's seats with that status (preview or confirmed), by user id."""
-    query = select(AssignmentRow).where(
-        AssignmentRow.session_id == session_id, AssignmentRow.status == status
-    )
-    return list(await s.scalars(query.order_by(AssignmentRow.user_id)))
+def seat_record(row: AssignmentRow) -> SeatRecord:
+    """A seat row as the use cases see it."""
+    return SeatRecord(row.user_id, row.paper_key, row.role_key, row.seed)
 
 
-def to_assignment(
-    rows: list[AssignmentRow], papers: tuple[str, ...], roles: tuple[RoleSlot, ...]
-) -> Assignment:
-    """The pure assignment that stored seats describe (students are user ids as strings)."""
-    return Assignment(
-        seats={str(r.user_id): Seat(r.paper_key, r.role_key) for r in rows}, papers=papers, roles=roles
-    )
+class SqlSeats:
+    """`SeatRepository` over the `assignments` table (and the rooms and acknowledgements others read)."""
 
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
 
-async def replace_seats(
-    s: AsyncSession, session_id: int, status: str, assignment: Assignment, seed: int, now: datetime
-) -> None:
-    """Store `assignment` as the session's seats with `status`, replacing whatever had that status."""
-    await s.execute(
-        delete(AssignmentRow).where(AssignmentRow.session_id == session_id, AssignmentRow.status == status)
-    )
-    for student, seat in assignment.seats.items():
-        s.add(
-            AssignmentRow(
-                session_id=session_id,
-                user_id=int(student),
-                paper_key=seat.paper,
-                role_key=seat.role,
-                status=status,
-                assigned_at=now,
-                seed=seed,
+    async def confirmed(self, session_id: int) -> list[SeatRecord]:
+        """The session's confirmed seats, by user id."""
+        return await self.of_status(session_id, SeatStatus.CONFIRMED)
+
+    async def of_status(self, session_id: int, status: SeatStatus) -> list[SeatRecord]:
+        """The session's seats with that status (previewed or confirmed), by user id."""
+        query = select(AssignmentRow).where(
+            AssignmentRow.session_id == session_id, AssignmentRow.status == status
+        )
+        return [seat_record(r) for r in await self.s.scalars(query.order_by(AssignmentRow.user_id))]
+
+    async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:
+        """A student's confirmed seat in a session, if any."""
+        row = await self.s.scalar(
+            select(AssignmentRow).where(
+                AssignmentRow.session_id == session_id,
+                AssignmentRow.user_id == user_id,
+                AssignmentRow.status == SeatStatus.CONFIRMED,
             )
         )
-    await s.flush()
+        return seat_record(row) if row is not None else None
 
+    async def threads(self, session_id: int) -> dict[str, int]:
+        """The session's threads: key -> thread id."""
+        return {key: room.thread_id for key, room in (await rooms(self.s, session_id)).items()}
 
-async def drop_seats(s: AsyncSession, session_id: int, status: str) -> int:
-    """Delete a session's seats with `status`; returns how many there were."""
-    # SQLAlchemy types execute() as a plain Result; a DELETE's is a CursorResult, which has the rowcount.
-    result = cast(
-        CursorResult[Any],
-        await s.execute(
+    async def acknowledged(self, session_id: int) -> dict[int, datetime | None]:
+        """Per student with a role card: when they pressed "Got it" (None: not yet)."""
+        acks = await acknowledgements(self.s, session_id)
+        return {user_id: ack.acknowledged_at for user_id, ack in acks.items()}
+
+    async def replace(
+        self, session_id: int, status: SeatStatus, assignment: Assignment, seed: int, now: datetime
+    ) -> None:
+        """Store `assignment` as the session's seats with `status`, replacing whatever had that status."""
+        await self.drop(session_id, status)
+        for student, seat in assignment.seats.items():
+            self.s.add(
+                AssignmentRow(
+                    session_id=session_id,
+                    user_id=int(student),
+                    paper_key=seat.paper,
+                    role_key=seat.role,
+                    status=status,
+                    assigned_at=now,
+                    seed=seed,
+                )
+            )
+        await self.s.flush()
+
+    async def drop(self, session_id: int, status: SeatStatus) -> None:
+        """Delete the session's seats with `status`."""
+        await self.s.execute(
             delete(AssignmentRow).where(
                 AssignmentRow.session_id == session_id, AssignmentRow.status == status
             )
-        ),
-    )
-    return int(result.rowcount or 0)
-
-
-async def history(s: AsyncSession, guild_id: int, before_session: int) -> dict[str, History]:
-    """Roles held (and how often) and role-partners had in the guild's earlier confirmed sessions, per student."""
-    query = (
-        select(AssignmentRow)
-        .join(SessionRow, SessionRow.id == AssignmentRow.session_id)
-        .where(
-            SessionRow.guild_id == guild_id,
-            AssignmentRow.session_id != before_session,
-            AssignmentRow.status == SeatStatus.CONFIRMED,
         )
-    )
-    roles: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    cells: defaultdict[tuple[int, str, str], set[str]] = defaultdict(set)
-    for row in await s.scalars(query):
-        roles[str(row.user_id)][row.role_key] += 1
-        cells[(row.session_id, row.paper_key, row.role_key)].add(str(row.user_id))
-    partners: defaultdict[str, set[str]] = defaultdict(set)
-    for members in cells.values():
-        for m in members:
-            partners[m].update(members - {m})
-    return {
-        student: History(
-            frozenset(roles[student]), frozenset(partners.get(student, ())), dict(roles[student])
+
+    async def confirm_preview(self, session_id: int) -> None:
+        """Make the previewed seats the confirmed ones (the confirmed seats they replace are deleted)."""
+        await self.drop(session_id, SeatStatus.CONFIRMED)
+        await self.s.execute(
+            update(AssignmentRow)
+            .where(AssignmentRow.session_id == session_id, AssignmentRow.status == SeatStatus.PREVIEW)
+            .values(status=SeatStatus.CONFIRMED)
         )
-        for student in roles
-    }
 
-
-async def checked_in(s: AsyncSession, session_id: int) -> set[int]:
-    """The students who pressed "I'm here" for this session."""
-    return set(await s.scalars(select(CheckIn.user_id).where(CheckIn.session_id == session_id)))
-
-
-async def threads(s: AsyncSession, session_id: int) -> dict[str, ThreadRow]:
-    """The session's threads by key ("group:<paper>", "partners:<paper>:<role>")."""
-    rows = await s.scalars(select(ThreadRow).where(ThreadRow.session_id == session_id))
-    return {t.key: t for t in rows}
-
-
-async def acknowledgements(s: AsyncSession, session_id: int) -> dict[int, Acknowledgement]:
-    """The session's acknowledgement rows by user id."""
-    rows = await s.scalars(select(Acknowledgement).where(Acknowledgement.session_id == session_id))
-    return {a.user_id: a for a in rows}
-
-
-async def reset_acknowledgement(s: AsyncSession, session_id: int, user_id: int) -> Acknowledgement:
-    """A fresh "card pending" state for a student (a new or changed card needs a new Got it)."""
-    ack = await s.scalar(
-        select(Acknowledgement).where(
-            Acknowledgement.session_id == session_id, Acknowledgement.user_id == user_id
+    async def history(self, guild_id: int, before_session: int) -> dict[str, History]:
+        """Per student: roles held (how often) and partners had in the guild's other confirmed sessions."""
+        query = (
+            select(AssignmentRow)
+            .join(SessionRow, SessionRow.id == AssignmentRow.session_id)
+            .where(
+                SessionRow.guild_id == guild_id,
+                AssignmentRow.session_id != before_session,
+                AssignmentRow.status == SeatStatus.CONFIRMED,
+            )
         )
-    )
-    if ack is None:
-        ack = Acknowledgement(session_id=session_id, user_id=user_id, delivery="pending")
-        s.add(ack)
-    ack.delivery = "pending"
-    ack.delivered_at = ack.opened_at = ack.acknowledged_at = ack.reminded_at = None
-    return ack
+        roles: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        cells: defaultdict[tuple[int, str, str], set[str]] = defaultdict(set)
+        for row in await self.s.scalars(query):
+            roles[str(row.user_id)][row.role_key] += 1
+            cells[(row.session_id, row.paper_key, row.role_key)].add(str(row.user_id))
+        partners: defaultdict[str, set[str]] = defaultdict(set)
+        for members in cells.values():
+            for m in members:
+                partners[m].update(members - {m})
+        return {
+            student: History(
+                frozenset(roles[student]), frozenset(partners.get(student, ())), dict(roles[student])
+            )
+            for student in roles
+        }
 
-
-async def drop_acknowledgements(s: AsyncSession, session_id: int, keep: Mapping[int, object]) -> None:
-    """Forget acknowledgements of students no longer seated."""
-    await s.execute(
-        delete(Acknowledgement).where(
-            Acknowledgement.session_id == session_id, Acknowledgement.user_id.not_in(list(keep))
+    async def live_sessions_of(self, user_id: int, guild_id: int | None = None) -> list[SessionRecord]:
+        """The live sessions (of a guild, when given) where a student has a confirmed seat, newest first."""
+        query = (
+            select(SessionRow)
+            .join(AssignmentRow, AssignmentRow.session_id == SessionRow.id)
+            .where(
+                AssignmentRow.user_id == user_id,
+                AssignmentRow.status == SeatStatus.CONFIRMED,
+                SessionRow.status.in_(LIVE),
+            )
+            .order_by(SessionRow.id.desc())
         )
-    )
+        if guild_id is not None:
+            query = query.where(SessionRow.guild_id == guild_id)
+        return [session_record(r) for r in await self.s.scalars(query)]
+
+
+class SqlCheckIns:
+    """`CheckInRepository` over the `checkins` table."""
+
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def present(self, session_id: int) -> set[int]:
+        """The students who checked in."""
+        return set(await self.s.scalars(select(CheckIn.user_id).where(CheckIn.session_id == session_id)))
+
+    async def add(self, session_id: int, user_id: int, at: datetime) -> None:
+        """Record a student's check-in."""
+        self.s.add(CheckIn(session_id=session_id, user_id=user_id, at=at))

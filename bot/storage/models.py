@@ -65,7 +65,7 @@ class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30))  # a `bot.core.statuses.EventKind`
     at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -119,7 +119,7 @@ class Acknowledgement(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
-    delivery: Mapped[str] = mapped_column(String(20))  # pending, dm, fallback, failed
+    delivery: Mapped[str] = mapped_column(String(20))  # a `bot.core.statuses.Delivery`
     delivered_at: Mapped[datetime | None]
     opened_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
@@ -157,7 +157,7 @@ class PostRow(Base):
     channel_id: Mapped[int] = mapped_column(BigInteger)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     nonce: Mapped[str] = mapped_column(String(25))
-    kind: Mapped[str] = mapped_column(String(10), default="send")  # send, edit (of the post `payload.target`)
+    kind: Mapped[str] = mapped_column(String(10), default="send")  # a `bot.core.statuses.PostKind`
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), index=True)  # a `bot.core.statuses.PostStatus`
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -192,7 +192,7 @@ class ConfirmStep(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(140))  # "room:<thread key>", "table", "report"
-    status: Mapped[str] = mapped_column(String(20))  # a `bot.storage.steps.StepStatus`
+    status: Mapped[str] = mapped_column(String(20))  # a `bot.core.statuses.StepStatus`
     detail: Mapped[str | None] = mapped_column(Text)  # what to grant (blocked) or the error (failed)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)  # who confirmed (the report goes to them)
     updated_at: Mapped[datetime]

@@ -1,4 +1,6 @@
-"""Seated students' display names in the database: remembered at seating time, refreshed when seen."""
+"""Seated students' display names in the database (`NameRepository`): remembered at seating time, refreshed
+when seen.
+"""
 
 from __future__ import annotations
 
@@ -44,3 +46,22 @@ async def of_guild(s: AsyncSession, guild_id: int) -> dict[int, str]:
     """Every remembered display name of a guild, by user id."""
     rows = await s.scalars(select(DisplayName).where(DisplayName.guild_id == guild_id))
     return {row.user_id: row.name for row in rows}
+
+
+class SqlNames:
+    """`NameRepository` over the `display_names` table."""
+
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def of_guild(self, guild_id: int) -> dict[int, str]:
+        """Every remembered display name of a guild, by user id."""
+        return await of_guild(self.s, guild_id)
+
+    async def refresh(self, guild_id: int, user_id: int, name: str, now: datetime) -> bool:
+        """Update a remembered user's name if it changed; whether the user is remembered at all."""
+        return await refresh(self.s, guild_id, user_id, name, now)
+
+    async def remember(self, guild_id: int, names: Mapping[int, str], now: datetime) -> None:
+        """Store (or update) these users' display names."""
+        await remember(self.s, guild_id, names, now)

@@ -8,20 +8,36 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.statuses import PostStatus
+from bot.core.statuses import PostKind, PostStatus
+from bot.services.ports import PostRecord
 from bot.storage.models import PostRow, SessionRow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Scopes that belong to a session ("session:12", "session:12:notices", "card:12:345", "report:12"): its
 # guild's posts; scopes that name their guild ("projects:<guild>", "calendar:<guild>").
 SESSION_SCOPE = re.compile(r"^(?:session|card|report):(\d+)")
 GUILD_SCOPE = re.compile(r"^(?:projects|calendar):(\d+)")
+
+
+def post_record(row: PostRow) -> PostRecord:
+    """An outbox row as the use cases see it."""
+    return PostRecord(
+        row.scope,
+        row.key,
+        row.channel_id,
+        PostKind(row.kind),
+        row.payload,
+        PostStatus(row.status),
+        row.error,
+        row.sent_at,
+    )
 
 
 def _canonical(payload: dict[str, Any]) -> str:
@@ -88,12 +104,15 @@ async def enqueue(
     return row
 
 
+def _in_scope(query: Select[T], scope: str, prefix: str) -> Select[T]:
+    """`query` narrowed to a scope's posts (only those whose key starts with `prefix`, when given)."""
+    query = query.where(PostRow.scope == scope)
+    return query.where(PostRow.key.startswith(prefix)) if prefix else query
+
+
 async def keys(s: AsyncSession, scope: str, prefix: str = "") -> frozenset[str]:
     """Every post key already decided in a scope (optionally only those starting with `prefix`)."""
-    query = select(PostRow.key).where(PostRow.scope == scope)
-    if prefix:
-        query = query.where(PostRow.key.startswith(prefix))
-    return frozenset(await s.scalars(query))
+    return frozenset(await s.scalars(_in_scope(select(PostRow.key), scope, prefix)))
 
 
 async def pending(s: AsyncSession, scope: str | None = None) -> list[PostRow]:
@@ -114,3 +133,13 @@ async def pending_scopes(s: AsyncSession, owns: Callable[[int | None], bool] | N
 async def find(s: AsyncSession, scope: str, key: str) -> PostRow | None:
     """The post with that scope and key, if any."""
     return await s.scalar(select(PostRow).where(PostRow.scope == scope, PostRow.key == key))
+
+
+async def posts(s: AsyncSession, scope: str, prefix: str = "") -> list[PostRow]:
+    """A scope's posts (optionally only those whose key starts with `prefix`), in the order decided."""
+    return list(await s.scalars(_in_scope(select(PostRow), scope, prefix).order_by(PostRow.id)))
+
+
+async def by_message(s: AsyncSession, scope: str, message_id: int, prefix: str = "") -> PostRow | None:
+    """The post of a scope (key starting with `prefix`) that was delivered as this message, if any."""
+    return await s.scalar(_in_scope(select(PostRow), scope, prefix).where(PostRow.message_id == message_id))

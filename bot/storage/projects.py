@@ -1,4 +1,5 @@
-"""Project groups in the database: read a guild's state into the core's objects, write a new state back.
+"""Project groups in the database (`ProjectRepository`): a guild's state read into the core's objects, a new
+state written back, rooms, interest.
 
 Writing is a diff of the old and the new state. Seats and places are numbered (1..max), and unique
 constraints forbid two rows on one number, so two transactions that both saw the last free place
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.projects import Group, OwnProposal, OwnStatus, ProjectState
 from bot.core.statuses import PostStatus
+from bot.services.ports import PostRecord
 from bot.storage.models import (
     PostRow,
     ProjectGroupRow,
@@ -23,6 +25,7 @@ from bot.storage.models import (
     ProjectPlaceRow,
     SessionRow,
 )
+from bot.storage.outbox import post_record
 
 
 async def load(s: AsyncSession, guild_id: int, base: ProjectState) -> ProjectState:
@@ -198,3 +201,40 @@ async def card_posts(s: AsyncSession, guild_id: int) -> list[PostRow]:
         PostRow.kind == "send",
     )
     return list(await s.scalars(query.order_by(PostRow.id)))
+
+
+class SqlProjects:
+    """`ProjectRepository` over the project tables."""
+
+    def __init__(self, s: AsyncSession) -> None:
+        self.s = s
+
+    async def load(self, guild_id: int, base: ProjectState) -> ProjectState:
+        """The guild's groups on top of the configured proposals and rules."""
+        return await load(self.s, guild_id, base)
+
+    async def save(
+        self, guild_id: int, old: ProjectState, new: ProjectState, actor: int, now: datetime
+    ) -> None:
+        """Write what changed from `old` to `new`."""
+        await save(self.s, guild_id, old, new, actor, now)
+
+    async def rooms(self, guild_id: int) -> dict[int, int]:
+        """Each group's room, for groups that have one."""
+        return await threads(self.s, guild_id)
+
+    async def set_room(self, group_id: int, room_id: int) -> None:
+        """Remember a group's room."""
+        await set_thread(self.s, group_id, room_id)
+
+    async def interest(self, guild_id: int, key: str, user_id: int, now: datetime) -> bool:
+        """Record a student's interest in a proposal; False when it was recorded already."""
+        return await interest(self.s, guild_id, key, user_id, now)
+
+    async def interest_counts(self, guild_id: int) -> dict[str, int]:
+        """How many students said they are interested in each proposal."""
+        return await interest_counts(self.s, guild_id)
+
+    async def card_posts(self, guild_id: int) -> list[PostRecord]:
+        """The proposal-card posts delivered in a guild."""
+        return [post_record(r) for r in await card_posts(self.s, guild_id)]

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.statuses import LIVE
+from bot.core.statuses import LIVE, SessionStatus
 from bot.core.timeline import Step, Timeline
+from bot.services.ports import SessionRecord
 from bot.storage.models import SessionRow, TimelineEvent
 
 
@@ -22,6 +23,22 @@ def timeline_of(row: SessionRow) -> Timeline:
         durations=tuple(timedelta(milliseconds=ms) for ms in row.durations_ms),
         paused_at=row.paused_at,
         stopped_at=row.stopped_at,
+    )
+
+
+def session_record(row: SessionRow) -> SessionRecord:
+    """A session row as the use cases see it."""
+    return SessionRecord(
+        id=row.id,
+        guild_id=row.guild_id,
+        channel_id=row.channel_id,
+        plan_name=row.plan_name,
+        status=SessionStatus(row.status),
+        timeline=timeline_of(row),
+        cursor=row.cursor,
+        created_by=row.created_by,
+        open_posts=list(row.open_posts or []),
+        seed=row.seed,
     )
 
 
@@ -56,6 +73,17 @@ async def all_live(s: AsyncSession, owns: Callable[[int], bool] | None = None) -
 async def latest_in_guild(s: AsyncSession, guild_id: int) -> SessionRow | None:
     """The guild's most recent session, live or not."""
     query = select(SessionRow).where(SessionRow.guild_id == guild_id).order_by(SessionRow.id.desc()).limit(1)
+    return await s.scalar(query)
+
+
+async def latest_in_channel(s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow | None:
+    """The channel's most recent session, live or ended."""
+    query = (
+        select(SessionRow)
+        .where(SessionRow.guild_id == guild_id, SessionRow.channel_id == channel_id)
+        .order_by(SessionRow.id.desc())
+        .limit(1)
+    )
     return await s.scalar(query)
 
 

@@ -1,10 +1,11 @@
 """The SQLAlchemy adapter of the use cases' ports (`bot.services.ports`): a unit of work and its repositories.
 
-Each repository wraps the query functions of `bot.storage` (which stay, for the code not yet on the
-ports) and hands back plain records. The ORM rows a transaction loaded stay in its session's identity
-map, so saving a record writes onto the row already there. Database errors leave as the application's
-own (`bot.services.errors`): a locked, deleted or unreachable database is `StorageUnavailable`, a unique
-constraint refusing a write is `Conflict`.
+Each repository runs its queries and hands back plain records. Those of sessions, the outbox and
+submissions are here; the others live beside their tables' queries: `names`, `roster`, `projects`,
+`projector` (tokens), `assignments` (seats, check-ins), `acknowledgements`, `rooms` and `steps`. The ORM
+rows a transaction loaded stay in its session's identity map, so saving a record writes onto the row
+already there. Database errors leave as the application's own (`bot.services.errors`): a locked, deleted
+or unreachable database is `StorageUnavailable`, a unique constraint refusing a write is `Conflict`.
 """
 
 from __future__ import annotations
@@ -14,42 +15,46 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.projects import ProjectState
-from bot.core.statuses import PostStatus, SeatStatus
+from bot.core.statuses import EventKind, PostStatus
 from bot.core.timeline import Timeline
 from bot.services.errors import Conflict, StorageError, StorageUnavailable
 from bot.services.ports import (
+    AcknowledgementRepository,
+    CheckInRepository,
     EventRecord,
     NameRepository,
-    NewRosterEntry,
     OutboxRepository,
     PostRecord,
     ProjectRepository,
-    RosterRecord,
+    RoomRepository,
     RosterRepository,
-    SeatRecord,
     SeatRepository,
     SessionRecord,
     SessionRepository,
+    StepRepository,
     SubmissionRecord,
     SubmissionRepository,
     TokenRepository,
     Transaction,
 )
-from bot.storage import assignments as seats_store
-from bot.storage import names as names_store
 from bot.storage import outbox as outbox_store
-from bot.storage import projector as projector_store
-from bot.storage import projects as projects_store
-from bot.storage import roster as roster_store
 from bot.storage import sessions as sessions_store
-from bot.storage import submissions as submissions_store
+from bot.storage.acknowledgements import SqlAcknowledgements
+from bot.storage.assignments import SqlCheckIns, SqlSeats
 from bot.storage.db import Database
-from bot.storage.models import AssignmentRow, BotState, PostRow, RosterEntry, SessionRow, Submission
+from bot.storage.models import SessionRow, Submission
+from bot.storage.names import SqlNames
+from bot.storage.outbox import post_record
+from bot.storage.projector import SqlTokens
+from bot.storage.projects import SqlProjects
+from bot.storage.rooms import SqlRooms
+from bot.storage.roster import SqlRoster
+from bot.storage.sessions import session_record
+from bot.storage.steps import SqlSteps
 
 
 def translate(error: SQLAlchemyError) -> StorageError:
@@ -62,34 +67,9 @@ def translate(error: SQLAlchemyError) -> StorageError:
     return StorageError(str(error))
 
 
-def session_record(row: SessionRow) -> SessionRecord:
-    """A session row as the use cases see it."""
-    return SessionRecord(
-        id=row.id,
-        guild_id=row.guild_id,
-        channel_id=row.channel_id,
-        plan_name=row.plan_name,
-        status=row.status,
-        timeline=sessions_store.timeline_of(row),
-        cursor=row.cursor,
-        created_by=row.created_by,
-        open_posts=list(row.open_posts or []),
-    )
-
-
-def post_record(row: PostRow) -> PostRecord:
-    """An outbox row as the use cases see it."""
-    return PostRecord(row.scope, row.key, row.channel_id, row.kind, row.payload, row.status)
-
-
 def submission_record(row: Submission) -> SubmissionRecord:
     """A submission row as the use cases see it."""
     return SubmissionRecord(row.id, row.group_key, row.user_id, row.payload, row.submitted_at)
-
-
-def roster_record(row: RosterEntry) -> RosterRecord:
-    """A roster row as the use cases see it."""
-    return RosterRecord(row.id, row.student_id, row.name, row.discord_ref, row.user_id)
 
 
 class SqlSessions:
@@ -134,7 +114,7 @@ class SqlSessions:
         return session_record(row)
 
     async def save(self, session: SessionRecord) -> None:
-        """Store a session's status, timeline, cursor and open posts (only what changed is written)."""
+        """Store a session's status, timeline, cursor, open posts and seed (only what changed is written)."""
         row = await self.s.get(SessionRow, session.id)  # in the identity map: no query
         if row is None:
             raise StorageError(f"session {session.id} is gone")
@@ -146,6 +126,8 @@ class SqlSessions:
             row.cursor = session.cursor
         if list(row.open_posts or []) != session.open_posts:
             row.open_posts = list(session.open_posts)
+        if row.seed != session.seed:
+            row.seed = session.seed
 
     async def live_in_channel(self, guild_id: int, channel_id: int) -> SessionRecord | None:
         """The scheduled, running or paused session of a channel."""
@@ -167,21 +149,21 @@ class SqlSessions:
 
     async def latest_in_channel(self, guild_id: int, channel_id: int) -> SessionRecord | None:
         """The channel's most recent session, live or ended."""
-        row = await submissions_store.latest_in_channel(self.s, guild_id, channel_id)
+        row = await sessions_store.latest_in_channel(self.s, guild_id, channel_id)
         return session_record(row) if row is not None else None
 
     async def log_event(
         self, session_id: int, kind: str, at: datetime, actor_id: int | None, **data: Any
     ) -> int:
-        """Record what happened to a session's clock; returns the event's id."""
-        event = sessions_store.log_event(self.s, session_id, kind, at, actor_id, **data)
+        """Record what happened to a session's clock; returns the event's id (an unknown kind is refused)."""
+        event = sessions_store.log_event(self.s, session_id, EventKind(kind), at, actor_id, **data)
         await self.s.flush()
         return event.id
 
     async def events(self, session_id: int) -> list[EventRecord]:
         """A session's clock history, oldest first."""
         return [
-            EventRecord(e.id, e.kind, e.at, e.actor_id, e.data)
+            EventRecord(e.id, EventKind(e.kind), e.at, e.actor_id, e.data)
             for e in await sessions_store.events(self.s, session_id)
         ]
 
@@ -192,31 +174,9 @@ class SqlOutbox:
     def __init__(self, s: AsyncSession) -> None:
         self.s = s
 
-    async def enqueue(
-        self,
-        *,
-        scope: str,
-        key: str,
-        channel_id: int,
-        payload: dict[str, Any],
-        now: datetime,
-        kind: str = "send",
-        not_before: datetime | None = None,
-        guild_id: int | None = None,
-    ) -> bool:
-        """Add a post unless the scope has one under that key; whether it was added."""
-        row = await outbox_store.enqueue(
-            self.s,
-            scope=scope,
-            key=key,
-            channel_id=channel_id,
-            payload=payload,
-            now=now,
-            kind=kind,
-            not_before=not_before,
-            guild_id=guild_id,
-        )
-        return row is not None
+    async def enqueue(self, **post: Any) -> bool:
+        """Add a post unless the scope has one under that key; whether it was added (`outbox.enqueue`)."""
+        return await outbox_store.enqueue(self.s, **post) is not None
 
     async def keys(self, scope: str, prefix: str = "") -> frozenset[str]:
         """Every post key already decided in a scope (optionally only those starting with `prefix`)."""
@@ -233,37 +193,14 @@ class SqlOutbox:
         if row is not None and row.status == PostStatus.PENDING:
             row.status = PostStatus.SKIPPED
 
+    async def posts(self, scope: str, prefix: str = "") -> list[PostRecord]:
+        """A scope's posts (optionally only those whose key starts with `prefix`), in the order decided."""
+        return [post_record(r) for r in await outbox_store.posts(self.s, scope, prefix)]
 
-class SqlSeats:
-    """`SeatRepository` over the `assignments`, `threads` and `acknowledgements` tables."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def confirmed(self, session_id: int) -> list[SeatRecord]:
-        """The session's confirmed seats, by user id."""
-        rows = await seats_store.seats(self.s, session_id, SeatStatus.CONFIRMED)
-        return [SeatRecord(r.user_id, r.paper_key, r.role_key) for r in rows]
-
-    async def seat(self, session_id: int, user_id: int) -> SeatRecord | None:
-        """A student's confirmed seat in a session, if any."""
-        row = await self.s.scalar(
-            select(AssignmentRow).where(
-                AssignmentRow.session_id == session_id,
-                AssignmentRow.user_id == user_id,
-                AssignmentRow.status == SeatStatus.CONFIRMED,
-            )
-        )
-        return SeatRecord(row.user_id, row.paper_key, row.role_key) if row is not None else None
-
-    async def threads(self, session_id: int) -> dict[str, int]:
-        """The session's threads: key -> thread id."""
-        return {key: t.thread_id for key, t in (await seats_store.threads(self.s, session_id)).items()}
-
-    async def acknowledged(self, session_id: int) -> dict[int, datetime | None]:
-        """Per student with a role card: when they pressed "Got it" (None: not yet)."""
-        acks = await seats_store.acknowledgements(self.s, session_id)
-        return {user_id: ack.acknowledged_at for user_id, ack in acks.items()}
+    async def by_message(self, scope: str, message_id: int, prefix: str = "") -> PostRecord | None:
+        """The post of a scope (key starting with `prefix`) that was delivered as this message, if any."""
+        row = await outbox_store.by_message(self.s, scope, message_id, prefix)
+        return post_record(row) if row is not None else None
 
 
 class SqlSubmissions:
@@ -276,8 +213,14 @@ class SqlSubmissions:
         self, session_id: int, kind: str, group_key: str | None = None, user_id: int | None = None
     ) -> list[SubmissionRecord]:
         """The current submissions of a kind (optionally of one group, or one student), oldest first."""
-        rows = await submissions_store.current(self.s, session_id, kind, group_key, user_id)
-        return [submission_record(r) for r in rows]
+        query = select(Submission).where(
+            Submission.session_id == session_id, Submission.kind == kind, Submission.current.is_(True)
+        )
+        if group_key is not None:
+            query = query.where(Submission.group_key == group_key)
+        if user_id is not None:
+            query = query.where(Submission.user_id == user_id)
+        return [submission_record(r) for r in await self.s.scalars(query.order_by(Submission.id))]
 
     async def replace(
         self,
@@ -291,132 +234,27 @@ class SqlSubmissions:
         per_user: bool = False,
     ) -> SubmissionRecord:
         """Store a new current submission; the earlier one is kept as history."""
-        row = await submissions_store.replace(
-            self.s,
+        retire = update(Submission).where(
+            Submission.session_id == session_id,
+            Submission.kind == kind,
+            Submission.group_key == group_key,
+            Submission.current.is_(True),
+        )
+        if per_user:
+            retire = retire.where(Submission.user_id == user_id)
+        await self.s.execute(retire.values(current=False))
+        row = Submission(
             session_id=session_id,
             kind=kind,
             group_key=group_key,
             user_id=user_id,
             payload=payload,
-            now=now,
-            per_user=per_user,
+            current=True,
+            submitted_at=now,
         )
+        self.s.add(row)
+        await self.s.flush()
         return submission_record(row)
-
-
-class SqlNames:
-    """`NameRepository` over the `display_names` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def of_guild(self, guild_id: int) -> dict[int, str]:
-        """Every remembered display name of a guild, by user id."""
-        return await names_store.of_guild(self.s, guild_id)
-
-    async def refresh(self, guild_id: int, user_id: int, name: str, now: datetime) -> bool:
-        """Update a remembered user's name if it changed; whether the user is remembered at all."""
-        return await names_store.refresh(self.s, guild_id, user_id, name, now)
-
-
-class SqlRoster:
-    """`RosterRepository` over the `roster` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def entries(self, guild_id: int) -> list[RosterRecord]:
-        """The guild's class list, by student id."""
-        return [roster_record(r) for r in await roster_store.entries(self.s, guild_id)]
-
-    async def known(self, guild_id: int) -> dict[int, RosterRecord]:
-        """The guild's entries matched to a Discord user, by user id."""
-        rows = await submissions_store.roster(self.s, guild_id)
-        return {user_id: roster_record(r) for user_id, r in rows.items()}
-
-    async def replace(self, guild_id: int, rows: list[NewRosterEntry]) -> None:
-        """Make `rows` the guild's whole class list."""
-        await roster_store.replace(
-            self.s,
-            guild_id,
-            [
-                RosterEntry(
-                    guild_id=guild_id,
-                    user_id=r.user_id,
-                    student_id=r.student_id,
-                    name=r.name,
-                    discord_ref=r.discord_ref,
-                )
-                for r in rows
-            ],
-        )
-
-    async def match(self, entry_id: int, user_id: int) -> None:
-        """Remember which user an entry is."""
-        row = await self.s.get(RosterEntry, entry_id)
-        if row is not None:
-            row.user_id = user_id
-
-
-class SqlProjects:
-    """`ProjectRepository` over the project tables (`bot.storage.projects`)."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def load(self, guild_id: int, base: ProjectState) -> ProjectState:
-        """The guild's groups on top of the configured proposals and rules."""
-        return await projects_store.load(self.s, guild_id, base)
-
-    async def save(
-        self, guild_id: int, old: ProjectState, new: ProjectState, actor: int, now: datetime
-    ) -> None:
-        """Write what changed from `old` to `new`."""
-        await projects_store.save(self.s, guild_id, old, new, actor, now)
-
-    async def rooms(self, guild_id: int) -> dict[int, int]:
-        """Each group's room, for groups that have one."""
-        return await projects_store.threads(self.s, guild_id)
-
-    async def set_room(self, group_id: int, room_id: int) -> None:
-        """Remember a group's room."""
-        await projects_store.set_thread(self.s, group_id, room_id)
-
-    async def interest(self, guild_id: int, key: str, user_id: int, now: datetime) -> bool:
-        """Record a student's interest in a proposal; False when it was recorded already."""
-        return await projects_store.interest(self.s, guild_id, key, user_id, now)
-
-    async def interest_counts(self, guild_id: int) -> dict[str, int]:
-        """How many students said they are interested in each proposal."""
-        return await projects_store.interest_counts(self.s, guild_id)
-
-    async def card_posts(self, guild_id: int) -> list[PostRecord]:
-        """The proposal-card posts delivered in a guild."""
-        return [post_record(r) for r in await projects_store.card_posts(self.s, guild_id)]
-
-
-class SqlTokens:
-    """`TokenRepository` over the `bot_state` table."""
-
-    def __init__(self, s: AsyncSession) -> None:
-        self.s = s
-
-    async def projector_token(self, session_id: int) -> str:
-        """The session's page token, made on first use."""
-        return await projector_store.token_for(self.s, session_id)
-
-    async def projector_session(self, token: str) -> SessionRecord | None:
-        """The session whose page token this is; None for an unknown one."""
-        row = await projector_store.session_of(self.s, token)
-        return session_record(row) if row is not None else None
-
-    async def calendar_feed(self, make: Callable[[], str]) -> str:
-        """The calendar feed's token, made with `make` on first use."""
-        row = await self.s.get(BotState, "calendar-feed")
-        if row is None:
-            row = BotState(key="calendar-feed", value=make())
-            self.s.add(row)
-        return row.value
 
 
 class SqlTransaction:
@@ -426,6 +264,10 @@ class SqlTransaction:
         self.sessions: SessionRepository = SqlSessions(s)
         self.outbox: OutboxRepository = SqlOutbox(s)
         self.seats: SeatRepository = SqlSeats(s)
+        self.checkins: CheckInRepository = SqlCheckIns(s)
+        self.acknowledgements: AcknowledgementRepository = SqlAcknowledgements(s)
+        self.rooms: RoomRepository = SqlRooms(s)
+        self.steps: StepRepository = SqlSteps(s)
         self.submissions: SubmissionRepository = SqlSubmissions(s)
         self.names: NameRepository = SqlNames(s)
         self.roster: RosterRepository = SqlRoster(s)

@@ -129,10 +129,12 @@ async def test_a_deleted_database_gets_a_clear_answer_and_a_log_line_and_crashes
     assert again.ephemeral
     assert "cannot reach my database" in again.text and "unable to open" in again.text, again.text
     assert f"reference {again.id}" in again.text
+    roles = await room.run(room.instructor, "roles status")  # the assignments say the same
+    assert "cannot reach my database" in roles.text and "unable to open" in roles.text, roles.text
 
     # Nothing crashed, nothing was half-written, and no apology hid what went wrong.
     assert bot_alive(room)
-    assert "something went wrong" not in status.text + again.text
+    assert "something went wrong" not in status.text + again.text + roles.text
     async with bot.db.session() as s:
         with pytest.raises(OperationalError, match="unable to open"):
             await s.scalar(select(PostRow))

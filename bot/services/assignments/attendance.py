@@ -8,9 +8,6 @@ from bot.core.statuses import LIVE, PostStatus, SeatStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import scope_of
-from bot.storage import assignments as store
-from bot.storage import outbox
-from bot.storage.models import CheckIn, SessionRow
 
 
 class Attendance(ServiceBase):
@@ -18,22 +15,21 @@ class Attendance(ServiceBase):
 
     async def post_checkin(self, guild_id: int, channel_id: int, actor_id: int) -> str:
         """Post an "I'm here" message in the session's channel; `/assign` then seats only those who press it."""
-        async with self.db.session() as s, s.begin():
-            row = await self._live(s, guild_id, channel_id)
+        async with self.uow.begin() as tx:
+            row = await self._live(tx, guild_id, channel_id)
             scope = scope_of(row.id)
-            n = len(await outbox.keys(s, scope, "checkin:")) + 1
-            await outbox.enqueue(
-                s,
+            n = len(await tx.outbox.keys(scope, "checkin:")) + 1
+            await tx.outbox.enqueue(
                 scope=scope,
                 key=f"checkin:{n}",
                 channel_id=row.channel_id,
                 payload=render.checkin_post(row.id, actor_id),
                 now=self.clock.now(),
             )
-            present = len(await store.checked_in(s, row.id))
+            present = len(await tx.checkins.present(row.id))
         await self.flush(scope)
-        async with self.db.session() as s:
-            post = await outbox.find(s, scope, f"checkin:{n}")
+        async with self.uow.read() as tx:
+            post = await tx.outbox.find(scope, f"checkin:{n}")
         if post is not None and post.status == PostStatus.PENDING:
             return "The check-in is on its way: Discord is slow to take it, and I keep trying."
         if post is not None and post.status == PostStatus.FAILED:
@@ -51,14 +47,14 @@ class Attendance(ServiceBase):
 
     async def check_in(self, session_id: int, user_id: int) -> str:
         """A student pressed "I'm here" (pressing again changes nothing)."""
-        async with self.db.session() as s, s.begin():
-            row = await s.get(SessionRow, session_id)
+        async with self.uow.begin() as tx:
+            row = await tx.sessions.get(session_id)
             if row is None or row.status not in LIVE:
                 raise ConductorError("This check-in is closed: the session is over.")
-            if user_id in await store.checked_in(s, session_id):
+            if user_id in await tx.checkins.present(session_id):
                 return "You are already checked in."
-            s.add(CheckIn(session_id=session_id, user_id=user_id, at=self.clock.now()))
-            seated = await store.seats(s, session_id, SeatStatus.CONFIRMED)
+            await tx.checkins.add(session_id, user_id, self.clock.now())
+            seated = await tx.seats.of_status(session_id, SeatStatus.CONFIRMED)
         if seated and all(r.user_id != user_id for r in seated):
             return (
                 "Checked in. Roles are already handed out: tell the instructor you are here so they can "

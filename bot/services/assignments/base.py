@@ -9,22 +9,16 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.core.assignment import Assignment, AssignmentImpossible, RoleSlot
+from bot.core.assignment import Assignment, AssignmentImpossible, RoleSlot, Seat
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.core.statuses import SeatStatus
 from bot.core.timeline import phase_blocks
 from bot.rendering import assignment as render
-from bot.scheduling import Scheduler
 from bot.services.assignments.model import ClassList, in_words
 from bot.services.assignments.ports import Flush, ThreadPort
-from bot.storage import assignments as store
-from bot.storage import sessions as sessions_store
-from bot.storage.db import Database
-from bot.storage.models import SessionRow
+from bot.services.ports import SeatRecord, SessionRecord, Timers, Transaction, UnitOfWork
 
 
 class ServiceBase:
@@ -33,20 +27,21 @@ class ServiceBase:
     def __init__(
         self,
         course: Course,
-        db: Database,
+        uow: UnitOfWork,
         clock: Clock,
-        scheduler: Scheduler,
+        timers: Timers,
         flush: Flush,
         threads: ThreadPort,
+        owns: Callable[[int], bool] | None = None,
     ) -> None:
         self.course = course
-        self.db = db
+        self.uow = uow
         self.clock = clock
-        self.scheduler = scheduler
+        self.timers = timers
         self.flush = flush
         self.threads = threads
         # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
-        self.owns: Callable[[int], bool] | None = None
+        self.owns = owns
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
@@ -80,19 +75,31 @@ class ServiceBase:
         wanted = typed.strip().casefold()
         return next((k for k, names in named.items() if wanted in {n.casefold() for n in names}), typed)
 
-    async def _live(self, s: AsyncSession, guild_id: int, channel_id: int) -> SessionRow:
-        row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+    def _assignment(self, seats: list[SeatRecord]) -> Assignment:
+        """The pure assignment that stored seats describe (students are user ids as strings)."""
+        return Assignment(
+            seats={str(r.user_id): Seat(r.paper_key, r.role_key) for r in seats},
+            papers=self.papers,
+            roles=self.roles,
+        )
+
+    async def _seated(self, tx: Transaction, session_id: int) -> Assignment:
+        """The session's confirmed assignment (no seats when there is none)."""
+        return self._assignment(await tx.seats.of_status(session_id, SeatStatus.CONFIRMED))
+
+    async def _live(self, tx: Transaction, guild_id: int, channel_id: int) -> SessionRecord:
+        row = await tx.sessions.live_in_channel(guild_id, channel_id)
         if row is None:
             raise ConductorError(
                 f"No session is running in <#{channel_id}>: run `/session start` first, then `/assign`."
             )
         return row
 
-    async def _confirmed(self, s: AsyncSession, session_id: int) -> Assignment:
-        rows = await store.seats(s, session_id, SeatStatus.CONFIRMED)
-        if not rows:
+    async def _confirmed(self, tx: Transaction, session_id: int) -> Assignment:
+        a = await self._seated(tx, session_id)
+        if not a.seats:
             raise ConductorError("This session has no confirmed assignment yet: run `/assign` first.")
-        return store.to_assignment(rows, self.papers, self.roles)
+        return a
 
     def _wanted(self, a: Assignment, roster: ClassList) -> dict[str, set[int]]:
         """Who belongs in which thread: each paper group (plus its teachers) and each role-partner set."""
@@ -107,15 +114,14 @@ class ServiceBase:
                     wanted[f"partners:{paper}:{slot.key}"] = members
         return wanted
 
-    def _timeline(self, row: SessionRow) -> tuple[tuple[str, datetime, datetime], ...]:
-        timeline = sessions_store.timeline_of(row)
+    def _timeline(self, row: SessionRecord) -> tuple[tuple[str, datetime, datetime], ...]:
         out: list[tuple[str, datetime, datetime]] = []
-        for key, name, start, end, _ in phase_blocks(timeline):
+        for key, name, start, end, _ in phase_blocks(row.timeline):
             phase = self.course.phases.get(key)
             out.append((phase.name if phase else name, start, end))
         return tuple(out)
 
-    def _card(self, row: SessionRow, a: Assignment, user_id: int) -> render.CardInfo:
+    def _card(self, row: SessionRecord, a: Assignment, user_id: int) -> render.CardInfo:
         seat = a.seats[str(user_id)]
         paper = self.course.paper(seat.paper)
         return render.CardInfo(

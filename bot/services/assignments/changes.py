@@ -5,18 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.assignment import Assignment
 from bot.core.changes import affected
+from bot.core.statuses import Delivery, PostKind
 from bot.rendering import assignment as render
 from bot.rendering import changes as render_changes
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import ClassList, card_scope, scope_of
-from bot.storage import assignments as store
-from bot.storage import names as names_store
-from bot.storage import outbox
-from bot.storage.models import SessionRow
+from bot.services.ports import AcknowledgementRecord, SessionRecord, Transaction
 
 
 class Changes(Cards):
@@ -24,8 +20,8 @@ class Changes(Cards):
 
     async def _record_change(
         self,
-        s: AsyncSession,
-        row: SessionRow,
+        tx: Transaction,
+        row: SessionRecord,
         old: Assignment,
         new: Assignment,
         roster: ClassList,
@@ -39,42 +35,41 @@ class Changes(Cards):
         """
         changes = affected(old.seats, new.seats)
         changed = sorted(int(u) for u in changes.new_cards)
-        await self._edit_cards(s, row, new, changes)
+        await self._edit_cards(tx, row, new, changes)
         seated = {int(u): roster.students[int(u)] for u in new.seats if int(u) in roster.students}
-        await names_store.remember(s, row.guild_id, seated, self.clock.now())
-        for uid in changed:
-            await store.reset_acknowledgement(s, row.id, uid)
-        await store.drop_acknowledgements(s, row.id, {int(u): None for u in new.seats})
+        await tx.names.remember(row.guild_id, seated, self.clock.now())
+        for uid in changed:  # a new card needs a new Got it
+            await tx.acknowledgements.save(row.id, AcknowledgementRecord(uid, Delivery.PENDING))
+        await tx.acknowledgements.keep_only(row.id, {int(u) for u in new.seats})
         if not table:  # Confirm posts the table last, once it knows what happened (`_post_table`)
             return changed
         names = dict(roster.students)
         scope = scope_of(row.id)
-        tables = sorted(await outbox.keys(s, scope, "table"))
+        tables = sorted(await tx.outbox.keys(scope, "table"))
         table_keys = [k for k in tables if k.startswith("table:")]
         now = self.clock.now()
         if not table_keys:
             body = render.table_post(new, self.course, names, actor_id)
-            await outbox.enqueue(
-                s, scope=scope, key="table:1", channel_id=row.channel_id, payload=body, now=now
+            await tx.outbox.enqueue(
+                scope=scope, key="table:1", channel_id=row.channel_id, payload=body, now=now
             )
         else:
             body = render.table_post(new, self.course, names, actor_id, edited=True)
             body["target"] = table_keys[-1]
             edits = len([k for k in tables if k.startswith("table-edit:")])
-            await outbox.enqueue(
-                s,
+            await tx.outbox.enqueue(
                 scope=scope,
                 key=f"table-edit:{edits + 1}",
                 channel_id=row.channel_id,
                 payload=body,
                 now=now,
-                kind="edit",
+                kind=PostKind.EDIT,
             )
         return changed
 
     async def _tell_groups(
         self,
-        row: SessionRow,
+        row: SessionRecord,
         old: Assignment,
         new: Assignment,
         roster: ClassList,
@@ -90,15 +85,14 @@ class Changes(Cards):
             return ()
         changes = affected(old.seats, new.seats)
         scope = scope_of(row.id)
-        async with self.db.session() as s, s.begin():
-            n = len(await outbox.keys(s, scope, "notice:"))
+        async with self.uow.begin() as tx:
+            n = len(await tx.outbox.keys(scope, "notice:"))
             for notice in changes.notices:
                 thread = threads.get(notice.key)
                 if thread is None:
                     continue
                 n += 1
-                await outbox.enqueue(
-                    s,
+                await tx.outbox.enqueue(
                     scope=scope,
                     key=f"notice:{n}",
                     channel_id=thread,

@@ -9,19 +9,14 @@ from collections.abc import Callable, Mapping
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.core.permissions import ConfirmPlan
-from bot.core.statuses import LIVE, PostStatus, SeatStatus
+from bot.core.statuses import LIVE, EventKind, PostKind, PostStatus, SeatStatus, StepStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
-from bot.services.assignments.model import ClassList, scope_of
+from bot.services.assignments.model import REPORT, ROOM, TABLE, ClassList, room_key, scope_of
 from bot.services.assignments.report import Report, Tally
 from bot.services.assignments.rooms import Rooms
-from bot.storage import assignments as store
-from bot.storage import outbox
-from bot.storage import sessions as sessions_store
-from bot.storage import steps as steps_store
-from bot.storage.models import SessionRow
-from bot.storage.steps import StepStatus
+from bot.services.ports import SessionRecord, StepRecord
 
 log = logging.getLogger(__name__)
 
@@ -38,75 +33,69 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         never wait for each other, and the class table is posted last, saying what actually happened.
         """
         async with self._locks[session_id]:
-            async with self.db.session() as s, s.begin():
-                row = await s.get(SessionRow, session_id)
+            async with self.uow.begin() as tx:
+                row = await tx.sessions.get(session_id)
                 if row is None or row.status not in LIVE:
                     raise ConductorError("That session is over: run `/session start` and `/assign` again.")
-                rows = await store.seats(s, session_id, SeatStatus.PREVIEW)
+                rows = await tx.seats.of_status(session_id, SeatStatus.PREVIEW)
                 if not rows or rows[0].seed != seed:
                     raise ConductorError(
                         "That preview is no longer current (it was confirmed, cancelled or reshuffled). "
                         "Run `/assign` again."
                     )
-                new = store.to_assignment(rows, self.papers, self.roles)
-                old_rows = await store.seats(s, session_id, SeatStatus.CONFIRMED)
-                old = store.to_assignment(old_rows, self.papers, self.roles)
-                await store.drop_seats(s, session_id, SeatStatus.CONFIRMED)
-                for r in rows:
-                    r.status = SeatStatus.CONFIRMED
+                new = self._assignment(rows)
+                old = await self._seated(tx, session_id)
+                await tx.seats.confirm_preview(session_id)
                 row.seed = seed
-                sessions_store.log_event(
-                    s,
+                await tx.sessions.save(row)
+                await tx.sessions.log_event(
                     session_id,
-                    "assign-confirmed",
+                    EventKind.ASSIGN_CONFIRMED,
                     self.clock.now(),
                     actor_id,
                     seed=seed,
                     students=len(rows),
                 )
-                changed = await self._record_change(s, row, old, new, roster, actor_id, table=False)
-                keys = await self._enqueue_cards(s, row, new, changed)
-                await steps_store.forget_rooms(s, row.id, set(self._wanted(new, roster)))
+                changed = await self._record_change(tx, row, old, new, roster, actor_id, table=False)
+                keys = await self._enqueue_cards(tx, row, new, changed)
+                await tx.steps.keep_only(row.id, ROOM, {room_key(k) for k in self._wanted(new, roster)})
                 now = self.clock.now()
-                await steps_store.mark(s, row.id, steps_store.TABLE, StepStatus.PENDING, now)
-                await steps_store.mark(
-                    s, row.id, steps_store.REPORT, StepStatus.PENDING, now, actor_id=actor_id
-                )
+                await tx.steps.mark(row.id, StepRecord(TABLE, StepStatus.PENDING), now)
+                await tx.steps.mark(row.id, StepRecord(REPORT, StepStatus.PENDING, actor_id=actor_id), now)
             return await self._carry_out(row, old, new, roster, actor_id, keys)
 
     async def reported(self, session_id: int) -> None:
         """The instructor has the confirm's report (their interaction was answered): nothing is owed."""
-        async with self.db.session() as s, s.begin():
-            await steps_store.mark(s, session_id, steps_store.REPORT, StepStatus.DONE, self.clock.now())
+        async with self.uow.begin() as tx:
+            await tx.steps.mark(session_id, StepRecord(REPORT, StepStatus.DONE), self.clock.now())
 
     async def report_by_dm(self, session_id: int, actor_id: int, text: str) -> None:
         """Send the instructor the confirm's report by DM (or, DMs closed, in the class channel), once."""
         scope = f"report:{session_id}"
-        async with self.db.session() as s, s.begin():
-            row = await s.get(SessionRow, session_id)
-            assert row is not None
-            key = f"report:{len(await outbox.keys(s, scope, 'report:')) + 1}"
-            await outbox.enqueue(
-                s,
+        async with self.uow.begin() as tx:
+            row = await tx.sessions.get(session_id)
+            if row is None:
+                raise ConductorError("That session no longer exists.")
+            key = f"report:{len(await tx.outbox.keys(scope, 'report:')) + 1}"
+            await tx.outbox.enqueue(
                 scope=scope,
                 key=key,
                 channel_id=actor_id,
                 payload=render.change_post([], text, actor_id),
                 now=self.clock.now(),
-                kind="dm",
+                kind=PostKind.DM,
             )
-            await steps_store.mark(s, session_id, steps_store.REPORT, StepStatus.DONE, self.clock.now())
+            await tx.steps.mark(session_id, StepRecord(REPORT, StepStatus.DONE), self.clock.now())
         await self.flush(scope)
-        async with self.db.session() as s, s.begin():
-            post = await outbox.find(s, scope, key)
+        async with self.uow.begin() as tx:
+            post = await tx.outbox.find(scope, key)
             if (
                 post is None
                 or post.status != PostStatus.FAILED
                 or not self.threads.plan(row.channel_id).posts
             ):
                 return
-            await outbox.enqueue(
-                s,
+            await tx.outbox.enqueue(
                 scope=scope,
                 key=f"{key}:here",
                 channel_id=row.channel_id,
@@ -117,7 +106,7 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
 
     async def _carry_out(
         self,
-        row: SessionRow,
+        row: SessionRecord,
         old: Assignment,
         new: Assignment,
         roster: ClassList,
@@ -132,31 +121,31 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         await self._prompt_slides(row, threads)
         await self._tell_groups(row, old, new, roster, threads, actor_id)
         await self._settle_cards(row, new, keys, threads, actor_id, plan)
-        self.scheduler.at(
+        self.timers.at(
             f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
         )
         await self._post_table(row, new, roster, actor_id, plan)
         return await self.tally(row.id)
 
     async def _post_table(
-        self, row: SessionRow, a: Assignment, roster: ClassList, actor_id: int, plan: ConfirmPlan
+        self, row: SessionRecord, a: Assignment, roster: ClassList, actor_id: int, plan: ConfirmPlan
     ) -> None:
         """The class table, last, saying what happened; posted once, then edited when the facts change."""
         text = (await self.tally(row.id)).class_text()
         scope = scope_of(row.id)
         names = dict(roster.students)
         key: str | None  # the table post this round waits for, if any
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             posted = None
-            for key in sorted(await outbox.keys(s, scope, "table:"), key=lambda k: int(k.split(":")[1])):
-                post = await outbox.find(s, scope, key)
+            for key in sorted(await tx.outbox.keys(scope, "table:"), key=lambda k: int(k.split(":")[1])):
+                post = await tx.outbox.find(scope, key)
                 if post is not None and post.status == PostStatus.SENT:
                     posted = post
             if posted is not None:
-                edits = sorted(await outbox.keys(s, scope, "table-edit:"))
+                edits = sorted(await tx.outbox.keys(scope, "table-edit:"))
                 latest = posted.payload
                 for key in edits:
-                    edit = await outbox.find(s, scope, key)
+                    edit = await tx.outbox.find(scope, key)
                     if edit is not None and edit.payload.get("target") == posted.key:
                         latest = edit.payload
                 body = render.table_post(a, self.course, names, actor_id, edited=True, content=text)
@@ -165,29 +154,21 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                     key = None
                 else:
                     key = f"table-edit:{len(edits) + 1}"
-                    await outbox.enqueue(
-                        s,
+                    await tx.outbox.enqueue(
                         scope=scope,
                         key=key,
                         channel_id=row.channel_id,
                         payload=body,
                         now=self.clock.now(),
-                        kind="edit",
+                        kind=PostKind.EDIT,
                     )
             elif not plan.table:  # known before acting: the class is told nothing rather than half
-                await steps_store.mark(
-                    s,
-                    row.id,
-                    steps_store.TABLE,
-                    StepStatus.BLOCKED,
-                    self.clock.now(),
-                    "|".join(plan.table_grant),
-                )
+                blocked = StepRecord(TABLE, StepStatus.BLOCKED, "|".join(plan.table_grant))
+                await tx.steps.mark(row.id, blocked, self.clock.now())
                 return
             else:
-                key = f"table:{len(await outbox.keys(s, scope, 'table:')) + 1}"
-                await outbox.enqueue(
-                    s,
+                key = f"table:{len(await tx.outbox.keys(scope, 'table:')) + 1}"
+                await tx.outbox.enqueue(
                     scope=scope,
                     key=key,
                     channel_id=row.channel_id,
@@ -195,8 +176,8 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                     now=self.clock.now(),
                 )
         await self.flush(scope)
-        async with self.db.session() as s, s.begin():
-            post = await outbox.find(s, scope, key) if key else None
+        async with self.uow.begin() as tx:
+            post = await tx.outbox.find(scope, key) if key else None
             status, detail = StepStatus.DONE, None
             if post is not None and post.status == PostStatus.PENDING:
                 status = StepStatus.PENDING
@@ -207,13 +188,13 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                 detail = "|".join(fresh.table_grant) if refused else post.error
             if posted is not None:  # the table is out already; an edit that fails does not undo that
                 status, detail = StepStatus.DONE, None
-            await steps_store.mark(s, row.id, steps_store.TABLE, status, self.clock.now(), detail)
+            await tx.steps.mark(row.id, StepRecord(TABLE, status, detail), self.clock.now())
 
     async def unfinished(self, guild_id: int, channel_id: int) -> bool:
         """Whether this channel's confirm left something undone (a room, the table, an unreached student)."""
-        async with self.db.session() as s:
-            row = await sessions_store.live_in_channel(s, guild_id, channel_id)
-            if row is None or not await steps_store.all_of(s, row.id):
+        async with self.uow.read() as tx:
+            row = await tx.sessions.live_in_channel(guild_id, channel_id)
+            if row is None or not await tx.steps.of_session(row.id):
                 return False
         return not (await self.tally(row.id)).finished
 
@@ -223,20 +204,19 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
         Runs on `/conductor status`, typically after a missing permission was granted: what was done already
         (cards delivered, rooms open) is not done again.
         """
-        async with self.db.session() as s:
-            row = await sessions_store.live_in_channel(s, guild_id, channel_id)
+        async with self.uow.read() as tx:
+            row = await tx.sessions.live_in_channel(guild_id, channel_id)
             if row is None:
                 return None
-            done = await steps_store.all_of(s, row.id)
-            rows = await store.seats(s, row.id, SeatStatus.CONFIRMED)
-        if not rows or not done or (await self.tally(row.id)).finished:
+            done = await tx.steps.of_session(row.id)
+            a = await self._seated(tx, row.id)
+        if not a.seats or not done or (await self.tally(row.id)).finished:
             return None
         if self._locks[row.id].locked():
             return None  # the confirm itself is still running (or being resumed): it reports when done
-        report = done.get(steps_store.REPORT)
+        report = done.get(REPORT)
         actor_id = (report.actor_id if report else None) or row.created_by
         async with self._locks[row.id]:
-            a = store.to_assignment(rows, self.papers, self.roles)
             plan = self.threads.plan(row.channel_id)
             threads = await self._sync_rooms(row, a, a, roster, plan)
             await self._prompt_slides(row, threads)
@@ -248,18 +228,16 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
 
     async def resume(self, roster_for: Callable[[int], ClassList]) -> None:
         """At start-up, once connected: finish every confirm a stop cut short and tell its instructor what was done."""
-        async with self.db.session() as s:
-            owed = await steps_store.sessions_with(s, steps_store.REPORT, StepStatus.PENDING)
+        async with self.uow.read() as tx:
+            owed = await tx.steps.sessions_with(REPORT, StepStatus.PENDING)
         for session_id in owed:
-            async with self.db.session() as s:
-                row = await s.get(SessionRow, session_id)
+            async with self.uow.read() as tx:
+                row = await tx.sessions.get(session_id)
                 if row is None or (self.owns is not None and not self.owns(row.guild_id)):
                     continue  # gone, or another process's guild (sharded)
-                actor_id = (await steps_store.all_of(s, session_id))[steps_store.REPORT].actor_id
-                a = store.to_assignment(
-                    await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
-                )
-                keys = await self._pending_cards(s, session_id, a)
+                actor_id = (await tx.steps.of_session(session_id))[REPORT].actor_id
+                a = await self._seated(tx, session_id)
+                keys = await self._pending_cards(tx, session_id, a)
             actor_id = actor_id or row.created_by
             if row.status not in LIVE or not a.seats:
                 await self.reported(session_id)

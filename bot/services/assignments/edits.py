@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from bot.core.assignment import Assignment, add_student, move, remove_student, swap
 from bot.core.errors import ConductorError
-from bot.core.statuses import SeatStatus
+from bot.core.statuses import EventKind, SeatStatus, StepStatus
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
 from bot.services.assignments.model import ClassList, EditAction, scope_of, shown_name
 from bot.services.assignments.report import Outcome, Tally
 from bot.services.assignments.rooms import Rooms
-from bot.storage import assignments as store
-from bot.storage import sessions as sessions_store
-from bot.storage.models import SessionRow
-from bot.storage.steps import StepStatus
+from bot.services.ports import SessionRecord
 
 
 class Editing(Changes, Rooms, Tally, Acknowledgements):
@@ -33,12 +30,12 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
         role: str | None = None,
     ) -> tuple[str, Outcome]:
         """Swap, move, add or remove students in the confirmed assignment; only they get new cards."""
-        async with self.db.session() as s:
-            row = await self._live(s, guild_id, channel_id)
+        async with self.uow.read() as tx:
+            row = await self._live(tx, guild_id, channel_id)
         async with self._locks[row.id]:
-            async with self.db.session() as s, s.begin():
-                row = await self._live(s, guild_id, channel_id)
-                old = await self._confirmed(s, row.id)
+            async with self.uow.begin() as tx:
+                row = await self._live(tx, guild_id, channel_id)
+                old = await self._confirmed(tx, row.id)
                 name = shown_name(roster, student)
                 with self._worded(roster):
                     match action:
@@ -56,7 +53,7 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
                             new = move(old, str(student), paper, role)
                             answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
                         case EditAction.ADD:
-                            history = await store.history(s, guild_id, row.id)
+                            history = await tx.seats.history(guild_id, row.id)
                             new = add_student(
                                 old, str(student), history=history.get(str(student)), seed=row.seed
                             )
@@ -70,17 +67,22 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
                             answer = f"Removed **{name}**; their partners and group were told."
                         case _:
                             raise ConductorError(f"Unknown change `{action}`.")
-                await store.replace_seats(s, row.id, SeatStatus.CONFIRMED, new, row.seed, self.clock.now())
-                sessions_store.log_event(
-                    s, row.id, f"roles-{action}", self.clock.now(), actor_id, student=student, other=other
+                await tx.seats.replace(row.id, SeatStatus.CONFIRMED, new, row.seed, self.clock.now())
+                await tx.sessions.log_event(
+                    row.id,
+                    EventKind(f"roles-{action}"),
+                    self.clock.now(),
+                    actor_id,
+                    student=student,
+                    other=other,
                 )
-                changed = await self._record_change(s, row, old, new, roster, actor_id)
+                changed = await self._record_change(tx, row, old, new, roster, actor_id)
             outcome = await self._deliver(row, old, new, changed, roster, actor_id)
         return answer, outcome
 
     async def _deliver(
         self,
-        row: SessionRow,
+        row: SessionRecord,
         old: Assignment,
         new: Assignment,
         changed: list[int],
@@ -93,7 +95,7 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
         await self._prompt_slides(row, threads)
         notes = await self._tell_groups(row, old, new, roster, threads, actor_id)
         sent, fallbacks, failed, pending = await self._send_cards(row, new, changed, threads, actor_id)
-        self.scheduler.at(
+        self.timers.at(
             f"ack-reminder:{row.id}", self.clock.now() + self.course.ack_reminder, self.remind, row.id
         )
         report = await self.tally(row.id)

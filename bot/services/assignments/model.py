@@ -1,4 +1,6 @@
-"""The assignment service's values: outbox scopes, the class list, a preview, names as users read them."""
+"""The assignment service's values: outbox scopes, confirm's step keys, the class list, a preview, names as
+users read them.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +12,6 @@ from enum import StrEnum
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.rendering.inert import inert_text
-
-
-class Delivery(StrEnum):
-    """How a student's role card reached them (`acknowledgements.delivery`; the values are stored)."""
-
-    PENDING = "pending"  # not known yet: the card is still being delivered
-    DM = "dm"  # delivered by DM
-    FALLBACK = "fallback"  # DMs closed: pinged with a Show my role button (group room or class channel)
-    FAILED = "failed"  # neither: nowhere to reach them
 
 
 class EditAction(StrEnum):
@@ -38,6 +31,17 @@ def scope_of(session_id: int) -> str:
 def card_scope(session_id: int, user_id: int) -> str:
     """One outbox scope per student's cards, so cards are delivered side by side."""
     return f"card:{session_id}:{user_id}"
+
+
+# Confirm's recorded steps (`tx.steps`): the class table, the instructor's report, and one per room.
+TABLE = "table"
+REPORT = "report"
+ROOM = "room:"
+
+
+def room_key(thread_key: str) -> str:
+    """The step key of a room (a group or partner thread)."""
+    return f"{ROOM}{thread_key}"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,6 @@ from bot.core.errors import ConductorError
 from bot.core.statuses import LIVE, SeatStatus
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import AlreadyConfirmed, ClassList, Preview
-from bot.storage import assignments as store
-from bot.storage.models import SessionRow
 
 
 class Previewing(ServiceBase):
@@ -29,31 +27,31 @@ class Previewing(ServiceBase):
         """Solve for the class (checked-in students when anyone checked in) and store it as the preview."""
         seed = secrets.randbelow(2**31) if seed is None else seed
         now = self.clock.now()
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             if session_id is not None:
-                row = await s.get(SessionRow, session_id)
+                row = await tx.sessions.get(session_id)
                 if row is None or row.status not in LIVE:
                     raise ConductorError("That session is over: run `/session start` and `/assign` again.")
             else:
-                row = await self._live(s, guild_id, channel_id)
-            confirmed = await store.seats(s, row.id, SeatStatus.CONFIRMED)
+                row = await self._live(tx, guild_id, channel_id)
+            confirmed = await tx.seats.of_status(row.id, SeatStatus.CONFIRMED)
             if confirmed and not replace:
                 raise AlreadyConfirmed(row.id)
-            present = await store.checked_in(s, row.id)
+            present = await tx.checkins.present(row.id)
             students = [u for u in roster.students if not present or u in present]
-            history = await store.history(s, guild_id, row.id)
+            history = await tx.seats.history(guild_id, row.id)
             with self._worded(roster):  # AssignmentImpossible explains itself; nothing is stored
                 assignment = solve(
                     [str(u) for u in students], self.papers, self.roles, history=history, seed=seed
                 )
-            await store.replace_seats(s, row.id, SeatStatus.PREVIEW, assignment, seed, now)
+            await tx.seats.replace(row.id, SeatStatus.PREVIEW, assignment, seed, now)
             return Preview(row.id, seed, assignment, bool(confirmed), bool(present))
 
     async def cancel(self, session_id: int, seed: int) -> str:
         """Drop the preview (only the one shown with this seed)."""
-        async with self.db.session() as s, s.begin():
-            rows = await store.seats(s, session_id, SeatStatus.PREVIEW)
+        async with self.uow.begin() as tx:
+            rows = await tx.seats.of_status(session_id, SeatStatus.PREVIEW)
             if not rows or rows[0].seed != seed:
                 return "That preview is no longer current: nothing to cancel."
-            await store.drop_seats(s, session_id, SeatStatus.PREVIEW)
+            await tx.seats.drop(session_id, SeatStatus.PREVIEW)
         return "Cancelled: nothing was sent to students."

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.errors import ConductorError
 from bot.core.permissions import grant, permission_label
-from bot.core.statuses import PostStatus, SeatStatus
+from bot.core.statuses import Delivery, PostStatus, StepStatus
 from bot.services.assignments.base import ServiceBase
-from bot.services.assignments.model import ClassList, Delivery, scope_of
-from bot.storage import assignments as store
-from bot.storage import outbox
-from bot.storage import steps as steps_store
-from bot.storage.models import SessionRow
-from bot.storage.steps import StepStatus
+from bot.services.assignments.model import TABLE, ClassList, room_key, scope_of
 
 
 @dataclass(frozen=True)
@@ -167,29 +163,24 @@ class Tally(ServiceBase):
     async def tally(self, session_id: int) -> Report:
         """What a session's confirm has done so far, counted from the database."""
         scope = scope_of(session_id)
-        async with self.db.session() as s:
-            row = await s.get(SessionRow, session_id)
-            assert row is not None
-            a = store.to_assignment(
-                await store.seats(s, session_id, SeatStatus.CONFIRMED), self.papers, self.roles
-            )
-            acks = await store.acknowledgements(s, session_id)
-            steps = await steps_store.all_of(s, session_id)
-            threads = await store.threads(s, session_id)
+        async with self.uow.read() as tx:
+            row = await tx.sessions.get(session_id)
+            if row is None:
+                raise ConductorError("That session no longer exists.")
+            a = await self._seated(tx, session_id)
+            acks = await tx.acknowledgements.of_session(session_id)
+            steps = await tx.steps.of_session(session_id)
+            threads = await tx.rooms.of_session(session_id)
             fallback_at: dict[int, int] = {}
-            for key in sorted(await outbox.keys(s, scope, "fallback:")):
-                post = await outbox.find(s, scope, key)
-                if post is not None and post.status == PostStatus.SENT:
-                    fallback_at[int(key.split(":")[1])] = post.channel_id
-            table_sent = False
-            for key in await outbox.keys(s, scope, "table:"):
-                post = await outbox.find(s, scope, key)
-                table_sent = table_sent or (post is not None and post.status == PostStatus.SENT)
+            for post in sorted(await tx.outbox.posts(scope, "fallback:"), key=lambda p: p.key):
+                if post.status == PostStatus.SENT:
+                    fallback_at[int(post.key.split(":")[1])] = post.channel_id
+            table_sent = any(p.status == PostStatus.SENT for p in await tx.outbox.posts(scope, "table:"))
         wanted = self._wanted(a, ClassList({}))
         open_rooms = []
         grants: list[str] = []
         for key in wanted:
-            step = steps.get(steps_store.room_key(key))
+            step = steps.get(room_key(key))
             if key in threads and (step is None or step.status == StepStatus.DONE):
                 open_rooms.append(key)
             elif step is not None and step.status == StepStatus.BLOCKED and step.detail:
@@ -201,10 +192,8 @@ class Tally(ServiceBase):
             for uid, d in delivery.items()
             if d == Delivery.FALLBACK and fallback_at.get(uid) == row.channel_id
         )
-        table = steps.get(steps_store.TABLE)
-        table_status = (
-            StepStatus.DONE if table_sent else StepStatus(table.status) if table else StepStatus.DONE
-        )
+        table = steps.get(TABLE)
+        table_status = StepStatus.DONE if table_sent else table.status if table else StepStatus.DONE
         order = [
             permission_label(attr)
             for attr in (

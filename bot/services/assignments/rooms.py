@@ -9,15 +9,12 @@ from collections.abc import Awaitable, Mapping
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.core.permissions import ConfirmPlan
+from bot.core.statuses import StepStatus
 from bot.rendering import assignment as render
 from bot.services.assignments.base import ServiceBase
-from bot.services.assignments.model import ClassList, scope_of
+from bot.services.assignments.model import ClassList, room_key, scope_of
 from bot.services.assignments.ports import PlatformFailed, PlatformRefused, described
-from bot.storage import assignments as store
-from bot.storage import outbox
-from bot.storage import steps as steps_store
-from bot.storage.models import SessionRow, ThreadRow
-from bot.storage.steps import StepStatus
+from bot.services.ports import RoomRecord, SessionRecord, StepRecord
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +30,16 @@ class Rooms(ServiceBase):
         return f"{title} - {self.course.role(parts[2]).plural}"[:100]
 
     async def _sync_threads(
-        self, row: SessionRow, old: Assignment, new: Assignment, roster: ClassList
+        self, row: SessionRecord, old: Assignment, new: Assignment, roster: ClassList
     ) -> tuple[dict[str, int], int, bool]:
         """Open missing rooms and bring every open room's members in line with the new assignment."""
-        async with self.db.session() as s:
-            before = set((await store.threads(s, row.id)).keys())
+        async with self.uow.read() as tx:
+            before = set((await tx.rooms.of_session(row.id)).keys())
         threads = await self._sync_rooms(row, old, new, roster, self.threads.plan(row.channel_id))
-        async with self.db.session() as s:
-            public = any(not t.private for k, t in (await store.threads(s, row.id)).items() if k in threads)
+        async with self.uow.read() as tx:
+            public = any(
+                not t.private for k, t in (await tx.rooms.of_session(row.id)).items() if k in threads
+            )
         return threads, len(set(threads) - before), public
 
     def _room_failure(self, channel_id: int, error: BaseException) -> tuple[StepStatus, str | None]:
@@ -51,7 +50,7 @@ class Rooms(ServiceBase):
         return StepStatus.FAILED, described(error)[:300]
 
     async def _sync_rooms(
-        self, row: SessionRow, old: Assignment, new: Assignment, roster: ClassList, plan: ConfirmPlan
+        self, row: SessionRecord, old: Assignment, new: Assignment, roster: ClassList, plan: ConfirmPlan
     ) -> dict[str, int]:
         """Open every wanted room not open yet, each on its own, and adjust open rooms' members; returns the open rooms.
 
@@ -59,12 +58,12 @@ class Rooms(ServiceBase):
         (blocked rooms name the permission to grant), so a later run opens only what is missing.
         """
         before, after = self._wanted(old, roster), self._wanted(new, roster)
-        async with self.db.session() as s:
-            existing = {k: t.thread_id for k, t in (await store.threads(s, row.id)).items()}
-            steps = await steps_store.all_of(s, row.id)
+        async with self.uow.read() as tx:
+            existing = await tx.seats.threads(row.id)
+            steps = await tx.steps.of_session(row.id)
 
         def is_open(key: str) -> bool:
-            step = steps.get(steps_store.room_key(key))
+            step = steps.get(room_key(key))
             return key in existing and (step is None or step.status == StepStatus.DONE)
 
         opening = [k for k in sorted(after) if not is_open(k)]
@@ -82,12 +81,10 @@ class Rooms(ServiceBase):
                         )
                         private = private and is_private
                         existing[key] = thread_id
-                        async with self.db.session() as s, s.begin():
-                            s.add(
-                                ThreadRow(session_id=row.id, key=key, thread_id=thread_id, private=is_private)
-                            )
-                            await steps_store.mark(
-                                s, row.id, steps_store.room_key(key), StepStatus.PENDING, self.clock.now()
+                        async with self.uow.begin() as tx:
+                            await tx.rooms.add(row.id, RoomRecord(key, thread_id, is_private))
+                            await tx.steps.mark(
+                                row.id, StepRecord(room_key(key), StepStatus.PENDING), self.clock.now()
                             )
                     adds[key] = self.threads.add(existing[key], sorted(after[key]))
                 except (PlatformFailed, OSError, ConductorError) as error:
@@ -111,25 +108,22 @@ class Rooms(ServiceBase):
             if isinstance(result, BaseException):
                 log.warning("thread membership change failed in session %s: %s", row.id, described(result))
         if results:
-            async with self.db.session() as s, s.begin():
+            async with self.uow.begin() as tx:
                 for key, (status, detail) in results.items():
-                    await steps_store.mark(
-                        s, row.id, steps_store.room_key(key), status, self.clock.now(), detail
-                    )
+                    await tx.steps.mark(row.id, StepRecord(room_key(key), status, detail), self.clock.now())
         return {
             k: existing[k]
             for k in after
             if k in existing and (k not in opening or results[k][0] == StepStatus.DONE)
         }
 
-    async def _prompt_slides(self, row: SessionRow, threads: Mapping[str, int]) -> None:
+    async def _prompt_slides(self, row: SessionRecord, threads: Mapping[str, int]) -> None:
         """Once per group thread, its first post: submit the slides link here (with the button)."""
         scope = scope_of(row.id)
-        async with self.db.session() as s, s.begin():
+        async with self.uow.begin() as tx:
             for key, thread in sorted(threads.items()):
                 if key.startswith("group:"):
-                    await outbox.enqueue(
-                        s,
+                    await tx.outbox.enqueue(
                         scope=scope,
                         key=f"slides-prompt:{key}",
                         channel_id=thread,
@@ -140,9 +134,9 @@ class Rooms(ServiceBase):
 
     async def archive_threads(self, session_id: int) -> None:
         """Archive the session's group and partner threads (each once; call when the session has ended)."""
-        self.scheduler.cancel(f"ack-reminder:{session_id}")
-        async with self.db.session() as s:
-            rows = [t for t in (await store.threads(s, session_id)).values() if not t.archived]
+        self.timers.cancel(f"ack-reminder:{session_id}")
+        async with self.uow.read() as tx:
+            rows = [t for t in (await tx.rooms.of_session(session_id)).values() if not t.archived]
         results = await asyncio.gather(
             *(self.threads.archive(t.thread_id) for t in rows), return_exceptions=True
         )
@@ -153,10 +147,7 @@ class Rooms(ServiceBase):
                     "could not archive thread %s of session %s: %s", thread.key, session_id, described(result)
                 )
             else:
-                done.append(thread.id)
+                done.append(thread.key)
         if done:
-            async with self.db.session() as s, s.begin():
-                for thread_id in done:
-                    stored = await s.get(ThreadRow, thread_id)
-                    if stored is not None:
-                        stored.archived = True
+            async with self.uow.begin() as tx:
+                await tx.rooms.archived(session_id, done)
