@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from .blockkit import view_problems
 from .content import read_content
+from .elements import with_ids
 from .errors import SlackError
 from .modals import MAX_STACK, View, new_hash
 from .socket_mode import Envelope, EnvelopeType
@@ -76,6 +77,7 @@ def _submission_answer(sb: SlackSandbox, env: Envelope) -> None:
             )
             return
         assert isinstance(definition, dict)
+        definition = {**definition, "blocks": with_ids(definition.get("blocks"))}
         if action == "update":
             view.replace(definition)
             ws.see(SightKind.MODAL_UPDATED, [view.user], view_id=view.id)

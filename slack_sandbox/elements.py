@@ -125,17 +125,20 @@ def fill(
     blocks: list[dict[str, Any]], given: dict[str, dict[str, Any]]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """A view's `state.values` after a member typed `given` ({block_id: {action_id: value}})."""
+    inputs = [
+        (block, block["element"])
+        for block in blocks
+        if block.get("type") == "input" and isinstance(block.get("element"), dict)
+    ]
+    known = {(str(b.get("block_id")), str(e.get("action_id"))) for b, e in inputs}
+    unknown = {(b, a) for b, acts in given.items() for a in acts} - known
+    if unknown:
+        raise ValueError(f"the modal has no input(s) {sorted(unknown)} (it has {sorted(known)})")
     values: dict[str, dict[str, dict[str, Any]]] = {}
-    used: set[tuple[str, str]] = set()
-    for block in blocks:
-        if block.get("type") != "input" or not isinstance(block.get("element"), dict):
-            continue
-        el = block["element"]
+    for block, el in inputs:
         block_id, action_id = str(block.get("block_id")), str(el.get("action_id"))
         label = (block.get("label") or {}).get("text", block_id)
-        typed = given.get(block_id, {})
-        value = typed.get(action_id, _initial(el))
-        used.add((block_id, action_id))
+        value = given.get(block_id, {}).get(action_id, _initial(el))
         empty = value is None or value == "" or value == []
         if empty and not block.get("optional", False):
             raise ValueError(f"{label!r} ({block_id}/{action_id}) is required")
@@ -143,13 +146,8 @@ def fill(
             lo, hi = el.get("min_length", 0), el.get("max_length", 3000)
             if not lo <= len(str(value)) <= hi:
                 raise ValueError(f"{label!r} takes {lo} to {hi} characters, got {len(str(value))}")
-        values.setdefault(block_id, {})[action_id] = {
-            "type": el.get("type"),
-            **selection(el, None if empty else value),
-        }
-    unknown = {(b, a) for b, acts in given.items() for a in acts} - used
-    if unknown:
-        raise ValueError(f"the modal has no input(s) {sorted(unknown)}")
+        state = {"type": el.get("type"), **selection(el, None if empty else value)}
+        values.setdefault(block_id, {})[action_id] = state
     return values
 
 

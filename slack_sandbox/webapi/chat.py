@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..content import read_content
+from ..elements import with_ids
 from ..errors import SlackError
 from ..ratelimits import Tier
 from ..workspace import Channel, Message
@@ -45,7 +46,7 @@ def _message(call: Call, ch: Channel, *, too_long: str, ephemeral_to: str | None
         ts=call.ws.ids.ts(),
         user=call.bot.id,
         text=content.text,
-        blocks=content.blocks,
+        blocks=with_ids(content.blocks),
         thread_ts=_thread(call, ch),
         bot_id=call.bot.bot_id,
         ephemeral_to=ephemeral_to,
@@ -104,7 +105,7 @@ def update(call: Call) -> dict[str, Any]:
     content = read_content(text, blocks, too_long="refuse", required=False)
     if text is None and blocks is None:
         raise SlackError("no_text")
-    new_blocks = (content.blocks or []) if blocks is not None else None
+    new_blocks = (with_ids(content.blocks) or []) if blocks is not None else None
     call.ws.edit(ch, msg, content.text if text is not None else None, new_blocks)
     out = msg.payload(call.ws.team.id, call.sandbox.app_id)
     return {"ok": True, "channel": ch.id, "ts": msg.ts, "text": msg.text, "message": out}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..blockkit import view_problems
+from ..elements import with_ids
 from ..errors import SlackError, invalid_arguments
 from ..modals import MAX_STACK, View, new_hash
 from ..ratelimits import Tier
@@ -20,6 +21,7 @@ def _definition(call: Call) -> dict[str, Any]:
     if problems:
         raise invalid_arguments(*problems)
     assert isinstance(view, dict)
+    view = {**view, "blocks": with_ids(view.get("blocks"))}
     external_id = view.get("external_id")
     if external_id and call.sandbox.modals.by_external_id(str(external_id)) is not None:
         raise SlackError("duplicate_external_id")
@@ -93,6 +95,6 @@ def views_update(call: Call) -> dict[str, Any]:
     if problems:
         raise invalid_arguments(*problems)
     assert isinstance(definition, dict)
-    view.replace(definition)
+    view.replace({**definition, "blocks": with_ids(definition.get("blocks"))})
     call.ws.see(SightKind.MODAL_UPDATED, [view.user], view_id=view.id)
     return _answer(call, view)

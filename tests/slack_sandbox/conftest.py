@@ -65,7 +65,9 @@ async def connect(sb: SlackSandbox) -> AsyncIterator[Connect]:
         handlers.append(handler)
         before = len(sb.socket.connections)
         await handler.connect_async()
-        await sb.wait_for(lambda: len(sb.socket.connections) > before and sb.socket.live(), 5, "the app to connect")
+        await sb.wait_for(
+            lambda: len(sb.socket.connections) > before and sb.socket.live(), 5, "the app to connect"
+        )
         return handler
 
     yield start

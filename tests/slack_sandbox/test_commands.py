@@ -121,7 +121,9 @@ async def test_a_command_the_app_does_not_have_cannot_be_typed(klass: Klass, sb:
         await klass.alice.command("/sesion", "start")
 
 
-async def test_a_member_cannot_type_in_a_private_channel_they_are_not_in(sb: SlackSandbox, klass: Klass) -> None:
+async def test_a_member_cannot_type_in_a_private_channel_they_are_not_in(
+    sb: SlackSandbox, klass: Klass
+) -> None:
     staff = sb.add_channel("staff", [klass.teacher], private=True)
     with pytest.raises(CommandError, match="not in staff"):
         await klass.alice.command("/session", "status", channel=staff)

@@ -41,11 +41,22 @@ async def test_the_socket_speaks_slacks_frames(sb: SlackSandbox, klass: Klass) -
         typed = asyncio.create_task(klass.alice.command("/myrole", channel=klass.room))
         envelope = await ws.receive_json()
         assert set(envelope) == {
-            "envelope_id", "type", "payload", "accepts_response_payload", "retry_attempt", "retry_reason"
+            "envelope_id",
+            "type",
+            "payload",
+            "accepts_response_payload",
+            "retry_attempt",
+            "retry_reason",
         }
         assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
-        assert envelope["payload"]["command"] == "/myrole" and envelope["payload"]["user_id"] == klass.alice.id
-        await ws.send_str(json.dumps({"envelope_id": envelope["envelope_id"], "payload": {"text": "You are the *Reviewer*"}}))
+        assert (
+            envelope["payload"]["command"] == "/myrole" and envelope["payload"]["user_id"] == klass.alice.id
+        )
+        await ws.send_str(
+            json.dumps(
+                {"envelope_id": envelope["envelope_id"], "payload": {"text": "You are the *Reviewer*"}}
+            )
+        )
         seen = await typed
     assert seen.text == "You are the *Reviewer*"
     assert sb.socket.disconnects == ["client 1000"]
@@ -156,10 +167,14 @@ async def test_an_envelope_sent_to_a_killed_app_goes_to_the_restarted_one(
             """
         )
     )
-    proc = await asyncio.create_subprocess_exec(sys.executable, str(script), env={**sb.env(), "PATH": ""}, cwd=ROOT)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), env={**sb.env(), "PATH": ""}, cwd=ROOT
+    )
     try:
         await sb.wait_for(sb.socket.live, 20, "the app process to connect")
-        typed = asyncio.create_task(klass.teacher.command("/session", "status", channel=klass.room, timeout=20, allow_late=True))
+        typed = asyncio.create_task(
+            klass.teacher.command("/session", "status", channel=klass.room, timeout=20, allow_late=True)
+        )
         await sb.wait_for(lambda: any(e.sent == [1] for e in sb.socket.envelopes.values()), 5)
     finally:
         proc.kill()
