@@ -20,6 +20,7 @@ class Shown:
     dates: tuple[int, ...] = ()
     unfurls: tuple[str, ...] = ()  # links that would expand into a preview
     buttons: tuple[str, ...] = ()  # the labels of its buttons, in order
+    files: tuple[str, ...] = ()  # the titles of the files it shares
 
     @property
     def ts(self) -> str:
@@ -152,4 +153,7 @@ def shown(ws: Workspace, message: Message) -> Shown:
         if unfurl
         else ()
     )
-    return Shown(message, "\n".join(acc.lines), tuple(acc.live), tuple(acc.dates), links, tuple(acc.buttons))
+    files = tuple(f.title or f.name for f in message.files)
+    acc.lines.extend(f"[file: {title}]" for title in files)
+    text = "\n".join(line for line in acc.lines if line or not files)
+    return Shown(message, text, tuple(acc.live), tuple(acc.dates), links, tuple(acc.buttons), files)

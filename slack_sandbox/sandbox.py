@@ -22,6 +22,7 @@ from .responses import ResponseUrls
 from .scripted import ScriptedUser
 from .socket_mode import EnvelopeType, SocketMode, SocketSettings
 from .spec import SpecCheck, TokenKind, Violation
+from .uploads import Uploads
 from .workspace import Channel, Kind, Message, User, Workspace
 
 # The bot scopes a session bot needs (../shared/slack-api/NOTES.md).
@@ -90,6 +91,7 @@ class SlackSandbox:
         self.socket = SocketMode(self, socket or SocketSettings())
         self.socket.on_ack = lambda env: acks.on_ack(self, env)
         self.responses = ResponseUrls(self)
+        self.files = Uploads(self)
         self.modals = Modals()
         self.trigger_lifetime = trigger_lifetime
         self.commands = set(commands) if commands is not None else None
@@ -109,6 +111,8 @@ class SlackSandbox:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self.socket.handle)
         app.router.add_post("/{kind:commands|actions}/{team}/{id}/{secret}", self.responses.handle)
+        app.router.add_post("/upload/v1/{secret}", self.files.receive)
+        app.router.add_get("/files/{file_id}/{name}", self.files.serve)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)

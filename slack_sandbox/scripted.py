@@ -292,7 +292,10 @@ class ScriptedUser:
 
     # reading ----------------------------------------------------------------------------------------
     def read(self, channel: Channel) -> list[Shown]:
-        """The channel's messages as this member sees them, with their own ephemeral ones, in order."""
+        """The channel's messages as this member sees them, with their own ephemeral ones, in order.
+
+        Thread replies are not in the channel's view (see `thread`), unless also sent to the channel.
+        """
         self._can_see(channel)
         ws = self.sandbox.workspace
         mine = [
@@ -301,7 +304,15 @@ class ScriptedUser:
             if m.channel == channel.id and m.ephemeral_to == self.id and not m.deleted
         ]
         messages = sorted([*channel.visible(), *mine], key=lambda m: m.ts)
-        return [shown(ws, m) for m in messages]
+        return [shown(ws, m) for m in messages if m.thread_ts in (None, m.ts) or m.reply_broadcast]
+
+    def thread(self, parent: Message | Shown) -> list[Shown]:
+        """A thread as this member sees it: the parent message, then its replies."""
+        root = parent.message if isinstance(parent, Shown) else parent
+        channel = self.sandbox.workspace.channels[root.channel]
+        self._can_see(channel)
+        ws = self.sandbox.workspace
+        return [shown(ws, m) for m in channel.visible() if m.ts == root.ts or m.thread_ts == root.ts]
 
     def posts(self, channel: Channel) -> list[Shown]:
         """The app's messages in a channel, as this member sees them (no ephemerals)."""
@@ -318,8 +329,12 @@ class ScriptedUser:
 
     @property
     def dm(self) -> Channel | None:
-        """Their DM with the app, once the app opened it."""
+        """Their DM with the app, once it was opened (by the app, or with `open_dm`)."""
         return self.sandbox.workspace.im_with(self.id)
+
+    def open_dm(self) -> Channel:
+        """Open the app's Messages tab: their DM with the app (to type commands there)."""
+        return self.sandbox.workspace.open_im(self.sandbox.bot.id, self.id)
 
     def dms(self) -> list[Shown]:
         """The app's messages in their DM."""

@@ -62,9 +62,21 @@ class MethodSpec:
 
 
 # Methods newer than the description, from Slack's current docs and NOTES.md.
+_BOT_OR_USER = frozenset({TokenKind.BOT, TokenKind.USER})
 EXTRA_METHODS: dict[str, MethodSpec] = {
     # Socket Mode (2021): called with the app-level token, which needs `connections:write`.
     "apps.connections.open": MethodSpec(frozenset(), frozenset(), frozenset({TokenKind.APP})),
+    # File uploads (2024: files.upload is retired; slack_sdk's files_upload_v2 makes these calls).
+    "files.getUploadURLExternal": MethodSpec(
+        frozenset({"filename", "length", "alt_txt", "snippet_type"}),
+        frozenset({"filename", "length"}),
+        _BOT_OR_USER,
+    ),
+    "files.completeUploadExternal": MethodSpec(
+        frozenset({"files", "channel_id", "channels", "initial_comment", "thread_ts", "blocks"}),
+        frozenset({"files"}),
+        _BOT_OR_USER,
+    ),
 }
 
 # Parameters Slack's current docs list and the 2020 description lacks (slack_sdk sends them when given).

@@ -110,6 +110,42 @@ class User:
 
 
 @dataclass
+class SharedFile:
+    """A file the app uploaded (files.getUploadURLExternal, then files.completeUploadExternal)."""
+
+    id: str
+    name: str
+    length: int
+    user: str
+    created: int
+    title: str = ""
+    data: bytes | None = None  # None until the bytes arrive at the upload URL
+    channels: list[str] = field(default_factory=list)
+
+    def payload(self, base_url: str) -> dict[str, Any]:
+        """The file object of Slack's answers and of the message sharing it."""
+        ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary"
+        return {
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": {"csv": "text/csv", "md": "text/markdown", "txt": "text/plain"}.get(
+                ext, "application/octet-stream"
+            ),
+            "filetype": ext,
+            "user": self.user,
+            "size": self.length,
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": f"{base_url}/files/{self.id}/{self.name}",
+            "url_private_download": f"{base_url}/files/{self.id}/{self.name}?download=1",
+            "channels": list(self.channels),
+        }
+
+
+@dataclass
 class Message:
     """A message in a conversation, or an ephemeral one shown to one member (`ephemeral_to`)."""
 
@@ -129,6 +165,7 @@ class Message:
     parse: str | None = None
     reply_broadcast: bool = False
     metadata: dict[str, Any] | None = None
+    files: list[SharedFile] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, oldest first
     deleted: bool = False
 
@@ -152,6 +189,9 @@ class Message:
             out["edited"] = {"user": self.user, "ts": self.edits[-1]["edited_ts"]}
         if self.metadata is not None:
             out["metadata"] = self.metadata
+        if self.files:
+            out["files"] = [{"id": f.id, "name": f.name, "title": f.title or f.name} for f in self.files]
+            out["upload"] = True
         return out
 
 
@@ -257,6 +297,7 @@ class Workspace:
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
         self.ephemerals: list[Message] = []
+        self.files: dict[str, SharedFile] = {}
         self.sights: list[Sight] = []
         self.listeners: list[Callable[[Sight], None]] = []  # told of every sight (e.g. a transcript)
         self._on_change = on_change
@@ -329,6 +370,14 @@ class Workspace:
     def im_with(self, user_id: str) -> Channel | None:
         """The bot's DM with a member, if it was opened."""
         return next((c for c in self.channels.values() if c.kind is Kind.IM and c.im_user == user_id), None)
+
+    def open_im(self, bot: str, user_id: str) -> Channel:
+        """The bot's DM with a member, opened if it was not."""
+        ch = self.im_with(user_id)
+        if ch is None:
+            ch = self.add_channel(Kind.IM, user_id, bot, [user_id])
+            ch.im_user = user_id
+        return ch
 
     def audience(self, channel: Channel, message: Message) -> list[str]:
         """Who sees a message: its one reader if ephemeral, else the conversation's members."""

@@ -113,10 +113,14 @@ class Call:
             raise SlackError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
 
     def channel(
-        self, name: str = "channel", *, scope: Callable[[Channel], str | None] | None = None
+        self,
+        name: str = "channel",
+        *,
+        scope: Callable[[Channel], str | None] | None = None,
+        ref: str | None = None,
     ) -> Channel:
-        """The conversation named by an argument, as the bot can see it (else `channel_not_found`)."""
-        ref = self.arg(name)
+        """The conversation named by an argument (or `ref`), as the bot can see it (else `channel_not_found`)."""
+        ref = ref if ref is not None else self.arg(name)
         ch = self.ws.channel(ref) if ref else None
         if ch is None or (ch.is_private and self.bot.id not in ch.members):
             raise SlackError("channel_not_found")

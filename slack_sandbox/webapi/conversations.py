@@ -21,11 +21,7 @@ def _id_only(call: Call, ch: Channel, *, full: bool) -> dict[str, Any]:
 def open_im(call: Call, user: User) -> Channel:
     """The bot's DM with a member, opened if needed (`im:write`)."""
     call.require_scope("im:write")
-    ch = call.ws.im_with(user.id)
-    if ch is None:
-        ch = call.ws.add_channel(Kind.IM, user.id, call.bot.id, [user.id])
-        ch.im_user = user.id
-    return ch
+    return call.ws.open_im(call.bot.id, user.id)
 
 
 @method("conversations.open", Tier.TIER_3)

@@ -190,3 +190,23 @@ async def test_an_envelope_sent_to_a_killed_app_goes_to_the_restarted_one(
     assert seen.text == "Status: running"
     assert seen.envelope.sent == [1, 2] and seen.envelope.retry_attempt == 1
     assert seen.envelope.retry_reason == "timeout"
+
+
+async def test_a_message_to_the_app_arrives_as_an_event_when_the_app_subscribed(
+    sb: SlackSandbox, app: AsyncApp, connect: Connect, klass: Klass
+) -> None:
+    heard: list[dict[str, Any]] = []
+
+    @app.event("message")
+    async def on_message(event: dict[str, Any]) -> None:
+        heard.append(event)
+
+    await connect(app)
+    klass.alice.say(klass.room, "not subscribed to channel messages")
+    sb.events = {"message.im"}
+    said = klass.alice.say(klass.alice.open_dm(), "when is the break?")
+    await sb.wait_for(lambda: heard, 5, "the event")
+    assert [(e["text"], e["channel_type"], e["user"], e["ts"]) for e in heard] == [
+        ("when is the break?", "im", klass.alice.id, said.ts)
+    ]
+    assert all(env.acked for env in sb.socket.envelopes.values())
