@@ -239,6 +239,7 @@ class SlackSandbox:
             bot_id=self.bot.bot_id,
             ephemeral_to=None if in_channel else user,
             via=via,
+            reply_to=user,
         )
         return ws.post(channel, message)
 

@@ -58,7 +58,7 @@ class Outcome:
             direct = channel is not None and channel.kind is Kind.IM
             if (
                 s.kind is SightKind.EPHEMERAL
-                or m.via in ("ack", "response_url")
+                or m.reply_to == self.member.id
                 or (direct and s.kind is SightKind.POSTED)
             ):
                 out.setdefault(id(m), m)

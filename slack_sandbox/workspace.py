@@ -158,6 +158,7 @@ class Message:
     bot_id: str | None = None
     ephemeral_to: str | None = None
     via: str = "api"  # api, ack, response_url, user
+    reply_to: str | None = None  # the member whose command or click this answers (ack, response_url)
     unfurl_links: bool | None = None
     unfurl_media: bool | None = None
     mrkdwn: bool = True
