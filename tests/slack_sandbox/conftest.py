@@ -7,8 +7,9 @@ the Web API and that the app did nothing Slack would refuse (`sb.assert_clean()`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -18,6 +19,41 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sandbox import Channel, RateLimits, ScriptedUser, SlackSandbox, SocketSettings
 
 Connect = Callable[[AsyncApp], Awaitable[AsyncSocketModeHandler]]
+
+
+@dataclass(eq=False)  # a logging handler must stay hashable
+class BoltLog(logging.Handler):
+    """Warnings and errors slack_bolt and slack_sdk logged: a sign the sandbox said something odd."""
+
+    records: list[logging.LogRecord] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def allow(self, text: str) -> None:
+        """Expect warnings containing `text` in this test (e.g. a listener that never acknowledges)."""
+        self.allowed.append(text)
+
+    def unexpected(self) -> list[str]:
+        lines = [f"{r.name}: {r.getMessage()}" for r in self.records]
+        return [line for line in lines if not any(a in line for a in self.allowed)]
+
+
+@pytest.fixture(autouse=True)
+def bolt_log() -> Iterator[BoltLog]:
+    """Fail a test in which Bolt or slack_sdk warned (unless the test allowed that warning)."""
+    handler = BoltLog()
+    loggers = [logging.getLogger(name) for name in ("slack_bolt", "slack_sdk")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+    assert handler.unexpected() == [], "slack_bolt / slack_sdk logged problems"
 
 
 @pytest.fixture

@@ -74,7 +74,8 @@ async def test_posting_where_the_app_is_not_is_refused_as_slack_does(
     assert (await refused(web.chat_postMessage(channel="C0NOPE", text="hi"))).response[
         "error"
     ] == "channel_not_found"
-    assert (await refused(web.chat_postMessage(channel=klass.room.id))).response["error"] == "no_text"
+    with pytest.warns(UserWarning, match="`text` argument is missing"):
+        assert (await refused(web.chat_postMessage(channel=klass.room.id))).response["error"] == "no_text"
     assert sb.posts(lobby) == [] and sb.posts(secret) == []
 
 
