@@ -202,3 +202,21 @@ def conversations_list(call: Call) -> dict[str, Any]:
         "channels": [c.payload(call.bot.id) for c in chunk],
         "response_metadata": {"next_cursor": nxt},
     }
+
+
+@method("conversations.join", Tier.TIER_3, "channels:join")
+def join(call: Call) -> dict[str, Any]:
+    """The app joins a public channel."""
+    ch = call.channel()
+    if ch.kind is not Kind.PUBLIC:
+        raise SlackError("method_not_supported_for_channel_type")
+    if ch.is_archived:
+        raise SlackError("is_archived")
+    out: dict[str, Any] = {"ok": True}
+    if call.bot.id in ch.members:
+        out["warning"] = "already_in_channel"
+    else:
+        ch.members.append(call.bot.id)
+        call.ws.changed()
+    out["channel"] = ch.payload(call.bot.id)
+    return out

@@ -271,3 +271,14 @@ async def test_form_encoded_and_json_bodies_are_both_read(sb: SlackSandbox, klas
         ).json()
     assert form["ok"] and as_json["ok"] and broken == {"ok": False, "error": "invalid_json"}
     assert [m.text for m in sb.posts(klass.room)] == ["form", "json"]
+
+
+async def test_the_app_joins_a_public_channel_with_the_join_scope(
+    sb: SlackSandbox, web: AsyncWebClient, klass: Klass
+) -> None:
+    lobby = sb.add_channel("lobby", [klass.alice], with_app=False)
+    assert (await refused(web.conversations_join(channel=lobby.id))).response["needed"] == "channels:join"
+    sb.scopes = sb.scopes | {"channels:join"}
+    assert (await web.conversations_join(channel=lobby.id))["channel"]["is_member"] is True
+    await web.chat_postMessage(channel=lobby.id, text="Hello lobby")
+    assert [m.text for m in klass.alice.posts(lobby)] == ["Hello lobby"]
