@@ -42,12 +42,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 # Links and addresses Slack would make clickable: URLs with a scheme, `www.`, e-mail addresses, and
 # host names with a dot (`evil.example/login`).
+# Each alternative starts only where a word does and never backtracks (possessive), so a long run of
+# letters costs linear time.
 _LINKISH = re.compile(
-    r"(?i)(?:[a-z][a-z0-9+.-]*://|mailto:|www\.)[^\s`]+"
-    r"|[^\s@`<>]+@[^\s@`<>]+\.[a-z]{2,}"
-    r"|(?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?(?:/[^\s`]*)?"
+    r"(?i)(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]*+://|mailto:|www\.)[^\s`]++"
+    r"|(?<![^\s`<>])[^\s@`<>]++@[^\s@`<>]+\.[a-z]{2,}"
+    r"|(?<![a-z0-9.-])(?:[a-z0-9-]++\.)++[a-z]{2,}+(?::\d+)?(?:/[^\s`]*)?"
 )
-_MARKERS = frozenset("*_~")
+# `*`, `_`, `~` where a word starts or ends (inside a word, as in snake_case, they format nothing).
+_BOUNDARY_MARKER = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])")
 _BROADCAST = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
 _QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
 # Discord-flavoured emphasis in configuration text: `**bold**`, `*italic*`, `__underline__`, `~~strike~~`.
@@ -127,16 +130,7 @@ def code_span(text: str) -> str:
 
 def _fence_markers(text: str) -> str:
     """Formatting characters at a word boundary fenced with zero-width spaces, so they format nothing."""
-    out: list[str] = []
-    for i, c in enumerate(text):
-        if c in _MARKERS:
-            before = text[i - 1] if i else " "
-            after = text[i + 1] if i + 1 < len(text) else " "
-            if not (before.isalnum() and after.isalnum()):  # intra-word (snake_case) formats nothing
-                out.append(ZWSP + c + ZWSP)
-                continue
-        out.append(c)
-    return "".join(out)
+    return _BOUNDARY_MARKER.sub(lambda m: ZWSP + m.group(0) + ZWSP, text)
 
 
 def _inert_words(text: str) -> str:
