@@ -119,7 +119,9 @@ class Spec:
     @property
     def hint(self) -> str:
         """The usage hint Slack shows while the command is typed (also the manifest's `usage_hint`)."""
-        return " | ".join(" ".join(p for p in (u.verb, u.args) if p) for u in self.uses if u.verb or u.args)
+        hint = " | ".join(" ".join(p for p in (u.verb, u.args) if p) for u in self.uses if u.verb or u.args)
+        bare = any(u.verb is None and not u.args for u in self.uses)
+        return f"[{hint}]" if hint and bare else hint
 
 
 def _u(verb: str | None, args: str, does: str) -> Usage:
