@@ -44,7 +44,9 @@ def test_an_afternoon_of_session_commands() -> None:
     )
     assert parse("/session", "start 1:50pm") == SessionCommand(SessionVerb.START, at="1:50pm")
     assert parse("/session", "start at 13:50") == SessionCommand(SessionVerb.START, at="13:50")
-    assert parse("/session", "start 2024-03-12 13:50") == SessionCommand(SessionVerb.START, at="2024-03-12 13:50")
+    assert parse("/session", "start 2024-03-12 13:50") == SessionCommand(
+        SessionVerb.START, at="2024-03-12 13:50"
+    )
     # As the Discord command's options read, for those used to them.
     assert parse("/session", "start plan:afternoon at:13:50") == SessionCommand(
         SessionVerb.START, plan="afternoon", at="13:50"
@@ -73,9 +75,17 @@ def test_empty_or_help_shows_what_to_type() -> None:
 
 
 def test_wrong_session_input_says_what_to_type() -> None:
-    assert usage(parse("/session", "paus")).problem == "`/session` has no `paus`. Did you mean `/session pause`?"
-    assert usage(parse("/session", "pause now")).problem == "`/session pause` takes nothing after it, but I got `now`."
-    assert usage(parse("/session", "extend")).problem == "Say how many minutes: `/session extend 5` (or `-2` to shorten)."
+    assert (
+        usage(parse("/session", "paus")).problem == "`/session` has no `paus`. Did you mean `/session pause`?"
+    )
+    assert (
+        usage(parse("/session", "pause now")).problem
+        == "`/session pause` takes nothing after it, but I got `now`."
+    )
+    assert (
+        usage(parse("/session", "extend")).problem
+        == "Say how many minutes: `/session extend 5` (or `-2` to shorten)."
+    )
     assert usage(parse("/session", "extend five")).problem == (
         "`five` is not a number of minutes: type e.g. `5`, `-2` or `90s`."
     )
@@ -100,7 +110,10 @@ def test_a_name_typed_as_text_is_not_a_person() -> None:
         "I got `@anna` as plain text, not as a person: type @ and pick them from the list Slack shows, "
         "so Slack tells me who they are."
     )
-    assert usage(parse("/roles", "add")).problem == "Name the student: type @ and pick them from the list Slack shows."
+    assert (
+        usage(parse("/roles", "add")).problem
+        == "Name the student: type @ and pick them from the list Slack shows."
+    )
     assert usage(parse("/roles", f"move {ANNA} gemini")).problem == (
         "Type the student, the paper and the role: `/roles move @student &lt;paper&gt; &lt;role&gt;`."
     )
@@ -112,16 +125,23 @@ def test_students_submit_a_link_as_slack_sends_it() -> None:
     expected = SubmitCommand("https://docs.google.com/presentation/d/x?a=1&b=2")
     assert parse("/submit", sent) == expected
     assert parse("/submit", f"slides {sent}") == expected  # as the Discord command reads
-    assert parse("/submit", "docs.google.com/x") == SubmitCommand("docs.google.com/x")  # the service judges it
+    assert parse("/submit", "docs.google.com/x") == SubmitCommand(
+        "docs.google.com/x"
+    )  # the service judges it
     assert usage(parse("/submit", "")).problem == "Add the link: `/submit https://…`."
-    assert usage(parse("/submit", "two links")).problem == "Send one link, without spaces: `/submit https://…`."
+    assert (
+        usage(parse("/submit", "two links")).problem == "Send one link, without spaces: `/submit https://…`."
+    )
     assert usage(parse("/submit", "<!here>")).problem == "That is a mention, not a link: `/submit https://…`."
 
 
 def test_commands_without_arguments() -> None:
     for name in ("assign", "checkin", "myrole", "links", "deliverable", "review", "deliverables"):
         assert parse(f"/{name}", "") == Bare(Name(name))
-        assert usage(parse(f"/{name}", "please")).problem == f"`/{name}` takes nothing after it, but I got `please`."
+        assert (
+            usage(parse(f"/{name}", "please")).problem
+            == f"`/{name}` takes nothing after it, but I got `please`."
+        )
 
 
 def test_export_roster_calendar_conductor() -> None:
@@ -153,14 +173,18 @@ def test_project_groups() -> None:
     assert parse("/project", 'assign "Team Rocket" dit') == ProjectCommand(
         ProjectVerb.ASSIGN, group="Team Rocket", proposal="dit"
     )
-    assert parse("/project", "approve Team &amp; Co") == ProjectCommand(ProjectVerb.APPROVE, group="Team & Co")
+    assert parse("/project", "approve Team &amp; Co") == ProjectCommand(
+        ProjectVerb.APPROVE, group="Team & Co"
+    )
     assert parse("/project", '"return" "Team Rocket" add an evaluation &lt;soon&gt;') == ProjectCommand(
         ProjectVerb.RETURN, group="Team Rocket", reason="add an evaluation <soon>"
     )
     for verb in ("leave", "propose", "status", "export"):
         assert parse("/project", verb) == ProjectCommand(ProjectVerb(verb))
     assert usage(parse("/project", "join K7M 2QX")).problem == "A code is one word: `/project join K7M2QX`."
-    assert usage(parse("/project", "create")).problem == "Name your group: `/project create &lt;group name&gt;`."
+    assert (
+        usage(parse("/project", "create")).problem == "Name your group: `/project create &lt;group name&gt;`."
+    )
 
 
 def test_a_prefix_for_workspaces_where_the_names_are_taken() -> None:
@@ -209,9 +233,39 @@ SLACKISH = st.one_of(
     st.lists(
         st.sampled_from(
             [
-                "start", "extend", "swap", "move", "place", "assign", "return", "list", "post", "ics", "slides",
-                ANNA, BEN, "<@u1>", "<@U1|>", "<@ZZZZZZZZZZZZZ>", "<#C1|x>", "<!here>", "<https://x.example|x>",
-                '"', "“", "”", "&amp;", "&lt;", "13:50", "-2", "nan", "inf", "1e999", "@here", "`", " ", "\n",
+                "start",
+                "extend",
+                "swap",
+                "move",
+                "place",
+                "assign",
+                "return",
+                "list",
+                "post",
+                "ics",
+                "slides",
+                ANNA,
+                BEN,
+                "<@u1>",
+                "<@U1|>",
+                "<@ZZZZZZZZZZZZZ>",
+                "<#C1|x>",
+                "<!here>",
+                "<https://x.example|x>",
+                '"',
+                "“",
+                "”",
+                "&amp;",
+                "&lt;",
+                "13:50",
+                "-2",
+                "nan",
+                "inf",
+                "1e999",
+                "@here",
+                "`",
+                " ",
+                "\n",
             ]
         ),
         max_size=6,
@@ -221,7 +275,9 @@ SLACKISH = st.one_of(
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from([n.value for n in Name] + ["nope", ""]), SLACKISH, st.sampled_from(["", "cd-"]))
-def test_any_text_is_read_or_answered_with_what_to_type_and_never_raises(name: str, text: str, prefix: str) -> None:
+def test_any_text_is_read_or_answered_with_what_to_type_and_never_raises(
+    name: str, text: str, prefix: str
+) -> None:
     parsed = parse(f"/{prefix}{name}", text, prefix=prefix)
     if isinstance(parsed, Usage):
         assert parsed.help and f"/{prefix}" in parsed.help

@@ -14,7 +14,9 @@ MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.
 
 
 def test_the_shipped_manifest_is_the_generated_one() -> None:
-    assert MANIFEST.read_text() == manifest_yaml(), "run: python -m bot.adapters.slack.manifest > deploy/slack/manifest.yml"
+    assert MANIFEST.read_text() == manifest_yaml(), (
+        "run: python -m bot.adapters.slack.manifest > deploy/slack/manifest.yml"
+    )
 
 
 def commands_in(text: str) -> dict[str, dict[str, str]]:
@@ -22,7 +24,7 @@ def commands_in(text: str) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     current: dict[str, str] = {}
     for line in text.splitlines():
-        m = re.match(r'^\s*(?:- )?(command|description|usage_hint|should_escape): (.*)$', line)
+        m = re.match(r"^\s*(?:- )?(command|description|usage_hint|should_escape): (.*)$", line)
         if not m:
             continue
         key, value = m.group(1), m.group(2).strip()
@@ -46,7 +48,10 @@ def test_the_manifest_declares_every_command_the_parser_reads_with_its_usage_hin
             parsed = parse(f"/{spec.name.value}", verb)
             # Known to the parser: read, or asked for what follows it (never "has no such verb").
             assert not isinstance(parsed, Usage) or "has no" not in str(parsed.problem), (verb, parsed)
-    assert "/session" in declared and "start [plan] [HH:MM] | status | pause" in declared["/session"]["usage_hint"]
+    assert (
+        "/session" in declared
+        and "start [plan] [HH:MM] | status | pause" in declared["/session"]["usage_hint"]
+    )
 
 
 def test_the_manifest_asks_for_exactly_the_scopes_conductor_checks() -> None:
@@ -58,7 +63,9 @@ def test_the_manifest_asks_for_exactly_the_scopes_conductor_checks() -> None:
     assert "connections:write" in text  # the app-level token, said in the steps on top
 
 
-def test_a_prefixed_manifest_for_a_workspace_where_the_names_are_taken(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_prefixed_manifest_for_a_workspace_where_the_names_are_taken(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["--prefix", "cd-"]) == 0
     printed = capsys.readouterr().out
     assert list(commands_in(printed)) == [f"/cd-{n.value}" for n in Name]
@@ -73,8 +80,16 @@ def test_missing_scopes_say_what_they_break() -> None:
     assert missing(everything) == [] and missing_lines(everything) == []
     header = "commands, chat:write,users:read,channels:read,groups:read,groups:write,mpim:write"
     assert granted(header) >= {"commands", "chat:write"}
-    assert [s.name for s in missing(header)] == ["im:write", "users:read.email", "files:write", "usergroups:read"]
+    assert [s.name for s in missing(header)] == [
+        "im:write",
+        "users:read.email",
+        "files:write",
+        "usergroups:read",
+    ]
     lines = missing_lines(header)
-    assert lines[0] == "`im:write` is missing: role cards, reminders and reports by direct message will not work."
+    assert (
+        lines[0]
+        == "`im:write` is missing: role cards, reminders and reports by direct message will not work."
+    )
     assert lines[-1].startswith("Add them under OAuth & Permissions → Bot Token Scopes")
     assert [s.name for s in missing(None)] == [s.name for s in BOT_SCOPES]

@@ -56,17 +56,6 @@ def mrkdwn_texts(post: Rendered) -> list[str]:
     return out
 
 
-def visible(post: Rendered) -> str:
-    """All the words in the blocks, as one string (for reading what people see)."""
-    out = []
-    for block in post.blocks:
-        if "text" in block:
-            out.append(block["text"]["text"])
-        out.extend(f["text"] for f in block.get("fields", []))
-        out.extend(e["text"]["text"] if e.get("type") == "button" else e.get("text", "") for e in block.get("elements", []))
-    return "\n".join(str(x) for x in out)
-
-
 # --- ordinary posts read right ------------------------------------------------------------------------
 
 
@@ -74,7 +63,10 @@ def test_a_phase_post_with_a_local_time_and_a_countdown_in_words() -> None:
     message = Message(
         text=lines(
             rich(bold("Do the role"), " starts now: 30 min, until ", Time(NOW + timedelta(minutes=30))),
-            rich("Next: **Discuss with your role-partner** ", Time(NOW + timedelta(minutes=30), TimeStyle.RELATIVE)),
+            rich(
+                "Next: **Discuss with your role-partner** ",
+                Time(NOW + timedelta(minutes=30), TimeStyle.RELATIVE),
+            ),
         )
     )
     post = render(message, OPTIONS)
@@ -91,9 +83,7 @@ def test_a_phase_post_with_a_local_time_and_a_countdown_in_words() -> None:
 
 def test_time_styles_and_their_fallback_in_utc_by_default() -> None:
     at = datetime(2024, 3, 12, 12, 50, 5, tzinfo=UTC)
-    shown = {
-        style: render(Message(text=(Time(at, style),)), Options(now=at)).text for style in TimeStyle
-    }
+    shown = {style: render(Message(text=(Time(at, style),)), Options(now=at)).text for style in TimeStyle}
     assert shown[TimeStyle.SHORT_TIME] == "<!date^1710247805^{time}|12:50 UTC>"
     assert shown[TimeStyle.LONG_TIME] == "<!date^1710247805^{time_secs}|12:50:05 UTC>"
     assert shown[TimeStyle.SHORT_DATE] == "<!date^1710247805^{date_num}|2024-03-12 UTC>"
@@ -116,14 +106,18 @@ def test_a_role_card_dm_with_its_buttons() -> None:
                 title=rich("Scientific Peer Reviewer"),
                 body=rich("Write a full review: summary, strengths, weaknesses, a rating."),
                 fields=(
-                    Field(rich("Paper"), rich(UserText("Gemini: a family of multimodal models")), inline=True),
+                    Field(
+                        rich("Paper"), rich(UserText("Gemini: a family of multimodal models")), inline=True
+                    ),
                     Field(rich("Partner"), rich(Mention(BEN)), inline=True),
                     Field(rich("Responsible teacher(s)"), rich("Aasa")),
                 ),
                 footer=rich("Press Got it so your teacher knows you have your role."),
             ),
         ),
-        actions=Actions("role-card", {"session": session, "form": "Fill in my Scientific Peer Reviewer form"}),
+        actions=Actions(
+            "role-card", {"session": session, "form": "Fill in my Scientific Peer Reviewer form"}
+        ),
     )
     post = render(message, Options(now=NOW, names={BEN: "Ben"}))
     kinds = [b["type"] for b in post.blocks]
@@ -196,7 +190,10 @@ def test_conductors_links_channels_and_code_are_live_and_config_emphasis_is_slac
 
 
 def test_a_table_is_a_code_block_and_user_text_in_it_stays_text() -> None:
-    card = Card(title=rich("Assignment"), preformatted=("Paper    Role      Student", "Gemini   Reviewer  <@U01ANNA0001> ```"))
+    card = Card(
+        title=rich("Assignment"),
+        preformatted=("Paper    Role      Student", "Gemini   Reviewer  <@U01ANNA0001> ```"),
+    )
     post = render(Message(cards=(card,)), OPTIONS)
     assert post.blocks[1]["text"]["text"] == (
         "```\nPaper    Role      Student\nGemini   Reviewer  &lt;@U01ANNA0001&gt; ˋˋˋ\n```"
@@ -207,12 +204,25 @@ def test_a_table_is_a_code_block_and_user_text_in_it_stays_text() -> None:
 def test_a_title_with_a_time_is_a_bold_line_not_a_header() -> None:
     card = Card(title=rich("Presentations from ", Time(NOW)))
     post = render(Message(cards=(card,)), OPTIONS)
-    assert post.blocks == ({"type": "section", "text": {"type": "mrkdwn", "text": "*Presentations from <!date^1710247500^{time}|13:45 CET>*", "verbatim": True}},)
+    assert post.blocks == (
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*Presentations from <!date^1710247500^{time}|13:45 CET>*",
+                "verbatim": True,
+            },
+        },
+    )
 
 
 def test_user_links_are_shown_in_code_and_never_previewed() -> None:
     post = render(
-        Message(text=rich("Slides from ", UserText("Anna"), ": ", UserText("https://docs.google.com/presentation/d/x"))),
+        Message(
+            text=rich(
+                "Slides from ", UserText("Anna"), ": ", UserText("https://docs.google.com/presentation/d/x")
+            )
+        ),
         OPTIONS,
     )
     assert post.text == "Slides from Anna: `https://docs.google.com/presentation/d/x`"
@@ -326,9 +336,21 @@ CARD = st.builds(
 )
 ACTIONS = st.one_of(
     st.none(),
-    st.builds(Actions, st.just("role-card"), st.fixed_dictionaries({"session": st.integers(1, 10**9), "form": USER})),
-    st.builds(Actions, st.just("project-cards"), st.fixed_dictionaries({"keys": st.lists(st.from_regex(r"\A[a-z0-9-]{1,32}\Z"), max_size=120), "groups": st.booleans()})),
-    st.builds(Actions, st.just("assign-preview"), st.fixed_dictionaries({"session": st.integers(1, 10**9), "seed": st.integers(0, 2**63)})),
+    st.builds(
+        Actions, st.just("role-card"), st.fixed_dictionaries({"session": st.integers(1, 10**9), "form": USER})
+    ),
+    st.builds(
+        Actions,
+        st.just("project-cards"),
+        st.fixed_dictionaries(
+            {"keys": st.lists(st.from_regex(r"\A[a-z0-9-]{1,32}\Z"), max_size=120), "groups": st.booleans()}
+        ),
+    ),
+    st.builds(
+        Actions,
+        st.just("assign-preview"),
+        st.fixed_dictionaries({"session": st.integers(1, 10**9), "seed": st.integers(0, 2**63)}),
+    ),
 )
 MESSAGE = st.builds(
     Message,
@@ -372,7 +394,9 @@ def within_limits(post: Rendered) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(MESSAGE, st.dictionaries(st.sampled_from([BEN]), USER))
-def test_hostile_user_text_never_becomes_live_and_no_limit_is_broken(message: Message, names: dict[int, str]) -> None:
+def test_hostile_user_text_never_becomes_live_and_no_limit_is_broken(
+    message: Message, names: dict[int, str]
+) -> None:
     post = render(message, Options(now=NOW, zone=COPENHAGEN, names=names))
     within_limits(post)
     for text in mrkdwn_texts(post):
@@ -391,7 +415,13 @@ def test_hostile_user_text_never_becomes_live_and_no_limit_is_broken(message: Me
 @given(USER)
 def test_hostile_user_text_reads_as_typed(typed: str) -> None:
     post = render(Message(text=(Plain("Typed: "), UserText(typed))), OPTIONS)
-    shown = post.text.removeprefix("Typed:").replace("\u200b", "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    shown = (
+        post.text.removeprefix("Typed:")
+        .replace("\u200b", "")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+    )
     # Every letter and digit the user typed is there, in order (links in code spans, markers kept).
     typed_words = re.sub(r"[^A-Za-z0-9]", "", typed.replace("`", ""))
     if len(typed) < 400:  # longer pieces may be cut links

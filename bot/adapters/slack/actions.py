@@ -112,14 +112,20 @@ def button(
 
 
 def select(
-    view: View, verb: Verb, placeholder: str, options: Sequence[tuple[str, Mapping[str, Any]]], cuts: list[str]
+    view: View,
+    verb: Verb,
+    placeholder: str,
+    options: Sequence[tuple[str, Mapping[str, Any]]],
+    cuts: list[str],
 ) -> dict[str, Any] | None:
     """A static menu of (label, args) options, or None when no option fits; extra options are left out."""
     out = []
     for label, args in options:
         value = encode(args)
         if len(value) > limits.OPTION_VALUE_MAX:
-            cuts.append(f"{action_id(view, verb)}: an option is left out (value over {limits.OPTION_VALUE_MAX})")
+            cuts.append(
+                f"{action_id(view, verb)}: an option is left out (value over {limits.OPTION_VALUE_MAX})"
+            )
             continue
         out.append({"text": _label(label, cuts), "value": value})
     if len(out) > limits.OPTIONS_MAX:
@@ -145,7 +151,9 @@ def _session(args: Mapping[str, Any]) -> dict[str, Any]:
     return {"session": args["session"]}
 
 
-def _checkin(args: Mapping[str, Any], labels: Mapping[str, str], cuts: list[str]) -> list[dict[str, Any] | None]:
+def _checkin(
+    args: Mapping[str, Any], labels: Mapping[str, str], cuts: list[str]
+) -> list[dict[str, Any] | None]:
     return [button(View.CHECKIN, Verb.HERE, "I'm here", _session(args), cuts, Style.PRIMARY)]
 
 
@@ -200,7 +208,9 @@ def _assign_replace(
     args: Mapping[str, Any], labels: Mapping[str, str], cuts: list[str]
 ) -> list[dict[str, Any] | None]:
     return [
-        button(View.ASSIGN_REPLACE, Verb.REPLACE, "Make a new assignment", _session(args), cuts, Style.DANGER),
+        button(
+            View.ASSIGN_REPLACE, Verb.REPLACE, "Make a new assignment", _session(args), cuts, Style.DANGER
+        ),
         button(View.ASSIGN_REPLACE, Verb.KEEP, "Keep it", _session(args), cuts),
     ]
 

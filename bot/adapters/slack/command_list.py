@@ -153,11 +153,13 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec(
         Name.CHECKIN,
-        "Post an \"I'm here\" button; /assign then seats only those who press it",
+        'Post an "I\'m here" button; /assign then seats only those who press it',
         (_u(None, "", "post the check-in message in the class channel"),),
         instructors_only=True,
     ),
-    Spec(Name.MYROLE, "Your paper and role card for today, only to you", (_u(None, "", "show your role card"),)),
+    Spec(
+        Name.MYROLE, "Your paper and role card for today, only to you", (_u(None, "", "show your role card"),)
+    ),
     Spec(
         Name.ROLES,
         "The confirmed assignment: who acknowledged, and changes",

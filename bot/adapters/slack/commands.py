@@ -165,7 +165,9 @@ _TOKEN = re.compile(r'<[^<>]*>|"[^"]*"?|“[^”]*”?|\S+')
 _QUOTED = re.compile(r'^(?:"(?P<a>[^"]*)"?|“(?P<b>[^”]*)”?)$')
 _USER = re.compile(r"^<@(?P<id>[A-Z0-9]+)(?:\|[^<>]*)?>$")
 _LINK = re.compile(r"^<(?P<url>[^|<>]+)(?:\|[^<>]*)?>$")
-_CLOCKISH = re.compile(r"^(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:am|pm)?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$", re.I)
+_CLOCKISH = re.compile(
+    r"^(?:\d{1,2}(?:[:.h]\d{2})?\s*(?:am|pm)?|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4})$", re.I
+)
 _MINUTES = re.compile(
     r"^(?P<n>[+-]?\d+(?:[.,]\d+)?)\s*(?P<unit>m|min|mins|minute|minutes|s|sec|secs|second|seconds)?$", re.I
 )
@@ -233,7 +235,9 @@ def _person(words: _Words, i: int) -> int:
     try:
         return to_int(m["id"])
     except SlackIdError:
-        raise _Bad(f"`{_shown(raw)}` is not a Slack user I can work with: pick them from the @ list.") from None
+        raise _Bad(
+            f"`{_shown(raw)}` is not a Slack user I can work with: pick them from the @ list."
+        ) from None
 
 
 def _verb(words: _Words, verbs: type[StrEnum], name: Name, prefix: str) -> StrEnum:
@@ -334,7 +338,9 @@ def _export(words: _Words, prefix: str) -> ExportCommand:
         return ExportCommand()
     number = words.word(0).lstrip("#")
     if len(words) > 1 or not number.isdigit() or not 0 < int(number) < 2**63:
-        raise _Bad(f"Type a session number, or nothing for this channel's latest: `{slash(Name.EXPORT, prefix)} 12`.")
+        raise _Bad(
+            f"Type a session number, or nothing for this channel's latest: `{slash(Name.EXPORT, prefix)} 12`."
+        )
     return ExportCommand(int(number))
 
 
@@ -347,14 +353,18 @@ def _project(words: _Words, prefix: str) -> ProjectCommand:
                 raise _Bad(f"`{typed}` takes only `post`: `{typed} post` posts the proposal cards here.")
             return ProjectCommand(verb, post=len(words) > 1)
         case ProjectVerb.CREATE:
-            return ProjectCommand(verb, name=_needed(words.rest(1), f"Name your group: `{typed} <group name>`."))
+            return ProjectCommand(
+                verb, name=_needed(words.rest(1), f"Name your group: `{typed} <group name>`.")
+            )
         case ProjectVerb.JOIN:
             code = _needed(words.rest(1), f"Add the group's code: `{typed} K7M2QX`.")
             if len(words) > 2:
                 raise _Bad(f"A code is one word: `{typed} K7M2QX`.")
             return ProjectCommand(verb, code=code)
         case ProjectVerb.CHOOSE:
-            return ProjectCommand(verb, proposal=_needed(words.rest(1), f"Name the proposal: `{typed} <proposal>`."))
+            return ProjectCommand(
+                verb, proposal=_needed(words.rest(1), f"Name the proposal: `{typed} <proposal>`.")
+            )
         case ProjectVerb.PLACE:
             student = _person(words, 1)
             group = _needed(words.rest(2), f"Name the group: `{typed} @student <group>`.")
@@ -404,17 +414,17 @@ def _read(name: Name, words: _Words, prefix: str) -> Command:
         case Name.EXPORT:
             return _export(words, prefix)
         case Name.ROSTER:
-            verb = RosterVerb(_verb(words, RosterVerb, name, prefix))
-            _nothing_after(words, 1, f"{command} {verb.value}")
-            return RosterCommand(verb)
+            roster = RosterVerb(_verb(words, RosterVerb, name, prefix))
+            _nothing_after(words, 1, f"{command} {roster.value}")
+            return RosterCommand(roster)
         case Name.PROJECT:
             return _project(words, prefix)
         case Name.CALENDAR:
             return _calendar(words, prefix)
         case Name.CONDUCTOR:
-            verb = ConductorVerb(_verb(words, ConductorVerb, name, prefix))
-            _nothing_after(words, 1, f"{command} {verb.value}")
-            return ConductorCommand(verb)
+            conductor = ConductorVerb(_verb(words, ConductorVerb, name, prefix))
+            _nothing_after(words, 1, f"{command} {conductor.value}")
+            return ConductorCommand(conductor)
         case _:
             _nothing_after(words, 0, command)
             return Bare(name)
@@ -445,4 +455,5 @@ def parse(command: str, text: str, prefix: str = "") -> Parsed:
     try:
         return _read(name, words, prefix)
     except _Bad as bad:
-        return Usage(escape(str(bad)), help_text(name, prefix))  # escaped whole: typed text and <placeholders>
+        # Escaped whole: the typed text it echoes and its own <placeholders>.
+        return Usage(escape(str(bad)), help_text(name, prefix))

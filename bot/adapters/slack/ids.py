@@ -42,7 +42,9 @@ def to_slack(number: int) -> str:
         out.append(_DIGITS[digit])
     slack_id = "".join(reversed(out))
     if not slack_id[0].isalpha():  # e.g. 36 is "10": no Slack id starts with a digit
-        raise SlackIdError(f"{number!r} is not a stored Slack id (its base-36 form {slack_id} starts with a digit)")
+        raise SlackIdError(
+            f"{number!r} is not a stored Slack id (its base-36 form {slack_id} starts with a digit)"
+        )
     return slack_id
 
 

@@ -41,9 +41,7 @@ def manifest(prefix: str = "") -> dict[str, Any]:
                 "messages_tab_read_only_enabled": True,
             },
             "bot_user": {"display_name": "Conductor", "always_online": True},
-            "slash_commands": [
-                _command(spec, prefix) for spec in SPECS
-            ],
+            "slash_commands": [_command(spec, prefix) for spec in SPECS],
         },
         "oauth_config": {"scopes": {"bot": [s.name for s in BOT_SCOPES]}},
         "settings": {

@@ -25,7 +25,9 @@ BOT_SCOPES: tuple[Scope, ...] = (
     Scope("chat:write", "every post: the run-of-show, the phases and warnings, role cards, answers"),
     Scope("im:write", "role cards, reminders and reports by direct message"),
     Scope("mpim:write", "group direct messages for role partners"),
-    Scope("groups:write", "the paper groups' private channels: creating them and inviting students and teachers"),
+    Scope(
+        "groups:write", "the paper groups' private channels: creating them and inviting students and teachers"
+    ),
     Scope("channels:read", "finding the class channel and who is in it"),
     Scope("groups:read", "who is in a private channel (a private class channel, the group channels)"),
     Scope("users:read", "people's names, and who is a workspace admin"),
