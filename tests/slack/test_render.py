@@ -174,7 +174,7 @@ def test_conductors_links_channels_and_code_are_live_and_config_emphasis_is_slac
             Link("https://conductor.example/p/abc?x=1&y=2", "open it"),
             " · Posting to ",
             ChannelRef(CLASS),
-            ". Steer with `/session pause`; *italics* and ~~old~~ and [the paper](https://arxiv.org/abs/2312.11805)",
+            ". Steer with `/session pause`; *italics* and ~~old~~ and [the **paper**](https://arxiv.org/abs/2312.11805?v=2&x=__y__)",
             Em(rich("quietly")),
             " ",
             Code("a`b"),
@@ -183,7 +183,7 @@ def test_conductors_links_channels_and_code_are_live_and_config_emphasis_is_slac
     post = render(message, Options(now=NOW, command_prefix="cd-", commands=frozenset({"session"})))
     assert post.text == (
         "Projector page: <https://conductor.example/p/abc?x=1&amp;y=2|open it> · Posting to <#C0READING01>. "
-        "Steer with `/cd-session pause`; _italics_ and ~old~ and <https://arxiv.org/abs/2312.11805|the paper>"
+        "Steer with `/cd-session pause`; _italics_ and ~old~ and <https://arxiv.org/abs/2312.11805?v=2&amp;x=__y__|the paper>"
         "_quietly_ `aˋb`"
     )
     assert post.unfurl_links is False  # a post with a link goes without a preview

@@ -24,6 +24,7 @@ OPTION_TEXT_MAX = 75
 OPTION_VALUE_MAX = 150
 PLACEHOLDER_MAX = 150
 FALLBACK_TEXT_MAX = 40000  # the message's `text` (Slack truncates beyond it)
+LINK_SHOWN_MAX = 512  # Conductor's own: the longest link a user typed that is shown whole
 
 ELLIPSIS = "…"
 _OPEN_TOKEN = re.compile(r"<[^>]*$")  # a `<…>` (link, mention, date) not closed before the cut

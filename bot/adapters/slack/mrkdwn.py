@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from bot.adapters.slack.ids import SlackIdError, to_slack
+from bot.adapters.slack.limits import LINK_SHOWN_MAX, cut_plain
 from bot.core.durations import duration
 from bot.core.message import (
     ChannelRef,
@@ -34,9 +35,6 @@ from bot.core.message import (
 )
 
 ZWSP = "\u200b"
-#: The longest link a user typed that is shown whole (longer ones are cut with an ellipsis).
-LINK_SHOWN_MAX = 512
-
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # overrides and isolates: they reorder what follows
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
@@ -148,14 +146,18 @@ def inert(text: str, multiline: bool = False, trace: Trace | None = None) -> str
     for match in _LINKISH.finditer(text):
         out.append(_inert_words(text[last : match.start()]))
         link = match.group(0)
-        if len(link) > LINK_SHOWN_MAX:
-            link = link[: LINK_SHOWN_MAX - 1] + "…"
+        link, _ = cut_plain(link, LINK_SHOWN_MAX)
         out.append(code_span(link))
         if trace is not None:
             trace.links = True
         last = match.end()
     out.append(_inert_words(text[last:]))
     return "".join(out)
+
+
+def _unemphasized(text: str) -> str:
+    """Configuration text without its Discord emphasis markers (for where Slack shows no markup)."""
+    return _DISCORD_EMPHASIS.sub(lambda m: next(g for g in m.groups() if g is not None), text)
 
 
 def _discord_emphasis(match: re.Match[str], in_strong: bool) -> str:
@@ -170,18 +172,18 @@ def _discord_emphasis(match: re.Match[str], in_strong: bool) -> str:
 
 def words(text: str, options: Options, in_strong: bool = False) -> str:
     """Conductor's own (or the configuration's) words: escaped, Discord-flavoured emphasis made Slack's."""
-    shown = _MASKED_LINK.sub(lambda m: f"\x00{m['url']}\x01{m['label']}\x02", clean(text, True))
-    shown = escape(shown)
+    links: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:  # a `[label](url)` of the configuration, set aside whole
+        links.append(f"<{safe_url(m['url'])}|{escape(_unemphasized(m['label'])).replace('|', '¦')}>")
+        return f"\x00{len(links) - 1}\x00"
+
+    shown = escape(_MASKED_LINK.sub(keep, clean(text, True)))
     shown = _DISCORD_EMPHASIS.sub(lambda m: _discord_emphasis(m, in_strong), shown)
-    shown = re.sub(
-        "\x00([^\x01]*)\x01([^\x02]*)\x02",
-        lambda m: f"<{safe_url(m[1])}|{m[2].replace('|', '¦')}>",
-        shown,
-    )
     if options.command_prefix and options.commands:
         names = "|".join(re.escape(c) for c in sorted(options.commands, key=len, reverse=True))
         shown = re.sub(rf"(?<=`)/({names})\b", rf"/{options.command_prefix}\1", shown)
-    return shown
+    return re.sub("\x00(\\d+)\x00", lambda m: links[int(m[1])], shown)
 
 
 def safe_url(url: str) -> str:
@@ -281,7 +283,7 @@ def plain(text: Rich, options: Options) -> str | None:
     for node in text:
         match node:
             case Plain(text=t):
-                out.append(_DISCORD_EMPHASIS.sub(lambda m: next(g for g in m.groups() if g is not None), t))
+                out.append(_unemphasized(t))
             case UserText(text=t) | Code(text=t):
                 out.append(clean(t))
             case Strong(children=c) | Em(children=c):
