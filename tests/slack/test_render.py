@@ -154,9 +154,13 @@ def test_pinged_people_are_mentioned_live_and_others_by_name() -> None:
         "<@U01ANNA0001> I could not DM you your role card. Your partner is @Ben &lt;@U0X&gt;."
     )
     assert post.pinged == ("U01ANNA0001",)
+    # Slack has no silent mention: without a name, a person is shown live, and the post says so.
+    unnamed = render(message, OPTIONS)
+    assert unnamed.pinged == ("U01ANNA0001", "U01BEN00002") and unnamed.unnamed == ("U01BEN00002",)
     # Only the reader sees an ephemeral answer: nobody is notified, so everyone is shown live.
     quiet = render(message, Options(now=NOW, names={BEN: "Ben"}, ephemeral=True))
     assert "<@U01BEN00002>" in quiet.text and quiet.pinged == ("U01ANNA0001", "U01BEN00002")
+    assert quiet.unnamed == ()
 
 
 def test_a_group_ping_uses_the_workspace_user_group_or_says_the_name() -> None:

@@ -27,6 +27,7 @@ class Rendered:
     blocks: tuple[dict[str, Any], ...]
     unfurl_links: bool  # False when the message shows a link: no preview of what a user typed
     pinged: tuple[str, ...]  # Slack user ids mentioned live
+    unnamed: tuple[str, ...]  # of those, people the message did not mean to ping (no name given for them)
     cuts: tuple[str, ...]  # what was cut to fit Slack's limits, for the log
 
     def post_args(self) -> dict[str, Any]:
@@ -190,5 +191,6 @@ def render(message: Message, options: Options, labels: dict[str, str] | None = N
         blocks=tuple(blocks + actions),
         unfurl_links=not trace.links,
         pinged=tuple(dict.fromkeys(trace.pinged)),
+        unnamed=tuple(dict.fromkeys(trace.unasked)),
         cuts=tuple(out.cuts),
     )
