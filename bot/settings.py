@@ -27,6 +27,44 @@ class Settings(BaseSettings):
     )
     shard_count: int | None = Field(default=None, description="Discord shards in all processes together.")
     shard_ids: str | None = Field(default=None, description='The shards this process owns, e.g. "0,1".')
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-…); never logged."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="Slack app-level token (xapp-…) for Socket Mode; never logged."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Verifies Slack's requests in HTTP mode; never logged."
+    )
+    slack_api_base: str | None = Field(default=None, description="Slack Web API base URL (a local sandbox).")
+
+    def slack_problems(self) -> list[str]:
+        """What is missing or wrong in the Slack settings, one line each (never showing a secret's value)."""
+        problems = []
+        bot, app = self.slack_bot_token, self.slack_app_token
+        if bot is None or not bot.get_secret_value().strip():
+            problems.append("SLACK_BOT_TOKEN is not set: the Bot User OAuth Token (xoxb-…) from Install App.")
+        elif not bot.get_secret_value().startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token.")
+        if app is None or not app.get_secret_value().strip():
+            problems.append(
+                "SLACK_APP_TOKEN is not set: an app-level token (xapp-…) with connections:write, "
+                "from Basic Information → App-Level Tokens."
+            )
+        elif not app.get_secret_value().startswith("xapp-"):
+            problems.append(
+                "SLACK_APP_TOKEN does not start with xapp-: use an app-level token (Socket Mode)."
+            )
+        base = self.slack_api_base
+        if base is not None and not base.startswith(("http://", "https://")):
+            problems.append(f"SLACK_API_BASE must be an http:// or https:// URL (got {base!r}).")
+        return problems
+
+    def resolved_slack_api_base(self) -> str | None:
+        """SLACK_API_BASE ending with `/`, as slack_sdk joins method names to it (None: Slack itself)."""
+        if not self.slack_api_base:
+            return None
+        return self.slack_api_base if self.slack_api_base.endswith("/") else self.slack_api_base + "/"
 
     def resolved_database_url(self) -> str:
         """The database URL to use: DATABASE_URL, else SQLite in the data folder."""
