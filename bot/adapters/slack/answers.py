@@ -1,0 +1,55 @@
+"""What Conductor answers one person on Slack: a use case's words, rich text or a message, as mrkdwn.
+
+The use cases answer in Conductor's own words, in which a channel (`<#id>`), a person (`<@id>`) or a
+time (`<t:unix:style>`) may be named by their stored ids; those become Slack's own tokens here, and the
+rest is rendered as Conductor's words (escaped; `**bold**` as Slack's `*bold*`). Rich text and messages
+are rendered as they are; what a user typed in them stays inert.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.adapters.slack.render import Options, render
+from bot.core.message import ChannelRef, Inline, Mention, Message, Plain, Rich, Time, TimeStyle
+
+_TOKEN = re.compile(r"<#(?P<channel>\d+)>|<@!?(?P<user>\d+)>|<t:(?P<unix>-?\d+)(?::(?P<style>[tTdDfFR]))?>")
+
+Answer = str | Rich | Message
+
+
+def words(text: str) -> Rich:
+    """Conductor's words with the stored ids they name read as channels, people and times."""
+    out: list[Inline] = []
+    at = 0
+    for m in _TOKEN.finditer(text):
+        if m.start() > at:
+            out.append(Plain(text[at : m.start()]))
+        if m["channel"]:
+            out.append(ChannelRef(int(m["channel"])))
+        elif m["user"]:
+            out.append(Mention(int(m["user"])))
+        else:
+            style = TimeStyle(m["style"]) if m["style"] else TimeStyle.SHORT_DATETIME
+            out.append(Time(datetime.fromtimestamp(int(m["unix"]), UTC), style))
+        at = m.end()
+    if at < len(text):
+        out.append(Plain(text[at:]))
+    return tuple(out)
+
+
+def as_message(answer: Answer) -> Message:
+    """Any answer as a message."""
+    if isinstance(answer, Message):
+        return answer
+    if isinstance(answer, str):
+        return Message(text=words(answer))
+    return Message(text=answer)
+
+
+def response(answer: Answer, options: Options, **extra: Any) -> dict[str, Any]:
+    """Keyword arguments for Bolt's `respond` (ephemeral): the fallback text and the blocks."""
+    shown = render(as_message(answer), options)
+    return {"text": shown.text, "blocks": list(shown.blocks), "response_type": "ephemeral", **extra}

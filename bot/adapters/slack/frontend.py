@@ -1,0 +1,149 @@
+"""Conductor on Slack: the Bolt app, built on the same application as the Discord bot, and its start-up.
+
+`SlackConductor` builds the Web API client (pointed at `SLACK_API_BASE` when set: the local sandbox),
+the directory of people, the rooms, the outbox's Slack sender, and the application through the one
+composition root; `start` migrates, reads the workspace, catches up (outbox, timers) and then connects
+over Socket Mode, so a command arriving first finds everything ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.adapters.slack.handlers import register
+from bot.adapters.slack.ids import to_int
+from bot.adapters.slack.people import Directory
+from bot.adapters.slack.rooms import SlackRooms
+from bot.adapters.slack.sender import SlackSender
+from bot.adapters.slack.transport import web_client
+from bot.compose import Application, FrontEnd, build_application
+from bot.core.clock import Clock, SystemClock
+from bot.core.errors import ConductorError
+from bot.core.plan import Course
+from bot.delivery import Deliverer
+from bot.scheduling import Scheduler
+from bot.settings import Settings
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class SlackConductor:
+    """The Slack front end: a Bolt `AsyncApp` driving the application's use cases."""
+
+    def __init__(self, settings: Settings, course: Course, *, clock: Clock | None = None) -> None:
+        if course.slack is None:
+            raise ConductorError("This configuration has no [slack] section: add one to run on Slack.")
+        problems = settings.slack_problems()
+        if problems:
+            raise ConductorError("Slack is not set up:\n- " + "\n- ".join(problems))
+        assert settings.slack_bot_token is not None and settings.slack_app_token is not None
+        self.settings = settings
+        self.course = course
+        self.clock = clock or SystemClock()
+        self.client = web_client(
+            settings.slack_bot_token.get_secret_value(), settings.resolved_slack_api_base()
+        )
+        self._app_token = settings.slack_app_token.get_secret_value()
+        self.directory = Directory(self.client, course)
+        self.rooms = SlackRooms(self.client, self.clock)
+        self.db = Database(settings.resolved_database_url())
+        self.scheduler = Scheduler()
+        self.sender = SlackSender(self.client, self.directory, course, self.clock)
+        self.deliverer = Deliverer(self.sender, self.db, self.clock, self.scheduler)
+        self.app: Application = build_application(
+            course,
+            self.db,
+            self.scheduler,
+            self.clock,
+            FrontEnd(
+                outbox=self.deliverer,
+                flush=self.deliverer.flush,
+                threads=self.rooms,
+                rooms=None,  # project groups' rooms are not on Slack yet
+                instructors=lambda team: [to_int(u) for u in self.directory.instructor_ids()],
+                students=lambda team: [to_int(u) for u in self.directory.student_ids()],
+                class_targets=self._class_targets,
+            ),
+        )
+        self.bolt = AsyncApp(client=self.client, process_before_response=False, ignoring_self_events_enabled=True)
+        register(self.bolt, self)
+        self.socket: AsyncSocketModeHandler | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    def _class_targets(self) -> list[tuple[int, int]]:
+        channel = self.directory.class_channel
+        return [(self.directory.team_id, to_int(channel))] if channel and self.directory.team else []
+
+    @property
+    def team_id(self) -> int:
+        """The workspace, as the application stores it."""
+        return self.directory.team_id
+
+    async def start(self) -> None:
+        """Migrate, read the workspace, catch up (outbox, timers), then connect over Socket Mode."""
+        await self.db.migrate()
+        await self.directory.load()
+        self.rooms.granted = self.directory.granted
+        log.info(
+            "start-up: Slack workspace %s, class channel %s, %d members",
+            self.directory.team,
+            self.directory.class_channel,
+            len(self.directory.people),
+        )
+        self.scheduler.start()
+        await self.deliverer.flush_all()
+        await self.app.sessions.rebuild()
+        log.info("start-up: caught up (outbox sent, live sessions' timers set)")
+        refresh = self.course.slack.time_left_refresh if self.course.slack else None
+        if refresh is not None and refresh.total_seconds() > 0:
+            self._refresher = asyncio.create_task(self._refresh_every(refresh.total_seconds()))
+        self.socket = AsyncSocketModeHandler(self.bolt, self._app_token)
+        await self.socket.connect_async()
+        log.info("start-up: connected to Slack over Socket Mode")
+
+    async def _refresh_every(self, seconds: float) -> None:
+        """Rewrite the "time left" of running phase posts, once per period (Slack has no live countdown)."""
+        while not self.stopping:
+            await asyncio.sleep(seconds)  # a period, not a race: the refresh is cosmetic and idempotent
+            try:
+                await self.sender.refresh()
+            except Exception:
+                log.exception("refreshing the time left failed; trying again next period")
+
+    async def close(self) -> None:
+        """Stop taking commands, let the outbox finish what is under way, stop the timers, close."""
+        self.stopping = True
+        if self.socket is not None:
+            await self.socket.close_async()
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        await self.deliverer.settle(grace=self.settings.stop_grace_seconds)
+        self.deliverer.stop()
+        self.scheduler.shutdown()
+        await self.db.close()
+        await self.client.session.close() if getattr(self.client, "session", None) else None
+
+    async def run(self) -> None:
+        """Run until cancelled (SIGTERM/SIGINT), then close."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.close()
+
+
+def describe(payload: dict[str, Any]) -> str:
+    """A Slack request in a log line: what and who, never its text."""
+    user = payload.get("user_id") or (payload.get("user") or {}).get("id")
+    what = payload.get("command") or payload.get("type") or "event"
+    return f"{what} by {user}"
