@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
+from bot.core.message import Mention, rich
 from bot.core.statuses import LIVE, SeatStatus
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import Delivery, card_scope, scope_of
 from bot.storage import assignments as store
@@ -194,7 +195,7 @@ class Acknowledgements(Cards):
                             scope=scope,
                             key=f"remind:{uid}:{int(now.timestamp())}",
                             channel_id=thread,
-                            payload=render.change_post([uid], f"<@{uid}> {text}", row.created_by),
+                            payload=render.change_post([uid], rich(Mention(uid), " ", text), row.created_by),
                             now=now,
                         )
                 scopes.append(scope)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.assignment import Assignment
 from bot.core.changes import affected
-from bot.rendering import assignment as render
-from bot.rendering import changes as render_changes
+from bot.messages import assignment as render
+from bot.messages import changes as render_changes
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import ClassList, card_scope, scope_of
 from bot.storage import assignments as store

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Mapping
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.core.permissions import ConfirmPlan
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import ClassList, scope_of
 from bot.services.assignments.ports import PlatformFailed, PlatformRefused, described
