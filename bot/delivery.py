@@ -1,4 +1,8 @@
-"""Delivering the outbox to Discord over REST: once, in order, with retries, and loud about permissions."""
+"""Delivering the outbox to Discord over REST: once, in order, with retries, and loud about permissions.
+
+Each post's message is rendered for Discord when it is sent (`bot.adapters.discord.render`); a post
+stored by an older version, already in Discord's words, is sent as it was stored.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import logs
+from bot.adapters.discord.inert import fit_message
+from bot.adapters.discord.render import allowed_mentions, stored_payload
+from bot.core.message import Message, rich
 from bot.core.statuses import PostStatus
+from bot.messages.outbox import stored
 from bot.needs import missing_permissions
-from bot.rendering.inert import fit_message
 from bot.storage import outbox
 from bot.storage.models import PostRow
 
@@ -56,12 +63,6 @@ class Outcome:
     message_id: int | None
     error: str | None
     attempts: int
-
-
-def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
-    """Ping exactly the users the payload names; never @everyone, roles, or anyone a user typed."""
-    users = [discord.Object(uid) for uid in payload.get("mentions", [])]
-    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
 
 
 class Deliverer:
@@ -318,9 +319,10 @@ class Deliverer:
             return Outcome(PostStatus.PENDING, None, repr(error), attempts)
         log.error("post %s/%s given up after %d attempts: %r", row.scope, row.key, attempts, error)
         where = getattr(self.bot.get_channel(row.channel_id), "mention", f"channel {row.channel_id}")
-        embeds = row.payload.get("embeds") or []
+        shown = stored_payload(row.payload)
+        embeds = shown.get("embeds") or []
         what = embeds[0].get("title") if embeds else None
-        what = what or next(iter((row.payload.get("content") or "").splitlines()), "") or "a message"
+        what = what or next(iter((shown.get("content") or "").splitlines()), "") or "a message"
         await self._notify_owner(
             row,
             f"gave-up:{row.channel_id}",
@@ -364,7 +366,7 @@ class Deliverer:
         return channel
 
     async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
-        payload = fit_message(row.payload)  # Discord's limits, in one place for every post
+        payload = fit_message(stored_payload(row.payload))  # rendered now; Discord's limits in one place
         channel = await self._messageable(row)
         embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
         view = None
@@ -396,7 +398,7 @@ class Deliverer:
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             return target_id
-        content, mentions = payload.get("content"), allowed_mentions(payload)
+        content, mentions = payload.get("content"), allowed_mentions(payload.get("mentions", []))
         role = self._role(channel, payload.get("ping_role"))
         if role is not None:
             content = fit_message({"content": f"{role.mention} {content or ''}".strip()})["content"]
@@ -452,7 +454,7 @@ class Deliverer:
                 scope=scope,
                 key=key,
                 channel_id=owner_id,
-                payload={"content": text, "embeds": [], "mentions": [], "view": None},
+                payload=stored(Message(rich(text))),
                 now=self.bot.clock.now(),
                 kind="dm",
             )

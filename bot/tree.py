@@ -12,9 +12,11 @@ import discord
 from discord import app_commands
 
 from bot import logs
+from bot.adapters.discord.inert import fit_message, inert_code
+from bot.adapters.discord.render import markdown
 from bot.core.durations import duration
 from bot.core.errors import ConductorError
-from bot.rendering.inert import fit_message, inert_code
+from bot.core.message import Rich
 from bot.services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ def explain(error: Exception) -> str | None:
     """The message for an error meant for the user, or None for an unexpected one."""
     original = getattr(error, "original", error)
     if isinstance(original, ConductorError):
-        return str(original)
+        return markdown(original.rich) if hasattr(original, "rich") else str(original)
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"I am missing a permission here: grant me **{missing}** in this channel, then try again."
@@ -151,10 +153,11 @@ async def answer_within(interaction: discord.Interaction, work: Awaitable[None],
         await task
 
 
-async def reply(interaction: discord.Interaction, message: str, **kwargs: Any) -> None:
-    """Send an ephemeral answer whether or not the interaction was already answered or deferred."""
+async def reply(interaction: discord.Interaction, message: str | Rich, **kwargs: Any) -> None:
+    """Send an ephemeral answer (Markdown, or rich text rendered for Discord) whether or not the
+    interaction was already answered or deferred."""
     allowed = discord.AllowedMentions.none()
-    message, kwargs = fitted(message, kwargs)
+    message, kwargs = fitted(message if isinstance(message, str) else markdown(message), kwargs)
     try:
         async with answering(interaction):
             if interaction.response.is_done():

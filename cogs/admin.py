@@ -6,11 +6,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.answers.status import StatusFacts, status_embed
 from bot.app import ConductorBot
 from bot.class_channel import find_class_channel
 from bot.needs import missing_permissions
 from bot.permissions import instructor_only
-from bot.rendering.status import StatusFacts, status_embed
 
 
 @app_commands.default_permissions(manage_guild=True)

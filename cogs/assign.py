@@ -11,19 +11,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.answers.assignment import status_embed
+from bot.adapters.discord.render import as_answer
 from bot.app import ConductorBot
 from bot.components import QUICK_ANSWER, ConductorItem, SessionButton
 from bot.core.errors import ConductorError
+from bot.core.message import rich
 from bot.core.plan import Course
+from bot.messages import assignment as render
 from bot.needs import confirm_plan, plan_lines
 from bot.permissions import instructor_only, is_instructor
-from bot.rendering import assignment as render
 from bot.services.assignments import AlreadyConfirmed, ClassList, EditAction, Preview
 from bot.tree import acknowledge, reply
 from cogs.deliverables import FormButton
 from cogs.session import session_channel
 
 log = logging.getLogger(__name__)
+ACK_PREFIX = "conductor:ack:"  # the custom ids of a role card's buttons
+SHOW_PREFIX = "conductor:card:"
 _background: set[asyncio.Task[None]] = set()
 
 
@@ -82,10 +87,11 @@ def preview_message(
 ) -> dict[str, Any]:
     """The preview's embeds and buttons, and what the current permissions will not allow."""
     who = "the checked-in students" if preview.checked_in_only else "every member with the student role"
-    embeds = render.preview_embeds(
-        preview.assignment, bot.course, roster.students, preview.seed, preview.replacing
+    footer = f"{len(preview.assignment.seats)} students ({who})."
+    message = render.preview(
+        preview.assignment, bot.course, roster.students, preview.seed, preview.replacing, footer
     )
-    embeds[-1].set_footer(text=f"{len(preview.assignment.seats)} students ({who}).")
+    _, embeds = as_answer(message)
     return {"content": permission_note(channel), "embeds": embeds, "view": preview_view(preview)}
 
 
@@ -179,7 +185,7 @@ class AckButton(SessionButton, template=r"conductor:ack:(?P<session>\d+)"):
 
     LABEL = "Got it"
     STYLE = discord.ButtonStyle.success
-    PREFIX = render.ACK_PREFIX
+    PREFIX = ACK_PREFIX
     ANSWER_WITHIN = QUICK_ANSWER
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
@@ -196,7 +202,7 @@ class ShowRoleButton(SessionButton, template=r"conductor:card:(?P<session>\d+)")
 
     LABEL = "Show my role"
     STYLE = discord.ButtonStyle.primary
-    PREFIX = render.SHOW_PREFIX
+    PREFIX = SHOW_PREFIX
     ANSWER_WITHIN = QUICK_ANSWER
 
     async def act(self, interaction: discord.Interaction[ConductorBot]) -> None:
@@ -269,11 +275,9 @@ def show_role_view(session_id: int) -> discord.ui.View:
 async def send_card(interaction: discord.Interaction[ConductorBot], session_id: int) -> None:
     """Answer with the student's own card, ephemerally, with its Got it button."""
     card = await interaction.client.assignments.card(session_id, interaction.user.id)
-    body = render.card_post(card)
+    text, embeds = as_answer(render.card_message(card))
     view = card_view(session_id, render.form_label(card.role))
-    await reply(
-        interaction, body["content"], embeds=[discord.Embed.from_dict(e) for e in body["embeds"]], view=view
-    )
+    await reply(interaction, text, embeds=embeds, view=view)
     view.stop()  # dynamic items need no stored view (see the /assign preview)
 
 
@@ -359,7 +363,7 @@ class RolesGroup(
         """Show acknowledgements."""
         assert interaction.guild_id is not None
         lines = await self.bot.assignments.status(interaction.guild_id, session_channel(interaction))
-        await reply(interaction, "", embed=render.status_embed(lines))
+        await reply(interaction, "", embed=status_embed(lines))
 
     async def _edit(
         self, interaction: discord.Interaction[ConductorBot], action: EditAction, **args: Any
@@ -372,7 +376,7 @@ class RolesGroup(
         extra = {m.id: m.display_name for m in named if m is not None and m.id not in roster.students}
         if extra:
             roster = ClassList({**roster.students, **extra}, roster.teachers)
-        answer, outcome = await self.bot.assignments.edit(
+        said, outcome = await self.bot.assignments.edit(
             guild_id=interaction.guild.id,
             channel_id=session_channel(interaction),
             action=action,
@@ -381,7 +385,7 @@ class RolesGroup(
             **args,
         )
         table = " The table is updated." if outcome.table_updated else ""
-        await reply(interaction, f"{answer}{table} {outcome.summary()}")
+        await reply(interaction, rich(said, table, " ", outcome.summary()))
 
     @app_commands.command(name="swap", description="Two students exchange papers and roles")
     @app_commands.describe(a="One student", b="The other student")

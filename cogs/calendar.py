@@ -9,8 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.answers import calendar as render
 from bot.app import ConductorBot
-from bot.rendering import calendar as render
 from bot.tree import reply
 
 log = logging.getLogger(__name__)

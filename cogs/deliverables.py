@@ -10,12 +10,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.answers import submissions as render
 from bot.app import ConductorBot
 from bot.components import ConductorItem, ConductorModal, ConductorView
 from bot.core.plan import Role
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.permissions import instructor_only
-from bot.rendering import submissions as render
 from bot.services.submissions import Form
 from bot.tree import reply
 from cogs.session import session_channel

@@ -9,13 +9,15 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.answers import projects as render
 from bot.app import ConductorBot
 from bot.components import ConductorItem, ConductorModal, ConductorView
 from bot.core.errors import ConductorError
+from bot.core.message import Rich, rich
 from bot.core.projects import ABSTRACT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
 from bot.discord_rooms import student_ids
+from bot.messages.projects import group_line, typed
 from bot.permissions import instructor_only, is_instructor
-from bot.rendering import projects as render
 from bot.tree import reply
 
 PREFIX = "conductor:proj:"
@@ -64,6 +66,7 @@ class ProposalPick(
         guild = _guild(interaction)
         key = self.item.values[0]
         await interaction.response.defer(ephemeral=True, thinking=True)
+        answer: str | Rich
         if self.act_name == "choose":
             answer = await service.choose(guild, interaction.user.id, key)
         else:
@@ -296,9 +299,9 @@ class ProjectGroup(app_commands.Group, name="project", description="Course proje
                 "You are not in a project group yet: `/project create`, or `/project join code:...`.",
             )
             return
-        text = render.group_line(state, group)
+        text = group_line(state, group)
         if group.own is not None and group.own.reason:
-            text += f"\nSent back: {render.inert(group.own.reason)}"
+            text = rich(text, "\nSent back: ", typed(group.own.reason))
         await reply(interaction, text)
 
     @app_commands.command(name="place", description="Place a student into a group (also after the lock)")

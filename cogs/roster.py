@@ -6,10 +6,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.adapters.discord.answers.roster import roster_embed
 from bot.app import ConductorBot
 from bot.core.errors import ConductorError
 from bot.permissions import instructor_only
-from bot.rendering.roster import roster_embed
 from bot.services.roster import Members
 from bot.tree import reply
 

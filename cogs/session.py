@@ -5,12 +5,13 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.render import as_answer
 from bot.app import ConductorBot
 from bot.class_channel import Venue, venue
 from bot.core.clocktime import parse_start
+from bot.messages.session import status
 from bot.needs import confirm_plan, grant
 from bot.permissions import instructor_only
-from bot.rendering.session import status_embed
 
 
 def session_venue(interaction: discord.Interaction[ConductorBot]) -> Venue:
@@ -106,9 +107,8 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
         """Show where the session is."""
         assert interaction.guild_id is not None
         info = await self.bot.sessions.status(interaction.guild_id, session_channel(interaction))
-        await interaction.response.send_message(
-            embed=status_embed(info.plan_name, info.timeline, info.position), ephemeral=True
-        )
+        _, embeds = as_answer(status(info.plan_name, info.timeline, info.position))
+        await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
     async def _control(
         self, interaction: discord.Interaction[ConductorBot], action: str, minutes: float | None = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.answers import submissions as render
 from bot.app import ConductorBot
 from bot.components import ConductorModal, ConductorView, SessionButton
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.permissions import instructor_only
-from bot.rendering import submissions as render
 from bot.tree import reply
 from cogs.session import session_channel
 

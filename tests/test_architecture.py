@@ -136,19 +136,28 @@ def bot_imports(path: Path) -> set[Path]:
     return files
 
 
-# Modules the services may still reach that import discord.py (issue 10): the messages are still built as
-# Discord payloads (embeds, `discord.utils` escaping) until a platform-neutral message model replaces them.
-# Each leaves this list when it stops importing discord.py; nothing is to be added to it.
-DISCORD_STILL_REACHED = ("bot/rendering/",)
+def test_the_messages_are_platform_neutral() -> None:
+    """`bot/messages` says what Conductor posts from the core alone: no chat platform, no storage, no web.
 
-
-def test_the_use_cases_do_not_import_discord_even_indirectly() -> None:
-    """No `bot.*` module the services import, directly or through others, imports discord.py.
-
-    (But the renderers of `DISCORD_STILL_REACHED`, whose own imports are still followed.)
+    Each platform renders its messages (`bot/adapters/discord/` for Discord): the builders never do.
     """
     offenders = []
-    for start in sorted((ROOT / "bot" / "services").rglob("*.py")):
+    for path in sorted((ROOT / "bot" / "messages").rglob("*.py")):
+        for name in imported_modules(path):
+            top = name.split(".")[0]
+            if top == "bot" and not name.startswith(("bot.core", "bot.messages")):
+                offenders.append(f"{path.relative_to(ROOT)} imports {name}")
+            elif top not in sys.stdlib_module_names and top not in {"bot", "__future__"}:
+                offenders.append(f"{path.relative_to(ROOT)} imports non-stdlib {name}")
+    assert offenders == []
+
+
+def test_the_use_cases_and_messages_do_not_import_discord_even_indirectly() -> None:
+    """No `bot.*` module the services or the message builders import, directly or through others, imports
+    discord.py: they reach Discord only through the adapters the composition root hands them."""
+    offenders = []
+    starts = [*(ROOT / "bot" / "services").rglob("*.py"), *(ROOT / "bot" / "messages").rglob("*.py")]
+    for start in sorted(starts):
         seen: set[Path] = set()
         todo = [(start, str(start.relative_to(ROOT)))]
         while todo:
@@ -156,9 +165,7 @@ def test_the_use_cases_do_not_import_discord_even_indirectly() -> None:
             if path in seen:
                 continue
             seen.add(path)
-            if any(name.split(".")[0] == "discord" for name in imported_modules(path)) and not str(
-                path.relative_to(ROOT)
-            ).startswith(DISCORD_STILL_REACHED):
+            if any(name.split(".")[0] == "discord" for name in imported_modules(path)):
                 offenders.append(chain)
             todo.extend((p, f"{chain} -> {p.relative_to(ROOT)}") for p in bot_imports(path) if p not in seen)
     assert offenders == []

@@ -1,1 +1,1 @@
-"""Front ends that connect the use cases to a chat platform (Slack; Discord still lives in cogs/ and bot/)."""
+"""Each chat platform's side of Conductor: Discord (rendering, answers) and Slack (the whole front end)."""

@@ -2,7 +2,7 @@
 
 Pure: standard library only. Everything a student typed is stored as typed; these functions decide
 whether it is acceptable (with a message saying what to fix). How it is shown in Discord without
-pinging anyone or taking effect as markdown is `bot.rendering.inert`'s job.
+pinging anyone or taking effect as markdown is each platform renderer's job (`bot.adapters.discord.inert`).
 """
 
 from __future__ import annotations

@@ -21,13 +21,14 @@ from bot import logs
 from bot.core import statuses
 from bot.core.clock import Clock
 from bot.core.durations import duration
-from bot.core.errors import ConductorError
+from bot.core.errors import ConductorError, quoted
+from bot.core.message import Message
 from bot.core.plan import Course
 from bot.core.steps import build_steps
 from bot.core.submissions import SLIDES, slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
-from bot.rendering import session as render
-from bot.rendering.inert import inert_code
+from bot.messages import session as render
+from bot.messages.outbox import stored
 from bot.services.changes import Changes
 from bot.services.ports import SessionRecord, Timers, Transaction, UnitOfWork
 
@@ -161,7 +162,7 @@ class SessionService:
         if name not in self.course.plans:
             known = ", ".join(f"`{p}`" for p in self.course.plans)
             raise ConductorError(
-                f"There is no plan called `{inert_code(name, 64)}`. Plans in the configuration: {known}."
+                f"There is no plan called `{quoted(name, 64)}`. Plans in the configuration: {known}."
             )
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
@@ -541,7 +542,7 @@ class SessionService:
             if out:
                 return out
         everyone = () if warn or step.kind in {"slot", "wrap-up"} else seats.everyone
-        if len(render.pings(everyone)) > render.MAX_PING_LINE:
+        if render.too_many_to_name(everyone):
             # Too many to name in one message (2000 characters): ping the class's role instead.
             return [render.Audience(row.channel_id, "", (), ping_role=course.student_role)]
         return [render.Audience(row.channel_id, "", everyone)]
@@ -583,7 +584,7 @@ class SessionService:
             scope=scope_of(row.id),
             key=key,
             channel_id=row.channel_id,
-            payload={"content": None, "embeds": [], "mentions": []},
+            payload=stored(Message()),
             now=self.clock.now(),
         )
         await tx.outbox.skip(scope_of(row.id), key)

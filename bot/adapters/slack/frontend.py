@@ -72,7 +72,9 @@ class SlackConductor:
                 class_targets=self._class_targets,
             ),
         )
-        self.bolt = AsyncApp(client=self.client, process_before_response=False, ignoring_self_events_enabled=True)
+        self.bolt = AsyncApp(
+            client=self.client, process_before_response=False, ignoring_self_events_enabled=True
+        )
         register(self.bolt, self)
         self.socket: AsyncSocketModeHandler | None = None
         self._refresher: asyncio.Task[None] | None = None

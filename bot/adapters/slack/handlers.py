@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.adapters.slack.actions import View, Verb, read_action
+from bot.adapters.slack.actions import Verb, View, read_action
 from bot.adapters.slack.answers import Answer, response
 from bot.adapters.slack.command_list import Name, SessionVerb, slash
 from bot.adapters.slack.commands import (
@@ -29,13 +29,12 @@ from bot.adapters.slack.commands import (
     Usage,
     parse,
 )
-from bot.adapters.slack.ids import to_int, to_slack
+from bot.adapters.slack.ids import to_int
 from bot.adapters.slack.scopes import missing_lines
 from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
-from bot.core.durations import duration
 from bot.core.errors import ConductorError
-from bot.core.message import Actions, Message, Mention, Time, TimeStyle, UserText, bold, lines, rich
+from bot.core.message import Actions, Mention, Message, Time, TimeStyle, UserText, bold, lines, rich
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.messages import assignment as assignment_messages
 from bot.messages.session import status as status_message
@@ -113,7 +112,9 @@ def _command_handler(front: Front) -> Callable[..., Awaitable[None]]:
     async def handle(ack: Callable[..., Awaitable[None]], body: dict[str, Any], respond: Respond) -> None:
         await ack()  # at once: Slack shows an error after 3 s without it
         if front.c.stopping:
-            await respond(**front.answer("I am restarting right now: nothing was changed. Try again in a minute."))
+            await respond(
+                **front.answer("I am restarting right now: nothing was changed. Try again in a minute.")
+            )
             return
         user, channel = body["user_id"], body["channel_id"]
         await front.people.remember(user)
@@ -151,7 +152,10 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             if app.web is None:
                 return "The projector page is off. Add a `[web]` section to config.toml and restart the bot."
             _, token = await app.projector.token(team, to_int(front.venue(channel)))
-            return rich("Projector page for this session (read-only; show it on the projector): ", UserText(app.web.url(token)))
+            return rich(
+                "Projector page for this session (read-only; show it on the projector): ",
+                UserText(app.web.url(token)),
+            )
         case SessionCommand():
             front.instructor(user)
             return await app.sessions.control(
@@ -172,7 +176,9 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
                     guild_id=team, channel_id=to_int(front.venue(channel)), roster=front.people.class_list()
                 )
             except AlreadyConfirmed as asked:
-                return Message(text=rich(str(asked)), actions=Actions("assign-replace", {"session": asked.session_id}))
+                return Message(
+                    text=rich(str(asked)), actions=Actions("assign-replace", {"session": asked.session_id})
+                )
             return preview_message(front, preview)
         case Bare(name=Name.MYROLE):
             session_id = await app.assignments.my_session(to_int(user), team, to_int(front.venue(channel)))
@@ -186,7 +192,16 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
         case RolesCommand():
             front.instructor(user)
             roster = front.people.class_list()
-            args = {k: v for k, v in (("student", parsed.student), ("other", parsed.other), ("paper", parsed.paper), ("role", parsed.role)) if v is not None}
+            args = {
+                k: v
+                for k, v in (
+                    ("student", parsed.student),
+                    ("other", parsed.other),
+                    ("paper", parsed.paper),
+                    ("role", parsed.role),
+                )
+                if v is not None
+            }
             answer, outcome = await app.assignments.edit(
                 guild_id=team,
                 channel_id=to_int(front.venue(channel)),
@@ -201,7 +216,11 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return rich(answer, f"{table} {outcome.summary()}")
         case SubmitCommand():
             return await app.submissions.submit_slides(
-                user_id=to_int(user), url=parsed.url, guild_id=team, channel_id=to_int(front.venue(channel)), session_id=None
+                user_id=to_int(user),
+                url=parsed.url,
+                guild_id=team,
+                channel_id=to_int(front.venue(channel)),
+                session_id=None,
             )
         case ConductorCommand():
             front.instructor(user)
@@ -221,7 +240,9 @@ def preview_message(front: Front, preview: Preview) -> Message:
         preview.replacing,
         f"{len(preview.assignment.seats)} students ({who}).",
     )
-    return replace(message, actions=Actions("assign-preview", {"session": preview.session_id, "seed": preview.seed}))
+    return replace(
+        message, actions=Actions("assign-preview", {"session": preview.session_id, "seed": preview.seed})
+    )
 
 
 async def card_answer(front: Front, session_id: int, user: str) -> Message:
@@ -234,7 +255,11 @@ def roles_status(lines_: list[Any]) -> Message:
     """`/roles status`: who acknowledged their card, whose DM failed, who has not yet."""
     rows = []
     for line in lines_:
-        seen = rich("acknowledged ", Time(line.acknowledged, TimeStyle.SHORT_TIME)) if line.acknowledged else rich("not yet")
+        seen = (
+            rich("acknowledged ", Time(line.acknowledged, TimeStyle.SHORT_TIME))
+            if line.acknowledged
+            else rich("not yet")
+        )
         rows.append(rich(Mention(line.user_id), f": {line.seat}, {line.delivery}, ", seen))
     acked = sum(1 for line in lines_ if line.acknowledged)
     return Message(text=lines(rich(bold(f"Role cards: {acked} of {len(lines_)} acknowledged")), *rows))
@@ -257,9 +282,13 @@ def conductor_status(front: Front) -> str:
     people = front.people
     out = [f"Workspace `{people.team}`, {len(people.people)} members."]
     if people.class_channel:
-        out.append(f"Class channel <#{to_int(people.class_channel)}>: {len(people.student_ids())} students, {len(people.instructor_ids())} instructors.")
+        out.append(
+            f"Class channel <#{to_int(people.class_channel)}>: {len(people.student_ids())} students, {len(people.instructor_ids())} instructors."
+        )
     else:
-        out.append(f"Class channel **#{front.course.slack.class_channel if front.course.slack else '?'}** not found: create it and invite me.")
+        out.append(
+            f"Class channel **#{front.course.slack.class_channel if front.course.slack else '?'}** not found: create it and invite me."
+        )
     missing = missing_lines(",".join(sorted(people.granted)))
     out.extend(f"- {line}" for line in missing[:-1])
     out.append(missing[-1] if missing else "Every scope I need is granted.")
@@ -270,7 +299,9 @@ def conductor_status(front: Front) -> str:
 
 
 def _action_handler(front: Front) -> Callable[..., Awaitable[None]]:
-    async def handle(ack: Callable[..., Awaitable[None]], body: dict[str, Any], respond: Respond, client: Any) -> None:
+    async def handle(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any], respond: Respond, client: Any
+    ) -> None:
         await ack()
         user = body["user"]["id"]
         action = (body.get("actions") or [{}])[0]
@@ -285,7 +316,14 @@ def _action_handler(front: Front) -> Callable[..., Awaitable[None]]:
 
 
 async def press(
-    front: Front, view: View, verb: Verb, args: dict[str, Any], user: str, body: dict[str, Any], respond: Respond, client: Any
+    front: Front,
+    view: View,
+    verb: Verb,
+    args: dict[str, Any],
+    user: str,
+    body: dict[str, Any],
+    respond: Respond,
+    client: Any,
 ) -> None:
     """Run a pressed button."""
     app = front.app
@@ -310,7 +348,9 @@ async def press(
             await respond(**front.answer("That is not on Slack yet: it works on Discord."))
 
 
-async def assignment_pressed(front: Front, verb: Verb, args: dict[str, Any], user: str, respond: Respond) -> None:
+async def assignment_pressed(
+    front: Front, verb: Verb, args: dict[str, Any], user: str, respond: Respond
+) -> None:
     """Confirm, Reshuffle, Cancel on a preview; replace or keep a confirmed assignment."""
     service = front.app.assignments
     session = int(args["session"])
@@ -323,12 +363,23 @@ async def assignment_pressed(front: Front, verb: Verb, args: dict[str, Any], use
         case Verb.RESHUFFLE | Verb.REPLACE:
             await front.people.refresh()
             preview = await service.preview(
-                guild_id=front.people.team_id, channel_id=0, roster=front.people.class_list(), replace=True, session_id=session
+                guild_id=front.people.team_id,
+                channel_id=0,
+                roster=front.people.class_list(),
+                replace=True,
+                session_id=session,
             )
             await respond(**front.answer(preview_message(front, preview), replace_original=True))
         case Verb.CONFIRM:
-            await respond(**front.answer("Confirming: sending role cards and opening rooms; the table is posted once that is done…", replace_original=True))
-            report = await service.confirm(session, int(args["seed"]), front.people.class_list(), to_int(user))
+            await respond(
+                **front.answer(
+                    "Confirming: sending role cards and opening rooms; the table is posted once that is done…",
+                    replace_original=True,
+                )
+            )
+            report = await service.confirm(
+                session, int(args["seed"]), front.people.class_list(), to_int(user)
+            )
             text = f"Confirmed for {report.students} students. {report.instructor_text()} Follow acknowledgements with `/roles status`."
             await respond(**front.answer(text))
             await service.reported(session)
@@ -362,13 +413,21 @@ def slides_modal(session_id: int) -> dict[str, Any]:
 
 
 def _slides_submitted(front: Front) -> Callable[..., Awaitable[None]]:
-    async def handle(ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any], client: Any) -> None:
+    async def handle(
+        ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any], client: Any
+    ) -> None:
         user = body["user"]["id"]
-        url = (((view.get("state") or {}).get("values") or {}).get("url") or {}).get("url", {}).get("value") or ""
+        url = (((view.get("state") or {}).get("values") or {}).get("url") or {}).get("url", {}).get(
+            "value"
+        ) or ""
         session = int(view.get("private_metadata") or 0)
         try:
             answer = await front.app.submissions.submit_slides(
-                user_id=to_int(user), url=url, guild_id=front.people.team_id, channel_id=None, session_id=session
+                user_id=to_int(user),
+                url=url,
+                guild_id=front.people.team_id,
+                channel_id=None,
+                session_id=session,
             )
         except ConductorError as refusal:
             await ack(response_action="errors", errors={"url": str(refusal)[:150]})
@@ -379,4 +438,3 @@ def _slides_submitted(front: Front) -> Callable[..., Awaitable[None]]:
         await client.chat_postMessage(channel=dm["channel"]["id"], text=shown["text"], blocks=shown["blocks"])
 
     return handle
-

@@ -157,7 +157,10 @@ class Directory:
         out = []
         for ref in refs:
             teacher = self.course.teacher(ref)
-            wanted = {ref.casefold(), *((teacher.discord.casefold(), teacher.name.casefold()) if teacher else ())}
+            wanted = {
+                ref.casefold(),
+                *((teacher.discord.casefold(), teacher.name.casefold()) if teacher else ()),
+            }
             for p in self.people.values():
                 keys = {p.id.casefold(), p.name.casefold(), p.shown.casefold(), (p.email or "").casefold()}
                 if not p.bot and keys & wanted:

@@ -31,8 +31,12 @@ from bot.storage.models import PostRow
 log = logging.getLogger(__name__)
 DMS = frozenset({"dm", "dm-edit"})
 EDITS = frozenset({"edit", "dm-edit"})
-REFUSED = frozenset({"missing_scope", "not_in_channel", "restricted_action", "is_archived", "not_allowed_token_type"})
-GONE = frozenset({"channel_not_found", "message_not_found", "user_not_found", "cant_update_message", "is_inactive"})
+REFUSED = frozenset(
+    {"missing_scope", "not_in_channel", "restricted_action", "is_archived", "not_allowed_token_type"}
+)
+GONE = frozenset(
+    {"channel_not_found", "message_not_found", "user_not_found", "cant_update_message", "is_inactive"}
+)
 
 
 def _nodes(message: Message) -> Iterator[Inline]:
@@ -192,4 +196,3 @@ class SlackSender:
             f"I could not post the session's messages in <#{row.channel_id}>: {fix}. The session keeps "
             "running; its next posts go through once that is fixed."
         )
-

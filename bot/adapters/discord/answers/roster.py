@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.adapters.discord.inert import inert_code, inert_text
 from bot.core.roster import Known, RosterView
-from bot.rendering.inert import inert_code, inert_text
 
 COLOUR = discord.Colour.blurple()
 

@@ -1,9 +1,11 @@
 """The one path from user-typed text to a Discord message: shown as typed, never live, always within limits.
 
 Whatever a user typed (display names, roster names and ids from a CSV, form answers, slides links, typed
-options) reaches a message through `inert_text`, `inert_code` or `inert_link`; every message leaves through
-`fit_message` at the two sending edges (the outbox and interaction answers). Nothing a user typed can
-become a link, a mention, a heading, a list, a quote, a code block or a spoiler in the bot's own post.
+options) reaches a message through `inert_text`, `inert_code` or `inert_link`: the renderer
+(`bot.adapters.discord.render`) sends every `UserText` and `Code` node through them, and the answers
+built for Discord alone call them directly. Every message leaves through `fit_message` at the two sending
+edges (the outbox and interaction answers). Nothing a user typed can become a link, a mention, a heading,
+a list, a quote, a code block or a spoiler in the bot's own post.
 
 `discord.utils.escape_markdown` leaves links alone (`ignore_links`) and does not touch `<...>` mentions,
 timestamps or `://`, and `escape_mentions` only knows 17-20 digit ids; so markdown is escaped here with
@@ -17,6 +19,8 @@ import re
 from typing import Any
 
 import discord
+
+from bot.core.message import printable
 
 #: Discord's documented limits (API v10) that messages built here have to respect.
 CONTENT_MAX = 2000
@@ -35,9 +39,6 @@ LINK_SHOWN_MAX = 512
 ELLIPSIS = "…"
 ZWSP = "\u200b"
 
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # overrides and isolates: they reorder what follows
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 _SPECIAL = re.compile(r"([\\*_~`|<>#\[\]()])")  # emphasis, code, spoilers, quotes, headings, links, <...>
 _SCHEME = re.compile(r":(?=/)")  # `https://...` would be auto-linked: `https\://` is not
 _LINE_START = re.compile(r"^([ \t]*)([-+])", re.MULTILINE)  # `- ` lists and `-# ` subtext
@@ -46,16 +47,10 @@ _MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
 _UNSAFE_IN_LINK = re.compile(r"[`\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\u2028\u2029\x85]")
 
 
-def _clean(text: str, multiline: bool) -> str:
-    """Controls and direction overrides removed; line breaks kept as `\\n` or made spaces."""
-    text = _CONTROL.sub("", _BIDI.sub("", text.replace("\t", " ")))
-    return _BREAKS.sub("\n" if multiline else " ", text)
-
-
 def inert_text(text: str, limit: int | None = None, *, multiline: bool = False) -> str:
     """User text for a message or embed: shown as typed (controls and direction overrides dropped), nothing
     live, cut at `limit`; `multiline` keeps line breaks (form answers), else they become spaces (names)."""
-    shown = _SPECIAL.sub(r"\\\1", _clean(text, multiline))
+    shown = _SPECIAL.sub(r"\\\1", printable(text, multiline))
     shown = _ORDERED.sub(r"\1\\.", shown)
     shown = _LINE_START.sub(r"\1\\\2", shown)
     shown = _SCHEME.sub(r"\\:", shown)
@@ -65,7 +60,7 @@ def inert_text(text: str, limit: int | None = None, *, multiline: bool = False) 
 
 def inert_code(text: str, limit: int | None = None) -> str:
     """User text to put inside a code span or block the caller writes: one line, no backtick to end it."""
-    shown = _clean(text, multiline=False).replace("`", "'")
+    shown = printable(text).replace("`", "'")
     return cut(shown, limit) if limit is not None else shown
 
 

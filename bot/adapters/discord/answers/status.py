@@ -7,7 +7,7 @@ from datetime import datetime
 
 import discord
 
-from bot.rendering.time import stamp
+from bot.adapters.discord.render import stamp
 
 
 @dataclass(frozen=True)
