@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands
 
 from bot import logs
+from bot.adapters.discord.sender import DiscordSender
 from bot.compose import FrontEnd, build_application
 from bot.core.clock import Clock
 from bot.core.plan import Course
@@ -110,7 +111,8 @@ class ConductorBot(commands.Bot):
         self.clock = clock
         self.initial_extensions = tuple(extensions)
         self.synced_scopes: list[str] = []
-        self.deliverer = Deliverer(self)
+        self.sender = DiscordSender(self)
+        self.deliverer = Deliverer(self.sender, db, clock, scheduler)
         self.shard_set = shards
         owns = shards.owns if shards is not None else None  # sharded: only this process's guilds
         self.deliverer.owns = owns

@@ -449,9 +449,9 @@ class RolesGroup(
 async def setup(bot: ConductorBot) -> None:
     """Register `/assign`, `/myrole`, `/roles` and the persistent buttons."""
     bot.add_dynamic_items(AssignButton, AckButton, ShowRoleButton, CheckInButton)
-    bot.deliverer.register_view("checkin", lambda args: checkin_view(int(args["session"])))
-    bot.deliverer.register_view("role-card", lambda args: card_view(int(args["session"]), args.get("form")))
-    bot.deliverer.register_view("show-role", lambda args: show_role_view(int(args["session"])))
+    bot.sender.register_view("checkin", lambda args: checkin_view(int(args["session"])))
+    bot.sender.register_view("role-card", lambda args: card_view(int(args["session"]), args.get("form")))
+    bot.sender.register_view("show-role", lambda args: show_role_view(int(args["session"])))
     await bot.add_cog(AssignCog(bot))
     bot.tree.add_command(RolesGroup(bot))
     await bot.assignments.rebuild()

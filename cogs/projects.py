@@ -378,7 +378,7 @@ class ProjectGroup(app_commands.Group, name="project", description="Course proje
 async def setup(bot: ConductorBot) -> None:
     """Register `/project`, the persistent card buttons and their view."""
     bot.add_dynamic_items(ProposalPick, GroupButton)
-    bot.deliverer.register_view("project-cards", lambda args: cards_view(bot, args))
+    bot.sender.register_view("project-cards", lambda args: cards_view(bot, args))
     bot.tree.add_command(ProjectGroup(bot))
 
 

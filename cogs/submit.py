@@ -99,7 +99,7 @@ async def links(interaction: discord.Interaction[ConductorBot]) -> None:
 async def setup(bot: ConductorBot) -> None:
     """Register `/submit`, `/links` and the persistent Submit slides button."""
     bot.add_dynamic_items(SlidesButton)
-    bot.deliverer.register_view("submit-slides", lambda args: slides_view(int(args["session"])))
+    bot.sender.register_view("submit-slides", lambda args: slides_view(int(args["session"])))
     bot.tree.add_command(SubmitGroup(bot))
     bot.tree.add_command(links)
 

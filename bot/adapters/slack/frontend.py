@@ -108,7 +108,7 @@ class SlackConductor:
         if refresh is not None and refresh.total_seconds() > 0:
             self._refresher = asyncio.create_task(self._refresh_every(refresh.total_seconds()))
         self.socket = AsyncSocketModeHandler(self.bolt, self._app_token)
-        await self.socket.connect_async()
+        await self.socket.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         log.info("start-up: connected to Slack over Socket Mode")
 
     async def _refresh_every(self, seconds: float) -> None:
@@ -124,7 +124,7 @@ class SlackConductor:
         """Stop taking commands, let the outbox finish what is under way, stop the timers, close."""
         self.stopping = True
         if self.socket is not None:
-            await self.socket.close_async()
+            await self.socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -133,7 +133,8 @@ class SlackConductor:
         self.deliverer.stop()
         self.scheduler.shutdown()
         await self.db.close()
-        await self.client.session.close() if getattr(self.client, "session", None) else None
+        if self.client.session is not None:
+            await self.client.session.close()
 
     async def run(self) -> None:
         """Run until cancelled (SIGTERM/SIGINT), then close."""

@@ -191,28 +191,20 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return roles_status(await app.assignments.status(team, to_int(front.venue(channel))))
         case RolesCommand():
             front.instructor(user)
-            roster = front.people.class_list()
-            args = {
-                k: v
-                for k, v in (
-                    ("student", parsed.student),
-                    ("other", parsed.other),
-                    ("paper", parsed.paper),
-                    ("role", parsed.role),
-                )
-                if v is not None
-            }
+            if parsed.student is None:
+                return f"Name the student: `/roles {parsed.verb.value} @student`."
             answer, outcome = await app.assignments.edit(
                 guild_id=team,
                 channel_id=to_int(front.venue(channel)),
                 action=EditAction(parsed.verb.value),
-                roster=roster,
+                roster=front.people.class_list(),
                 actor_id=to_int(user),
-                **args,
+                student=parsed.student,
+                other=parsed.other,
+                paper=parsed.paper,
+                role=parsed.role,
             )
             table = " The table is updated." if outcome.table_updated else ""
-            if isinstance(answer, str):
-                return f"{answer}{table} {outcome.summary()}"
             return rich(answer, f"{table} {outcome.summary()}")
         case SubmitCommand():
             return await app.submissions.submit_slides(
