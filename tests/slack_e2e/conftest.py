@@ -1,0 +1,94 @@
+"""A class in a Slack workspace (the local Slack sandbox) with the real Conductor Slack app running."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.slack.frontend import SlackConductor
+from bot.config import load_config
+from bot.settings import Settings
+from slack_sandbox import SlackSandbox
+from slack_sandbox.reader import Shown
+from slack_sandbox.scripted import Outcome, ScriptedUser
+from slack_sandbox.workspace import Channel
+from tests.e2e.conftest import FAST_PHASES, write_config
+
+SLACK = """
+[platform]
+name = "slack"
+
+[slack]
+class_channel = "reading-group"
+"""
+
+
+@dataclass
+class SlackClass:
+    """A class on the Slack sandbox: the teacher, the students, the class channel, the running app."""
+
+    sandbox: SlackSandbox
+    channel: Channel
+    teacher: ScriptedUser
+    students: list[ScriptedUser]
+    settings: Settings
+    config: Path
+    app: SlackConductor | None = None
+
+    async def start(self) -> SlackConductor:
+        """Start the Slack app (same code path as `python -m bot run --platform slack`)."""
+        self.app = SlackConductor(self.settings, load_config(self.config))
+        await self.app.start()
+        return self.app
+
+    async def stop(self) -> None:
+        """Stop the app as SIGTERM would."""
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+
+    async def run(self, who: ScriptedUser, command: str, text: str = "", timeout: float = 10.0) -> Outcome:
+        """`who` types a slash command in the class channel; what they then saw."""
+        return await who.command(command, text, self.channel, timeout=timeout)
+
+    def posts(self, who: ScriptedUser | None = None) -> list[Shown]:
+        """The app's posts in the class channel as a member sees them."""
+        reader = who or self.teacher
+        return [p for p in reader.read(self.channel) if p.message.user == self.sandbox.bot.id]
+
+
+def slack_settings(sb: SlackSandbox, tmp_path: Path, config: Path) -> Settings:
+    """Settings pointing at the sandbox and a fresh SQLite file, ignoring .env."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=sb.bot_token,
+        slack_app_token=sb.app_token,
+        slack_api_base=sb.api_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}",
+        conductor_config=config,
+    )
+
+
+async def open_slack_class(sb: SlackSandbox, tmp_path: Path, students: int = 8, extra: str = "") -> SlackClass:
+    """A workspace with a teacher (an admin), students in #reading-group, and the app started."""
+    teacher = sb.add_user("Dimitrios P", display_name="Dimitrios", email="teacher@example.edu", is_admin=True)
+    people = [sb.add_user(f"Student {i:02d}", display_name=f"student{i:02d}") for i in range(1, students + 1)]
+    channel = sb.add_channel("reading-group", [teacher, *people])
+    config = write_config(tmp_path, FAST_PHASES + SLACK + extra)
+    room = SlackClass(sb, channel, teacher, people, slack_settings(sb, tmp_path, config), config)
+    await room.start()
+    return room
+
+
+@pytest.fixture
+async def slack_class(tmp_path: Path) -> AsyncIterator[SlackClass]:
+    async with SlackSandbox() as sb:
+        room = await open_slack_class(sb, tmp_path)
+        try:
+            yield room
+        finally:
+            await room.stop()
+        sb.assert_clean()
