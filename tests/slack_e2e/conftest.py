@@ -57,7 +57,9 @@ class SlackClass:
     def posts(self, who: ScriptedUser | None = None) -> list[Shown]:
         """The app's posts in the class channel as a member sees them."""
         reader = who or self.teacher
-        return [p for p in reader.read(self.channel) if p.message.user == self.sandbox.bot.id]
+        return [
+            p for p in reader.read(self.channel) if p.message.user == self.sandbox.bot.id and not p.ephemeral
+        ]
 
 
 def slack_settings(sb: SlackSandbox, tmp_path: Path, config: Path) -> Settings:

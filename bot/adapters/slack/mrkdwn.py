@@ -218,13 +218,12 @@ def date_token(at: datetime, style: TimeStyle, options: Options) -> str:
     """A `<!date^…>` token: each reader's own zone, with a fallback in the given zone (and words for R)."""
     if at.tzinfo is None:
         raise ValueError("times in messages must be aware")
+    if style is TimeStyle.RELATIVE:  # the same words for every reader: no zone to show them in
+        return _relative_words(at, options.now)
     token, fallback = _DATE_TOKENS[style]
     local = at.astimezone(options.zone)
     shown = f"{local.strftime(fallback)} {local.tzname() or 'UTC'}"
-    tag = f"<!date^{int(at.timestamp())}^{token}|{escape(shown)}>"
-    if style is TimeStyle.RELATIVE:
-        tag += f" ({_relative_words(at, options.now)})"
-    return tag
+    return f"<!date^{int(at.timestamp())}^{token}|{escape(shown)}>"
 
 
 def _person(user_id: int, options: Options, trace: Trace) -> str:
