@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     )
     slack_api_base: str | None = Field(default=None, description="Slack Web API base URL (a local sandbox).")
 
+    def secrets(self) -> list[SecretStr]:
+        """Every secret set (the tokens, the signing secret), for the logs to redact."""
+        held = (self.discord_token, self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
+        return [s for s in held if s is not None and s.get_secret_value()]
+
     def slack_problems(self) -> list[str]:
         """What is missing or wrong in the Slack settings, one line each (never showing a secret's value)."""
         problems = []

@@ -21,7 +21,9 @@ async def seated_class(sb: SlackSandbox, tmp_path: Path) -> SlackClass:
     await room.run(room.teacher, "/session", "pause")
     posted = await room.run(room.teacher, "/checkin")
     assert "Posted the check-in" in posted.text
-    await sb.wait_for(lambda: any(p.buttons == ("I'm here",) for p in room.posts()), timeout=10, what="check-in")
+    await sb.wait_for(
+        lambda: any(p.buttons == ("I'm here",) for p in room.posts()), timeout=10, what="check-in"
+    )
     checkin = next(p for p in room.posts() if p.buttons == ("I'm here",))
     for student in room.students[:21]:
         pressed = await student.click(checkin, "conductor:checkin:here")

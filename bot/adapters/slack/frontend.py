@@ -27,6 +27,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course
 from bot.delivery import Deliverer
+from bot.lifecycle import install_signal_handlers, remove_signal_handlers
 from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -79,6 +80,7 @@ class SlackConductor:
         self.socket: AsyncSocketModeHandler | None = None
         self._refresher: asyncio.Task[None] | None = None
         self.stopping = False
+        self._stop = asyncio.Event()
 
     def _class_targets(self) -> list[tuple[int, int]]:
         channel = self.directory.class_channel
@@ -136,13 +138,22 @@ class SlackConductor:
         if self.client.session is not None:
             await self.client.session.close()
 
+    def request_stop(self, reason: str) -> None:
+        """Stop gracefully (SIGTERM, SIGINT): `run` returns once everything is closed."""
+        log.info("stopping (%s)", reason)
+        self._stop.set()
+
     async def run(self) -> None:
-        """Run until cancelled (SIGTERM/SIGINT), then close."""
-        await self.start()
+        """Start, serve until asked to stop, then close."""
+        self._stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        install_signal_handlers(loop, self.request_stop)
         try:
-            await asyncio.Event().wait()
+            await self.start()
+            await self._stop.wait()
         finally:
             await self.close()
+            remove_signal_handlers(loop)
 
 
 def describe(payload: dict[str, Any]) -> str:
