@@ -9,7 +9,6 @@ over Socket Mode, so a command arriving first finds everything ready.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -33,6 +32,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
+REFRESH_JOB = "slack:time-left"
 
 
 class SlackConductor:
@@ -78,7 +78,6 @@ class SlackConductor:
         )
         register(self.bolt, self)
         self.socket: AsyncSocketModeHandler | None = None
-        self._refresher: asyncio.Task[None] | None = None
         self.stopping = False
         self._stop = asyncio.Event()
 
@@ -106,31 +105,32 @@ class SlackConductor:
         await self.deliverer.flush_all()
         await self.app.sessions.rebuild()
         log.info("start-up: caught up (outbox sent, live sessions' timers set)")
-        refresh = self.course.slack.time_left_refresh if self.course.slack else None
-        if refresh is not None and refresh.total_seconds() > 0:
-            self._refresher = asyncio.create_task(self._refresh_every(refresh.total_seconds()))
+        self._refresh_later()
         self.socket = AsyncSocketModeHandler(self.bolt, self._app_token)
         await self.socket.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         log.info("start-up: connected to Slack over Socket Mode")
 
-    async def _refresh_every(self, seconds: float) -> None:
-        """Rewrite the "time left" of running phase posts, once per period (Slack has no live countdown)."""
-        while not self.stopping:
-            await asyncio.sleep(seconds)  # a period, not a race: the refresh is cosmetic and idempotent
-            try:
-                await self.sender.refresh()
-            except Exception:
-                log.exception("refreshing the time left failed; trying again next period")
+    def _refresh_later(self) -> None:
+        """Set the timer for the next "time left" refresh (none when `time_left_refresh` is zero)."""
+        period = self.course.slack.time_left_refresh if self.course.slack else None
+        if period is not None and period.total_seconds() > 0 and not self.stopping:
+            self.scheduler.at(REFRESH_JOB, self.clock.now() + period, self._refresh)
+
+    async def _refresh(self) -> None:
+        """Rewrite the "time left" of running phase posts (Slack has no live countdown), then set the next."""
+        try:
+            await self.sender.refresh()
+        except Exception:
+            log.exception("refreshing the time left failed; trying again next period")
+        finally:
+            self._refresh_later()
 
     async def close(self) -> None:
         """Stop taking commands, let the outbox finish what is under way, stop the timers, close."""
         self.stopping = True
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        self.scheduler.cancel(REFRESH_JOB)
         await self.deliverer.settle(grace=self.settings.stop_grace_seconds)
         self.deliverer.stop()
         self.scheduler.shutdown()
