@@ -35,6 +35,7 @@ from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
 from bot.core.errors import ConductorError
 from bot.core.message import Actions, Mention, Message, Time, TimeStyle, UserText, bold, lines, rich
+from bot.core.statuses import SessionAction
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.messages import assignment as assignment_messages
 from bot.messages.session import status as status_message
@@ -161,7 +162,7 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return await app.sessions.control(
                 guild_id=team,
                 channel_id=to_int(front.venue(channel)),
-                action=parsed.verb.value,
+                action=SessionAction(parsed.verb.value),
                 actor_id=to_int(user),
                 minutes=parsed.minutes,
             )
