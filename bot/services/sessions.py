@@ -22,7 +22,7 @@ from bot.core import statuses
 from bot.core.clock import Clock
 from bot.core.durations import duration
 from bot.core.errors import ConductorError, quoted
-from bot.core.message import Message
+from bot.core.message import Code, Message, rich
 from bot.core.plan import Course
 from bot.core.statuses import SessionAction as Act
 from bot.core.steps import build_steps
@@ -162,9 +162,10 @@ class SessionService:
         name = plan_name or self.course.default_plan
         if name not in self.course.plans:
             known = ", ".join(f"`{p}`" for p in self.course.plans)
-            raise ConductorError(
-                f"There is no plan called `{quoted(name, 64)}`. Plans in the configuration: {known}."
+            said = rich(
+                "There is no plan called ", Code(quoted(name, 64)), f". Plans in the configuration: {known}."
             )
+            raise ConductorError(said)
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
         start = at or now
