@@ -34,7 +34,18 @@ from bot.adapters.slack.scopes import missing_lines
 from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
 from bot.core.errors import ConductorError
-from bot.core.message import Actions, Mention, Message, Time, TimeStyle, UserText, bold, lines, rich
+from bot.core.message import (
+    Actions,
+    Mention,
+    Message,
+    Time,
+    TimeStyle,
+    UserText,
+    bold,
+    lines,
+    plain_text,
+    rich,
+)
 from bot.core.statuses import SessionAction
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.messages import assignment as assignment_messages
@@ -91,7 +102,7 @@ class Front:
         try:
             yield
         except ConductorError as refusal:
-            await respond(**self.answer(str(refusal)))
+            await respond(**self.answer(refusal.rich))
         except StorageUnavailable as error:
             log.warning("%s: the database is unavailable: %s", what, error)
             await respond(**self.answer(str(error)))
@@ -423,7 +434,7 @@ def _slides_submitted(front: Front) -> Callable[..., Awaitable[None]]:
                 session_id=session,
             )
         except ConductorError as refusal:
-            await ack(response_action="errors", errors={"url": str(refusal)[:150]})
+            await ack(response_action="errors", errors={"url": plain_text(refusal.rich)[:150]})
             return
         await ack()
         shown = front.answer(answer)
