@@ -53,7 +53,7 @@ async def test_without_files_write_the_answer_says_which_scope_to_add(tmp_path: 
         room = await paused_session(sb, tmp_path)
         try:
             answer = await room.run(room.teacher, "/export")
-            assert "I could not upload the export" in answer.text
+            assert "I could not upload the file(s)" in answer.text
             assert "`files:write`" in answer.text and "Bot Token Scopes" in answer.text
             assert not [m for m in room.teacher.dms() if m.files]
         finally:

@@ -133,3 +133,17 @@ async def test_without_the_email_scope_names_still_match_and_the_answer_says_wha
         finally:
             await room.stop()
         sb.assert_clean()
+
+
+async def test_a_window_slack_no_longer_lets_the_app_open_is_answered_with_what_to_do(tmp_path: Path) -> None:
+    async with SlackSandbox(trigger_lifetime=0.0) as sb:  # every trigger has expired by the time it is used
+        room = await class_with_emails(sb, tmp_path, students=2)
+        try:
+            late = await room.run(room.teacher, "/roster", "import")
+            assert late.modal is None
+            assert (
+                "Slack gives me only 3 seconds to open the window and that passed: please try again."
+                in late.text
+            )
+        finally:
+            await room.stop()

@@ -22,6 +22,7 @@ from bot.adapters.slack.modals import (
     error_text,
     metadata,
     modal,
+    open_view,
     reply_within,
     select_input,
     text_input,
@@ -126,7 +127,7 @@ async def open_form(
         channel_id=to_int(front.venue(channel)) if channel is not None and session is None else None,
         session_id=session,
     )
-    await front.client.views_open(trigger_id=trigger_id, view=form_view(front, form))
+    await open_view(front.client, trigger_id, form_view(front, form))
 
 
 def register(bolt: AsyncApp, front: Front) -> None:

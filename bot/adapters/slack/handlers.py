@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.adapters.slack import exports, forms, roster
+from bot.adapters.slack import course_calendar, exports, forms, roster
 from bot.adapters.slack.actions import Verb, View, read_action
 from bot.adapters.slack.answers import Answer
 from bot.adapters.slack.command_list import Name, RosterVerb, SessionVerb, slash
 from bot.adapters.slack.commands import (
     Bare,
+    CalendarCommand,
     ConductorCommand,
     ExportCommand,
     RolesCommand,
@@ -33,7 +34,7 @@ from bot.adapters.slack.commands import (
 )
 from bot.adapters.slack.front import Front, Respond
 from bot.adapters.slack.ids import to_int
-from bot.adapters.slack.modals import error_text
+from bot.adapters.slack.modals import error_text, open_view
 from bot.adapters.slack.scopes import missing_lines
 from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
@@ -52,7 +53,7 @@ SLIDES_MODAL = "conductor:slides-form"
 NOT_HERE_YET = (
     "`{command}` is not on Slack yet: it works on Discord. On Slack you can use `/session`, `/checkin`, "
     "`/assign`, `/myrole`, `/roles`, `/submit`, `/links`, `/deliverable`, `/review`, `/deliverables`, "
-    "`/export`, `/roster` and `/conductor status`."
+    "`/export`, `/roster`, `/calendar` and `/conductor status`."
 )
 
 
@@ -187,11 +188,13 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return await exports.export(front, user, channel, parsed.session)
         case RosterCommand(verb=RosterVerb.IMPORT):
             front.instructor(user)
-            await front.client.views_open(trigger_id=body["trigger_id"], view=roster.import_view(front))
+            await open_view(front.client, body["trigger_id"], roster.import_view(front))
             return None
         case RosterCommand():
             front.instructor(user)
             return await roster.listing(front)
+        case CalendarCommand():
+            return await course_calendar.calendar(front, user, parsed.ics)
         case ConductorCommand():
             front.instructor(user)
             return conductor_status(front)
@@ -316,7 +319,7 @@ async def press(
                 raise ConductorError(refusal)
             await forms.open_form(front, body["trigger_id"], user, session=session)
         case (View.SUBMIT_SLIDES, Verb.SLIDES):
-            await client.views_open(trigger_id=body["trigger_id"], view=slides_modal(session))
+            await open_view(client, body["trigger_id"], slides_modal(session))
         case (View.ASSIGN_PREVIEW, _) | (View.ASSIGN_REPLACE, _):
             front.instructor(user)
             await assignment_pressed(front, verb, args, user, respond)

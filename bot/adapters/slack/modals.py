@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import limits
 from bot.adapters.slack.mrkdwn import clean
+from bot.core.errors import ConductorError
 
 log = logging.getLogger(__name__)
 Blocks = list[dict[str, Any]]
@@ -81,6 +82,22 @@ def modal(
             raise ValueError(f"private_metadata of {callback_id} is {len(packed)} characters (Slack: 3,000)")
         view["private_metadata"] = packed
     return view
+
+
+async def open_view(client: Any, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a window for the member who acted; a trigger Slack no longer takes is said as what to do."""
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as error:
+        if error.response.get("error") in (
+            "expired_trigger_id",
+            "invalid_trigger_id",
+            "exchanged_trigger_id",
+        ):
+            raise ConductorError(
+                "Slack gives me only 3 seconds to open the window and that passed: please try again."
+            ) from error
+        raise
 
 
 def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
