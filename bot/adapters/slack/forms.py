@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ROLE_FORM = "conductor:role-form"
+OLD_FORM = "This form is from an older version of Conductor: open your form again with `/deliverable`."
 ROLE_CHANGED = (
     "Your role changed since you opened this form: close it and open your form again (/deliverable)."
 )
@@ -143,6 +144,8 @@ def _submitted(front: Front) -> Any:
             role = front.course.role(str(meta["role"]))
             paper = front.course.paper(str(meta["paper"]))
             session = int(meta["session"])
+            if not role.fields:  # the configuration changed: the role has no form any more
+                raise KeyError(role.key)
         except (KeyError, TypeError, ValueError):
             await ack(response_action="update", view=said_view(front, "Your form", OLD_FORM))
             return
@@ -159,9 +162,6 @@ def _submitted(front: Front) -> Any:
         )
 
     return handle
-
-
-OLD_FORM = "This form is from an older version of Conductor: open your form again with `/deliverable`."
 
 
 async def _save(front: Front, form: Form, user_id: int) -> Reply:

@@ -156,7 +156,9 @@ def said_view(front: Front, answer: Any) -> dict[str, Any]:
 
 
 async def listing(front: Front) -> Message:
-    """`/roster list`: the class list against the workspace now (unknown e-mails looked up first)."""
+    """`/roster list`: the class list against the workspace now (members read again, so students who
+    joined since are matched, by name too; e-mails still unknown are looked up)."""
+    await front.people.refresh()
     team = front.people.team_id
     view = await front.app.roster.listing(team, members(front.people))
     asked = await look_up(front.people, [k.discord for k in view.not_in_server])
