@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.slack.render import Options, render
-from bot.core.message import ChannelRef, Inline, Mention, Message, Plain, Rich, Time, TimeStyle
+from bot.core.message import ChannelRef, Em, Inline, Mention, Message, Plain, Rich, Strong, Time, TimeStyle
 
 _TOKEN = re.compile(r"<#(?P<channel>\d+)>|<@!?(?P<user>\d+)>|<t:(?P<unix>-?\d+)(?::(?P<style>[tTdDfFR]))?>")
 
@@ -40,13 +40,29 @@ def words(text: str) -> Rich:
     return tuple(out)
 
 
+def with_ids(text: Rich) -> Rich:
+    """Rich text whose plain words may name stored ids (`<#id>`, `<@id>`, `<t:..>`), those read as nodes."""
+    out: list[Inline] = []
+    for node in text:
+        match node:
+            case Plain(text=t):
+                out.extend(words(t))
+            case Strong(children=c):
+                out.append(Strong(with_ids(c)))
+            case Em(children=c):
+                out.append(Em(with_ids(c)))
+            case _:
+                out.append(node)
+    return tuple(out)
+
+
 def as_message(answer: Answer) -> Message:
     """Any answer as a message."""
     if isinstance(answer, Message):
         return answer
     if isinstance(answer, str):
         return Message(text=words(answer))
-    return Message(text=answer)
+    return Message(text=with_ids(answer))
 
 
 def response(answer: Answer, options: Options, **extra: Any) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from bot.adapters.slack.modals import (
     view_text,
 )
 from bot.core.errors import ConductorError
-from bot.core.message import Time, TimeStyle, bold, rich
+from bot.core.message import Time, TimeStyle, bold, plain_text, rich
 from bot.core.plan import Field
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.services.errors import StorageUnavailable
@@ -173,7 +173,8 @@ async def _save(front: Front, form: Form, user_id: int) -> Reply:
             session_id=form.session_id, user_id=user_id, typed=form.values
         )
     except (ConductorError, StorageUnavailable) as refusal:
-        return Reply(errors={first: error_text(str(refusal))}, view=form_view(front, form, str(refusal)))
+        said = refusal.rich if isinstance(refusal, ConductorError) else rich(str(refusal))
+        return Reply(errors={first: error_text(plain_text(said))}, view=form_view(front, form, said))
     if saved.check.ok:
         return Reply(view=said_view(front, f"{role.name} form", saved.answer))
     shown = {f.key for f in role.fields}

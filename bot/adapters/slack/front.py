@@ -73,7 +73,7 @@ class Front:
         try:
             yield
         except ConductorError as refusal:
-            await respond(**self.answer(str(refusal)))
+            await respond(**self.answer(refusal.rich))
         except StorageUnavailable as error:
             log.warning("%s: the database is unavailable: %s", what, error)
             await respond(**self.answer(str(error)))

@@ -39,7 +39,19 @@ from bot.adapters.slack.scopes import missing_lines
 from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
 from bot.core.errors import ConductorError
-from bot.core.message import Actions, Mention, Message, Time, TimeStyle, UserText, bold, lines, rich
+from bot.core.message import (
+    Actions,
+    Mention,
+    Message,
+    Time,
+    TimeStyle,
+    UserText,
+    bold,
+    lines,
+    plain_text,
+    rich,
+)
+from bot.core.statuses import SessionAction
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.messages import assignment as assignment_messages
 from bot.messages.session import status as status_message
@@ -123,7 +135,7 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return await app.sessions.control(
                 guild_id=team,
                 channel_id=to_int(front.venue(channel)),
-                action=parsed.verb.value,
+                action=SessionAction(parsed.verb.value),
                 actor_id=to_int(user),
                 minutes=parsed.minutes,
             )
@@ -409,7 +421,7 @@ def _slides_submitted(front: Front) -> Callable[..., Awaitable[None]]:
                 session_id=session,
             )
         except ConductorError as refusal:
-            await ack(response_action="errors", errors={"url": error_text(str(refusal))})
+            await ack(response_action="errors", errors={"url": error_text(plain_text(refusal.rich))})
             return
         await ack()
         await front.dm(user, answer)

@@ -128,7 +128,9 @@ def roster_message(view: RosterView, title: str, note: str | None = None) -> Mes
     return Message(text=lines(*out))
 
 
-def import_view(front: Front, pasted: Sequence[str] = (), problems: Sequence[str] = ()) -> dict[str, Any]:
+def import_view(
+    front: Front, pasted: Sequence[str] = (), problems: Sequence[str | Rich] = ()
+) -> dict[str, Any]:
     """The window to paste the class list into (`problems`: why the last paste was not imported)."""
     blocks: Blocks = list(front.shown(INTRO).blocks)
     if problems:
@@ -203,7 +205,8 @@ async def _import(front: Front, user: str, pasted: list[str]) -> Reply:
     except RosterProblems as bad:
         return Reply(view=import_view(front, pasted, bad.problems))
     except (ConductorError, StorageUnavailable) as refusal:
-        return Reply(view=import_view(front, pasted, [str(refusal)]))
+        said = refusal.rich if isinstance(refusal, ConductorError) else rich(str(refusal))
+        return Reply(view=import_view(front, pasted, [said]))
     total = len(view.matched) + len(view.not_in_server)
     title = (
         f"Imported {total} student(s): {len(view.matched)} matched to a member of this workspace, "
