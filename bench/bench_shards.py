@@ -184,7 +184,7 @@ async def main(
         procs.append(
             await asyncio.create_subprocess_exec(
                 sys.executable,
-                *(["-m", "cProfile", "-o", f"{profile}.{p + 1}"] if profile else []),
+                *(["-m", "bench.sampler", f"{profile}.{p + 1}"] if profile else []),
                 "-m",
                 "bot",
                 "run",

@@ -521,6 +521,7 @@ class SessionService:
                 now=self.clock.now(),
                 kind="edit",
                 not_before=now + EDIT_DELAY,
+                guild_id=row.guild_id,
             )
         row.open_posts = []
 
@@ -582,6 +583,7 @@ class SessionService:
             payload=body,
             now=self.clock.now(),
             not_before=at,
+            guild_id=row.guild_id,  # known: the outbox would otherwise look it up through the session
         )
 
     async def _mark_done(self, tx: Transaction, row: SessionRecord, key: str) -> None:
@@ -592,5 +594,6 @@ class SessionService:
             channel_id=row.channel_id,
             payload={"content": None, "embeds": [], "mentions": []},
             now=self.clock.now(),
+            guild_id=row.guild_id,
         )
         await tx.outbox.skip(scope_of(row.id), key)
