@@ -19,6 +19,8 @@ from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
 from bot.delivery import Deliverer
+from bot.discord_pacing import GLOBAL_PER_SECOND, GlobalPacer
+from bot.discord_pacing import install as install_pacer
 from bot.discord_rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.discord_threads import DiscordThreads
 from bot.lifecycle import Shutdown
@@ -104,6 +106,10 @@ class ConductorBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
             chunk_guilds_at_startup=False,
         )
+        # Discord's global limit belongs to the token: a process serving some of the shards takes their share.
+        share = len(shards.ids) / shards.count if shards else 1.0
+        self.pacer = GlobalPacer(max(1, int(GLOBAL_PER_SECOND * share)))
+        install_pacer(self.http, self.pacer)
         self.course = course
         self.settings = settings
         self.db = db

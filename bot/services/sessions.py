@@ -149,6 +149,10 @@ class SessionService:
         # proposal cards that go with the proposals phase).
         self.on_announce = on_announce
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One session decides and reads its posts ahead at a time: when hundreds change phase at the same
+        # instant, each reads its posts right after deciding, not behind every other session's decision in
+        # the queue for the database, so the first sessions' posts are ready when the instant comes.
+        self._ahead = asyncio.Lock()
         # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
         self.owns = owns
 
@@ -324,19 +328,22 @@ class SessionService:
         """
         logs.bind(session=session_id)
         async with self._locks[session_id]:
-            now = self.clock.now()
-            at = max(due or now, now)
-            try:
-                wake = await self._decide_and_record(session_id, at)
-            except Exception:  # e.g. the database locked by another process: try again, never stall
-                log.exception("session %s: could not decide what is due; retrying in %s", session_id, RETRY)
-                self.scheduler.at(
-                    f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
-                )
-                return
-            rows = None
-            if at > self.clock.now():
-                rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
+            async with self._ahead:
+                now = self.clock.now()
+                at = max(due or now, now)
+                try:
+                    wake, stored, due_status = await self._decide_and_record(session_id, at)
+                except Exception:  # e.g. the database locked by another process: try again, never stall
+                    log.exception(
+                        "session %s: could not decide what is due; retrying in %s", session_id, RETRY
+                    )
+                    self.scheduler.at(
+                        f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
+                    )
+                    return
+                ahead = at > self.clock.now()
+                rows = await self.outbox.pending(scope_of(session_id)) if ahead else None  # read ahead too
+            if ahead:
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
                 if (early := (at - self.clock.now()).total_seconds()) > 0:  # the loop can wake a hair early
@@ -349,12 +356,13 @@ class SessionService:
             # e.g. the database unreachable: try them again soon, not only at the next transition.
             scope = scope_of(session_id)
             self.scheduler.at(f"outbox:{scope}", self.clock.now() + RETRY, self.outbox.flush, scope)
-        if rows is not None:  # decided ahead: the status catches up now that the instant has come
+        if stored != due_status:  # decided ahead: the status catches up now that the instant has come
             try:
                 await self._settle_status(session_id)
+                stored = due_status
             except Exception:
                 log.exception("session %s: could not update its status; the next transition will", session_id)
-        if wake is None and self.on_ended is not None and await self._ended(session_id):
+        if wake is None and self.on_ended is not None and stored == statuses.SessionStatus.ENDED:
             await self.on_ended(session_id)
         job = f"session:{session_id}"
         if wake is None:
@@ -364,18 +372,17 @@ class SessionService:
             # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
             self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
-    async def _ended(self, session_id: int) -> bool:
-        async with self.uow.read() as tx:
-            row = await tx.sessions.get(session_id)
-            return row is not None and row.status == statuses.SessionStatus.ENDED
-
-    async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
+    async def _decide_and_record(
+        self, session_id: int, now: datetime
+    ) -> tuple[datetime | None, statuses.SessionStatus | None, statuses.SessionStatus | None]:
+        """Record what is due at `now`; when to wake next, the status stored and the status at `now`."""
         async with self.uow.begin() as tx:
             row = await tx.sessions.get(session_id)
             if row is None or (
                 row.status == statuses.SessionStatus.ENDED and row.cursor >= len(row.timeline.steps)
             ):
-                return None  # over, and its end already announced
+                status = statuses.SessionStatus(row.status) if row is not None else None
+                return None, status, status  # over, and its end already announced
             timeline = row.timeline
             done = await tx.outbox.keys(scope_of(row.id), "warn:")
             decision = decide(timeline, now, row.cursor, done)
@@ -387,7 +394,7 @@ class SessionService:
             # open until the end itself. `_settle_status` catches up once the instant has come.
             row.status = self._status(timeline.position(min(now, self.clock.now())))
             await tx.sessions.save(row)
-            return decision.wake_at
+            return decision.wake_at, row.status, self._status(timeline.position(now))
 
     async def _settle_status(self, session_id: int) -> None:
         """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
@@ -527,6 +534,7 @@ class SessionService:
                 now=self.clock.now(),
                 kind="edit",
                 not_before=now + EDIT_DELAY,
+                guild_id=row.guild_id,
             )
         row.open_posts = []
 
@@ -588,6 +596,7 @@ class SessionService:
             payload=body,
             now=self.clock.now(),
             not_before=at,
+            guild_id=row.guild_id,  # known: the outbox would otherwise look it up through the session
         )
 
     async def _mark_done(self, tx: Transaction, row: SessionRecord, key: str) -> None:
@@ -598,5 +607,6 @@ class SessionService:
             channel_id=row.channel_id,
             payload=stored(Message()),
             now=self.clock.now(),
+            guild_id=row.guild_id,
         )
         await tx.outbox.skip(scope_of(row.id), key)
