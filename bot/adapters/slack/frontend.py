@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.adapters.slack.handlers import register
 from bot.adapters.slack.ids import to_int
@@ -77,8 +79,10 @@ class SlackConductor:
                 class_targets=self._class_targets,
             ),
         )
+        self._bot_token = settings.slack_bot_token.get_secret_value()
         self.bolt = AsyncApp(
             client=self.client,
+            authorize=self._authorizer(),
             signing_secret=signing if self.http_port is not None else None,
             request_verification_enabled=self.http_port is not None,
             ignoring_self_events_enabled=True,
@@ -88,6 +92,23 @@ class SlackConductor:
         self.http: web.AppRunner | None = None
         self.stopping = False
         self._stop = asyncio.Event()
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Bolt's authorize: every request is this workspace's, with the bot token read at start-up.
+
+        Bolt's default makes an `auth.test` call on the first request, which delays its acknowledgement.
+        """
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=self._bot_token,
+                bot_user_id=self.directory.bot_user or None,
+                bot_scopes=sorted(self.directory.granted),
+            )
+
+        return authorize
 
     def _class_targets(self) -> list[tuple[int, int]]:
         channel = self.directory.class_channel
