@@ -106,6 +106,8 @@ class SlackConductor:
         await self.deliverer.flush_all()
         await self.app.sessions.rebuild()
         log.info("start-up: caught up (outbox sent, live sessions' timers set)")
+        if self.app.web is not None:  # the projector pages `/session projector` links to
+            await self.app.web.start()
         refresh = self.course.slack.time_left_refresh if self.course.slack else None
         if refresh is not None and refresh.total_seconds() > 0:
             self._refresher = asyncio.create_task(self._refresh_every(refresh.total_seconds()))
@@ -123,17 +125,21 @@ class SlackConductor:
                 log.exception("refreshing the time left failed; trying again next period")
 
     async def close(self) -> None:
-        """Stop taking commands, let the outbox finish what is under way, stop the timers, close."""
+        """Stop taking commands and timers, let the timers and outbox finish what is under way, close."""
         self.stopping = True
+        self.scheduler.pause()  # no new timer fires; one already running finishes before the database closes
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.scheduler.drain(grace=self.settings.stop_grace_seconds)
         await self.deliverer.settle(grace=self.settings.stop_grace_seconds)
         self.deliverer.stop()
         self.scheduler.shutdown()
+        if self.app.web is not None:
+            await self.app.web.close()
         await self.db.close()
         if self.client.session is not None:
             await self.client.session.close()
