@@ -120,6 +120,13 @@ class Stage(Protocol):
         ...
 
 
+class Running(Protocol):
+    """What the rehearsal reads of a running bot (Discord's `ConductorBot`, Slack's `SlackConductor`)."""
+
+    db: Database
+    clock: Clock
+
+
 class Rehearsing(ABC):
     """One dry run: the course compressed, the class drawn, a platform's sandbox and bot, the script."""
 
@@ -138,6 +145,7 @@ class Rehearsing(ABC):
             options.students, len(course.papers), self.plan, options.seed
         )
         self.report = Report(platform=self.platform)
+        self.running: Running | None = None  # the bot, once `open` started it
         self.transcript = Transcript(options.echo, self.fast_plan.total.total_seconds())
 
     # --- what each platform provides -------------------------------------------------------------
@@ -151,14 +159,16 @@ class Rehearsing(ABC):
         """Stop the bot (as SIGTERM would) and the sandbox."""
 
     @property
-    @abstractmethod
     def database(self) -> Database:
         """The running bot's database."""
+        assert self.running is not None, "the bot is not running"
+        return self.running.db
 
     @property
-    @abstractmethod
     def clock(self) -> Clock:
         """The running bot's clock."""
+        assert self.running is not None, "the bot is not running"
+        return self.running.clock
 
     @abstractmethod
     def received(self, post: PostRow) -> datetime | None:

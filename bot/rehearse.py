@@ -15,12 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import ConductorBot
-from bot.core.clock import Clock
 from bot.core.plan import Field
 from bot.rehearsal_report import Options, Report, Transcript
 from bot.rehearsal_script import Rehearsing, main_rehearse
 from bot.settings import Settings
-from bot.storage.db import Database
 from bot.storage.models import PostRow
 from bot.wiring import build_bot
 from discord_sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
@@ -78,7 +76,7 @@ class Rehearsal(Rehearsing):
         guild, channel, instructor, students = self.populate()
         names = {m.user.id: m.name for m in [instructor, *students]}
         sb.message_listeners.append(DiscordTranscript(self.transcript, names))
-        self.bot = build_bot(settings, self.course, guild_ready_timeout=0.05)
+        self.bot = self.running = build_bot(settings, self.course, guild_ready_timeout=0.05)
         self._runner = asyncio.create_task(self.bot.start(sb.token))
         await sb.wait_ready(timeout=30)
         await asyncio.wait_for(self.bot.wait_until_ready(), 30)
@@ -92,18 +90,6 @@ class Rehearsal(Rehearsing):
             with contextlib.suppress(Exception):
                 await self._runner
         await self.sandbox.close()
-
-    @property
-    def database(self) -> Database:
-        """The running bot's database."""
-        assert self.bot is not None
-        return self.bot.db
-
-    @property
-    def clock(self) -> Clock:
-        """The running bot's clock."""
-        assert self.bot is not None
-        return self.bot.clock
 
     def received(self, post: PostRow) -> datetime | None:
         """When the sandbox stored a message the outbox sent."""

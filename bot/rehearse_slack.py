@@ -21,17 +21,15 @@ from bot.adapters.slack.command_list import Name, slash
 from bot.adapters.slack.frontend import SlackConductor
 from bot.adapters.slack.ids import to_int, to_slack
 from bot.adapters.slack.transport import int_to_ts
-from bot.core.clock import Clock
 from bot.core.plan import Course, Field
 from bot.core.platform import Platform, SlackOptions
 from bot.rehearsal_report import Options, Transcript
 from bot.rehearsal_script import Rehearsing
 from bot.settings import Settings
-from bot.storage.db import Database
 from bot.storage.models import PostRow
 from slack_sandbox import Kind, Message, ScriptedUser, SlackSandbox, View
 from slack_sandbox.reader import shown
-from slack_sandbox.workspace import Channel, Sight, SightKind
+from slack_sandbox.workspace import Channel, Sight, SightKind, Workspace
 
 CHECKIN = "conductor:checkin:here"
 ACK = "conductor:role-card:ack"
@@ -49,6 +47,19 @@ def on_slack(course: Course) -> Course:
     if not re.fullmatch(r"[a-z0-9_-]{1,80}", options.class_channel.removeprefix("#")):
         options = replace(options, class_channel=channel)  # a real channel's id names nothing here
     return replace(course, platform=Platform.SLACK, slack=replace(options, instructors=()))
+
+
+def headlines(ws: Workspace, message: Message, *, first: bool = False) -> list[tuple[str, str]]:
+    """A post's phase headlines as members read them, ("Now" or "Over", the phase); `first`: as first posted."""
+    if first and message.edits:
+        message = replace(message, text=message.edits[0]["text"], blocks=message.edits[0]["blocks"], edits=[])
+    lines = (line.strip() for line in shown(ws, message).text.splitlines())
+    return [(m.group(1), m.group(2)) for line in lines if (m := HEADLINE.match(line))]
+
+
+def announced(ws: Workspace, message: Message) -> str | None:
+    """The phase a post announced when it was first posted ("Now: ..."), if any."""
+    return next((name for kind, name in headlines(ws, message, first=True) if kind == "Now"), None)
 
 
 def actions(message: Message) -> set[str]:
@@ -127,7 +138,7 @@ class SlackRehearsal(Rehearsing):
         )
         self.stage = stage = SlackStage(sb, self.course, channel, instructor, students, self.transcript)
         sb.workspace.listeners.append(stage.seen)
-        self.conductor = SlackConductor(settings, self.course)
+        self.conductor = self.running = SlackConductor(settings, self.course)
         await self.conductor.start()
         return stage
 
@@ -156,18 +167,6 @@ class SlackRehearsal(Rehearsing):
             if self.conductor is not None:
                 await self.conductor.close()
             await self.sandbox.close()
-
-    @property
-    def database(self) -> Database:
-        """The running app's database."""
-        assert self.conductor is not None
-        return self.conductor.db
-
-    @property
-    def clock(self) -> Clock:
-        """The running app's clock."""
-        assert self.conductor is not None
-        return self.conductor.clock
 
     def received(self, post: PostRow) -> datetime | None:
         """When the sandbox stored a message the outbox sent: its `ts`, if the message is there."""
@@ -226,15 +225,14 @@ class SlackStage:
         if message.user != self.sb.bot.id or message.ephemeral_to is not None:
             return
         lines = shown(self.sb.workspace, message).text.splitlines()
-        headlines = [m for line in lines if (m := HEADLINE.match(line.strip()))]
-        self.announced.update(m.group(2) for m in headlines)
+        heads = headlines(self.sb.workspace, message)
+        self.announced.update(name for _, name in heads)
         in_class = message.channel == self.channel.id
-        if in_class and any("end of the session" in line for line in lines):
-            self.over = True
-        if sight.kind is SightKind.EDITED and not any(m.group(1) == "Over" for m in headlines):
-            return  # a refreshed "time left" or a card's update: not a line of the transcript
         ending = [line for line in lines if "end of the session" in line]
-        text = headlines[0].group(0) if headlines else (ending or lines or [""])[0]
+        self.over = self.over or (in_class and bool(ending))
+        if sight.kind is SightKind.EDITED and not any(kind == "Over" for kind, _ in heads):
+            return  # a refreshed "time left" or a card's update: not a line of the transcript
+        text = ": ".join(heads[0]) if heads else (ending or lines or [""])[0]
         self.transcript.add(self.where(message.channel), text, class_channel=in_class)
 
     def where(self, channel_id: str) -> str:

@@ -12,25 +12,12 @@ import pytest
 from bot.core.export import parse_students
 from bot.core.rehearsal import form_timing
 from bot.rehearsal_report import ROLE_FORMS, Options
-from bot.rehearse_slack import HEADLINE, SlackRehearsal
+from bot.rehearse_slack import SlackRehearsal, announced
 from slack_sandbox import Kind
-from slack_sandbox.reader import shown
-from slack_sandbox.workspace import Message
 
 from ..e2e.conftest import SHIPPED
 
 pytestmark = pytest.mark.e2e
-
-
-def first_headline(rehearsal: SlackRehearsal, message: Message) -> str | None:
-    """The phase a post announced when it was first posted ("Now: ..."), if any."""
-    if message.edits:  # as it was first posted
-        message = Message(
-            message.channel, message.ts, message.user, message.edits[0]["text"], message.edits[0]["blocks"]
-        )
-    lines = shown(rehearsal.sandbox.workspace, message).text.splitlines()
-    found = [m.group(2) for line in lines if (m := HEADLINE.match(line.strip())) and m.group(1) == "Now"]
-    return found[0] if found else None
 
 
 async def test_a_rehearsal_on_slack_runs_the_afternoon_and_its_summary_matches_what_the_class_saw(
@@ -61,10 +48,8 @@ async def test_a_rehearsal_on_slack_runs_the_afternoon_and_its_summary_matches_w
     assert report.steps == 7 + 16 + 1  # 7 phases, 16 talks and the wrap-up
     # Each step announced once: in the class channel, or in every room of its audience (one step each).
     channel = sb.channel("reading-group")
-    in_class = [h for m in sb.posts(channel) if (h := first_headline(rehearsal, m))]
-    in_rooms = {
-        h for room in rehearsal.rooms() for m in sb.posts(room) if (h := first_headline(rehearsal, m))
-    }
+    in_class = [h for m in sb.posts(channel) if (h := announced(sb.workspace, m))]
+    in_rooms = {h for room in rehearsal.rooms() for m in sb.posts(room) if (h := announced(sb.workspace, m))}
     assert report.phases == len(in_class) + len(in_rooms)
     assert 0.5 * report.steps <= report.phases <= report.steps and len(report.lateness_ms) == report.phases
     assert [await page for page in pages] == [200], "the projector page was served during the run"
