@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--seed", type=int, default=0, help="seed of the class's behaviour")
     rehearse.add_argument("--plan", default=None, help="plan to run (default: the configured default)")
     rehearse.add_argument("--out", type=Path, default=None, help="folder for the transcript and exports")
+    rehearse.add_argument(
+        "--platform",
+        choices=("discord", "slack"),
+        default="discord",
+        help="the sandbox to rehearse on: the local Discord (default) or the local Slack",
+    )
     export = sub.add_parser("export", help="write a session's CSV and Markdown report (uses DATABASE_URL)")
     export.add_argument("session", type=int, help="the session number")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
@@ -181,7 +187,8 @@ def _run(
 
 def _rehearse(args: argparse.Namespace) -> int:
     from bot.config import ConfigError
-    from bot.rehearse import Options, main_rehearse
+    from bot.rehearsal_report import Options
+    from bot.rehearsal_script import main_rehearse
 
     if args.students < 1 or (args.speed is not None and args.speed <= 0):
         print("error: --students must be at least 1 and --speed positive", file=sys.stderr)
@@ -196,6 +203,7 @@ def _rehearse(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 plan=args.plan,
                 out=args.out,
+                platform=args.platform,
             )
         )
     except (ConfigError, ConductorError) as error:

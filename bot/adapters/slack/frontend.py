@@ -134,6 +134,8 @@ class SlackConductor:
         await self.deliverer.flush_all()
         await self.app.sessions.rebuild()
         log.info("start-up: caught up (outbox sent, live sessions' timers set)")
+        if self.app.web is not None:  # the projector pages `/session projector` links to
+            await self.app.web.start()
         self._refresh_later()
         if self.http_port is not None:
             self.http = await serve_http(self.bolt, self.http_port)
@@ -159,16 +161,20 @@ class SlackConductor:
             self._refresh_later()
 
     async def close(self) -> None:
-        """Stop taking commands, let the outbox finish what is under way, stop the timers, close."""
+        """Stop taking commands and timers, let the timers and outbox finish what is under way, close."""
         self.stopping = True
+        self.scheduler.pause()  # no new timer fires; one already running finishes before the database closes
         if self.http is not None:
             await self.http.cleanup()
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         self.scheduler.cancel(REFRESH_JOB)
+        await self.scheduler.drain(grace=self.settings.stop_grace_seconds)
         await self.deliverer.settle(grace=self.settings.stop_grace_seconds)
         self.deliverer.stop()
         self.scheduler.shutdown()
+        if self.app.web is not None:
+            await self.app.web.close()
         await self.db.close()
         if self.client.session is not None:
             await self.client.session.close()

@@ -104,9 +104,11 @@ class SlackRooms:
                 raise
 
     async def open_dm(self, user_id: int) -> None:
-        """Open the DM with a student, so their card needs no further request."""
-        with translated():
-            await self.client.conversations_open(users=to_slack(user_id))
+        """Nothing to open: a card is posted to the student's id and Slack opens the DM with it.
+
+        Opening it here with `conversations.open` (Tier 3: about 50 a minute) would hold 300 role cards
+        up for five minutes; the sender learns the DM's id from the card's own post.
+        """
 
     def plan(self, channel_id: int) -> ConfirmPlan:
         """What Confirm can do: everything, unless the installed scopes lack what rooms need."""

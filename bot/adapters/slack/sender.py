@@ -1,7 +1,8 @@
 """The outbox's posts to Slack: each stored message rendered for Slack when it is sent (`Sender`).
 
-A channel post goes to its channel; a DM (`dm`, `dm-edit`) to the conversation `conversations.open`
-gives for the user; an edit is `chat.update` of the message the outbox recorded (its `ts`). Phase posts
+A channel post goes to its channel; a DM (`dm`) is posted to the member's id, which Slack turns into
+their DM with the app (`DirectMessages` keeps the DM's id for later edits); an edit (`edit`, `dm-edit`)
+is `chat.update` of the message the outbox recorded (its `ts`). Phase posts
 that show a time as "in 12 min" are remembered, so `refresh` can rewrite that line while the phase runs
 (Slack has no countdown that updates by itself).
 """
@@ -21,7 +22,7 @@ from bot.adapters.slack.answers import message_with_ids
 from bot.adapters.slack.ids import to_int, to_slack
 from bot.adapters.slack.people import Directory
 from bot.adapters.slack.render import Options, Rendered, render
-from bot.adapters.slack.transport import ChannelPace, int_to_ts, ts_to_int
+from bot.adapters.slack.transport import ChannelPace, DirectMessages, int_to_ts, ts_to_int
 from bot.core.clock import Clock
 from bot.core.message import Em, Inline, Message, Rich, Strong, Time, TimeStyle
 from bot.core.plan import Course
@@ -83,8 +84,8 @@ class SlackSender:
         self.course = course
         self.clock = clock
         self.pace = ChannelPace()
+        self.dms = DirectMessages(client)
         self.live: dict[tuple[str, str], Live] = {}
-        self._dms: dict[int, str] = {}
 
     def options(self, ephemeral: bool = False) -> Options:
         """How messages are rendered now: this instant, the course's zone, members' names, the prefix."""
@@ -104,12 +105,7 @@ class SlackSender:
     async def _channel(self, row: PostRow) -> str:
         if row.kind not in DMS:
             return to_slack(row.channel_id)
-        channel = self._dms.get(row.channel_id)
-        if channel is None:
-            answer = await self.client.conversations_open(users=to_slack(row.channel_id))
-            channel = str(answer["channel"]["id"])
-            self._dms[row.channel_id] = channel
-        return channel
+        return await self.dms.open(to_slack(row.channel_id))
 
     async def send(self, row: PostRow, payload: Mapping[str, Any], target_id: int | None) -> int | None:
         """Post (or edit) one outbox post; the message's id (its `ts` as digits)."""
@@ -117,17 +113,21 @@ class SlackSender:
         shown = self.rendered(message)
         if shown.cuts:
             log.info("post %s/%s cut to Slack's limits: %s", row.scope, row.key, "; ".join(shown.cuts))
-        channel = await self._channel(row)
         if row.kind in EDITS:
             if target_id is None:
                 return None
+            channel = await self._channel(row)
             ts = int_to_ts(target_id)
             await self.client.chat_update(channel=channel, ts=ts, text=shown.text, blocks=list(shown.blocks))
             self._remember(channel, ts, message)
             return target_id
-        await self.pace.turn(channel)
-        answer = await self.client.chat_postMessage(channel=channel, **shown.post_args())
-        ts = str(answer["ts"])
+        where = to_slack(row.channel_id)  # a channel, or for a DM the member
+        await self.pace.turn(where)
+        if row.kind in DMS:
+            answer = await self.dms.post(where, **shown.post_args())
+        else:
+            answer = await self.client.chat_postMessage(channel=where, **shown.post_args())
+        channel, ts = str(answer["channel"]), str(answer["ts"])
         self._remember(channel, ts, message)
         return ts_to_int(ts)
 

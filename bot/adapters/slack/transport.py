@@ -4,19 +4,23 @@ A Slack message is identified by its channel and `ts` ("1700000000.000100"); the
 id as an integer, so `ts` is kept as its digits (`ts_to_int`, `int_to_ts`: always six after the point).
 `chat.postMessage` allows about one message per second per channel with short bursts: `ChannelPace`
 spaces posts per channel so the outbox does not run into 429s; any 429 that still comes is waited out
-by slack_sdk's retry handler (`Retry-After` honoured).
+by slack_sdk's retry handler (`Retry-After` honoured). A member's DM with the app is known from the
+first message posted to them (`DirectMessages`): `conversations.open` is Tier 3 (about 50 a minute), so
+it is called only for a DM nothing was posted to yet in this process (an edit after a restart).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from typing import Any
 
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 SLACK_API = "https://slack.com/api/"
 
@@ -69,3 +73,34 @@ class ChannelPace:
                 tokens = 1.0
             self._tokens[channel] = tokens - 1.0
             self._stamp[channel] = now
+
+
+class DirectMessages:
+    """Each member's DM with the app: a card is posted to the member's id, and the DM's id kept from the answer.
+
+    `chat.postMessage` to a user id posts in the app's DM with them (Slack opens it), and is limited per
+    conversation like any post; `conversations.open` (Tier 3: about 50 a minute for the workspace) would
+    make 300 role cards wait five minutes, so it is used only to find a DM nothing was posted to yet.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._channels: dict[str, str] = {}
+
+    def known(self, user: str) -> str | None:
+        """The DM's channel id, if a post or `open` has given it."""
+        return self._channels.get(user)
+
+    async def post(self, user: str, **args: Any) -> AsyncSlackResponse:
+        """Post in a member's DM (by their id); the DM's channel id is remembered from the answer."""
+        answer = await self.client.chat_postMessage(channel=user, **args)
+        self._channels[user] = str(answer["channel"])
+        return answer
+
+    async def open(self, user: str) -> str:
+        """The DM's channel id, opened with `conversations.open` only when not known yet."""
+        known = self._channels.get(user)
+        if known is None:
+            answer = await self.client.conversations_open(users=user)
+            known = self._channels[user] = str(answer["channel"]["id"])
+        return known
