@@ -5,14 +5,14 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.class_channel import Venue, venue
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.needs import confirm_plan, grant
+from bot.adapters.discord.permissions import instructor_only
 from bot.adapters.discord.render import as_answer
-from bot.app import ConductorBot
-from bot.class_channel import Venue, venue
 from bot.core.clocktime import parse_start
 from bot.core.statuses import SessionAction
 from bot.messages.session import status
-from bot.needs import confirm_plan, grant
-from bot.permissions import instructor_only
 
 
 def session_venue(interaction: discord.Interaction[ConductorBot]) -> Venue:
