@@ -15,6 +15,9 @@ from bot.core.errors import ConductorError
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+    from bot.core.plan import Course
+    from bot.settings import Settings
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -25,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None, help="course configuration (default: config.toml)")
     run.add_argument("--shards", default=None, help='the shards this process owns, e.g. "0,1" (SHARD_IDS)')
     run.add_argument("--shard-count", type=int, default=None, help="shards in all processes (SHARD_COUNT)")
+    run.add_argument(
+        "--platform",
+        choices=("discord", "slack"),
+        default=None,
+        help="the chat to run on (default: [platform] in the configuration, else discord)",
+    )
     check = sub.add_parser("check-config", help="validate a configuration and print its summary")
     check.add_argument("path", nargs="?", type=Path, default=Path("config.toml"))
     rehearse = sub.add_parser("rehearse", help="dry-run the afternoon against the local sandbox, fast")
@@ -34,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--seed", type=int, default=0, help="seed of the class's behaviour")
     rehearse.add_argument("--plan", default=None, help="plan to run (default: the configured default)")
     rehearse.add_argument("--out", type=Path, default=None, help="folder for the transcript and exports")
+    rehearse.add_argument(
+        "--platform",
+        choices=("discord", "slack"),
+        default="discord",
+        help="the sandbox to rehearse on: the local Discord (default) or the local Slack",
+    )
     export = sub.add_parser("export", help="write a session's CSV and Markdown report (uses DATABASE_URL)")
     export.add_argument("session", type=int, help="the session number")
     export.add_argument("--out", type=Path, default=Path("."), help="folder for the files (default: here)")
@@ -82,7 +97,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_check_config(args.path)
     if args.command == "run":
-        return _run(args.config, args.shards, args.shard_count)
+        return _run(args.config, args.shards, args.shard_count, args.platform)
     if args.command == "rehearse":
         return _rehearse(args)
     if args.command == "export":
@@ -94,6 +109,21 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "backup":
         return _backup(args.path)
     return 2
+
+
+def _run_slack(settings: Settings, course: Course) -> int:
+    """`python -m bot run --platform slack`: the Slack app over Socket Mode until SIGTERM or SIGINT."""
+    from dataclasses import replace
+
+    from bot.adapters.slack.frontend import SlackConductor
+    from bot.core.platform import Platform, SlackOptions
+
+    if course.slack is None:
+        course = replace(
+            course, platform=Platform.SLACK, slack=SlackOptions(class_channel=course.class_channel)
+        )
+    asyncio.run(SlackConductor(settings, course).run())
+    return 0
 
 
 def _backup(path: Path) -> int:
@@ -109,20 +139,27 @@ def _backup(path: Path) -> int:
     return 0
 
 
-def _run(config_path: Path | None, shards: str | None = None, shard_count: int | None = None) -> int:
+def _run(
+    config_path: Path | None,
+    shards: str | None = None,
+    shard_count: int | None = None,
+    platform: str | None = None,
+) -> int:
     import discord
 
     from bot import logs
+    from bot.adapters.discord.wiring import run
     from bot.config import ConfigError, load_config
     from bot.settings import Settings
-    from bot.wiring import run
 
     overrides = {"shard_ids": shards, "shard_count": shard_count}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
-    logs.setup(settings.log_level, settings.log_format, secrets=[token, token.strip()])
+    secrets = [s.get_secret_value() for s in settings.secrets()]
+    logs.setup(settings.log_level, settings.log_format, secrets=[*secrets, *(s.strip() for s in secrets)])
     try:
         course = load_config(config_path or settings.conductor_config)
+        if (platform or course.platform.value) == "slack":
+            return _run_slack(settings, course)
         asyncio.run(run(settings, course, config_path or settings.conductor_config))
     except (ConfigError, ConductorError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -150,7 +187,8 @@ def _run(config_path: Path | None, shards: str | None = None, shard_count: int |
 
 def _rehearse(args: argparse.Namespace) -> int:
     from bot.config import ConfigError
-    from bot.rehearse import Options, main_rehearse
+    from bot.rehearsal_report import Options
+    from bot.rehearsal_script import main_rehearse
 
     if args.students < 1 or (args.speed is not None and args.speed <= 0):
         print("error: --students must be at least 1 and --speed positive", file=sys.stderr)
@@ -165,6 +203,7 @@ def _rehearse(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 plan=args.plan,
                 out=args.out,
+                platform=args.platform,
             )
         )
     except (ConfigError, ConductorError) as error:

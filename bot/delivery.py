@@ -1,31 +1,35 @@
-"""Delivering the outbox to Discord over REST: once, in order, with retries, and loud about permissions."""
+"""Delivering the outbox: once, in order, with retries, and loud about refusals, on any chat platform.
+
+The engine here reads the posts, keeps their order and their retries, and records what became of each;
+a platform's `Sender` renders a post's stored message and sends it (Discord:
+`bot.adapters.discord.sender`; Slack: `bot.adapters.slack.sender`), and says how its errors count.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
-
-import discord
+from enum import StrEnum
+from typing import Any, Protocol
 
 from bot import logs
+from bot.core.clock import Clock
+from bot.core.message import Message, plain_text, rich
 from bot.core.statuses import PostStatus
-from bot.needs import missing_permissions
-from bot.rendering.inert import fit_message
+from bot.messages.outbox import message_of, stored
+from bot.scheduling import Scheduler
 from bot.storage import outbox
+from bot.storage.db import Database
 from bot.storage.models import PostRow
-
-if TYPE_CHECKING:
-    from bot.app import ConductorBot
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
-# One attempt (discord.py's own tries and rate-limit waits included) is abandoned after this long; the
-# post is then retried with the same nonce, so Discord keeps at most one copy.
+# One attempt (the client library's own tries and rate-limit waits included) is abandoned after this
+# long; the post is then retried (on Discord with the same nonce, so Discord keeps at most one copy).
 ATTEMPT_SECONDS = 60.0
 # Rounds the deliverer starts itself (after a retry, or for a post that was not due yet) wait this long
 # for any one post before leaving it to the background, so they never hold a scope up for long.
@@ -37,15 +41,44 @@ def default_backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2**attempts, 60))
 
 
-ViewFactory = Callable[[dict[str, Any]], discord.ui.View]
 # Post kinds: "send" and "edit" (of the post `payload.target`, same scope) in a channel; "dm" and
 # "dm-edit" the same in the DM of the user whose id is the post's channel_id (e.g. a role card edited).
 EDITS = frozenset({"edit", "dm-edit"})
 DMS = frozenset({"dm", "dm-edit"})
-# The channels a post can go to: they take messages and hand out partial messages to edit.
-PostChannel = (
-    discord.TextChannel | discord.VoiceChannel | discord.StageChannel | discord.Thread | discord.DMChannel
-)
+
+
+class Failure(StrEnum):
+    """How a failed send counts."""
+
+    REFUSED = "refused"  # the platform refused (a permission, a scope): failed for good, the owner told
+    GONE = "gone"  # the channel or message is gone: failed for good
+    RETRY = "retry"  # worth trying again later
+
+
+class Sender(Protocol):
+    """A chat platform's side of delivery: render a stored post and send it, and judge its errors."""
+
+    platform: str  # the platform's name, as the instructor reads it ("Discord")
+
+    async def send(self, row: PostRow, payload: Mapping[str, Any], target_id: int | None) -> int | None:
+        """Send a post (or, for an edit, change message `target_id`); the message's id."""
+        ...
+
+    def failure(self, error: BaseException) -> Failure | None:
+        """How a send's error counts (None: unexpected, a bug: logged with its traceback, retried)."""
+        ...
+
+    def describe(self, error: BaseException) -> str:
+        """An error as stored with the post."""
+        ...
+
+    def where(self, channel_id: int) -> str:
+        """A channel as a message to the instructor names it."""
+        ...
+
+    async def refused_text(self, row: PostRow, error: BaseException) -> str:
+        """What to tell the instructor when the platform refused a post there (what to grant)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -58,24 +91,20 @@ class Outcome:
     attempts: int
 
 
-def allowed_mentions(payload: dict[str, Any]) -> discord.AllowedMentions:
-    """Ping exactly the users the payload names; never @everyone, roles, or anyone a user typed."""
-    users = [discord.Object(uid) for uid in payload.get("mentions", [])]
-    return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
-
-
 class Deliverer:
     """Sends pending outbox posts scope by scope; a failed post is retried with backoff, never dropped.
 
     A post that fails is handed to the background: it is retried on its own with bounded backoff, and
     the posts after it go out meanwhile. A caller that must keep time (a session's transition) passes
-    `patience`: a post still sending after that long (discord.py retrying a 5xx: 1 s, 3 s, 5 s...)
+    `patience`: a post still sending after that long (a client library retrying a 5xx: 1 s, 3 s, 5 s...)
     finishes in the background too. An edit of a post still being tried waits for it.
     """
 
-    def __init__(self, bot: ConductorBot) -> None:
-        self.bot = bot
-        self.views: dict[str, ViewFactory] = {}
+    def __init__(self, sender: Sender, db: Database, clock: Clock, scheduler: Scheduler) -> None:
+        self.sender = sender
+        self.db = db
+        self.clock = clock
+        self.scheduler = scheduler
         self.attempt_timeout = ATTEMPT_SECONDS
         self.patience = PATIENCE_SECONDS
         self.backoff: Callable[[int], timedelta] = default_backoff
@@ -94,19 +123,15 @@ class Deliverer:
         # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
         self.owns: Callable[[int | None], bool] | None = None
 
-    def register_view(self, name: str, factory: ViewFactory) -> None:
-        """Let payloads name a persistent view (buttons) that this factory builds."""
-        self.views[name] = factory
-
     async def flush_all(self) -> None:
         """Deliver everything pending, e.g. at start-up after a crash."""
-        async with self.bot.db.session() as s:
+        async with self.db.session() as s:
             scopes = await outbox.pending_scopes(s, self.owns)
         await asyncio.gather(*(self.flush(scope) for scope in scopes))
 
     async def pending(self, scope: str) -> list[PostRow]:
         """A scope's undelivered posts, read ahead of the moment they are due."""
-        async with self.bot.db.session() as s:
+        async with self.db.session() as s:
             return await outbox.pending(s, scope)
 
     async def settle(self, grace: float = 10.0) -> bool:
@@ -179,7 +204,7 @@ class Deliverer:
                 rows = [row for row in rows if row.id not in self._handled]
             sent: dict[str, int] = {}
             outcomes: list[tuple[PostRow, Outcome]] = []
-            now = self.bot.clock.now()
+            now = self.clock.now()
             try:
                 for row in rows:
                     if self._stopped:
@@ -189,7 +214,7 @@ class Deliverer:
                     if row.not_before is not None and row.not_before > now:
                         # Not due yet: come back then. A later edit may wait; a later message may not
                         # overtake this one.
-                        self.bot.scheduler.at(
+                        self.scheduler.at(
                             f"outbox:{scope}", row.not_before, self.flush, scope, None, self.patience
                         )
                         if row.kind in EDITS:
@@ -250,9 +275,9 @@ class Deliverer:
 
     def _retry_later(self, row: PostRow, attempts: int) -> None:
         """Try a failed post again on its own after a backoff, while the posts after it go on."""
-        when = self.bot.clock.now() + self.backoff(attempts)
+        when = self.clock.now() + self.backoff(attempts)
         self._waiting[row.id] = when
-        self.bot.scheduler.at(f"outbox-retry:{row.id}", when, self._retry, row.id)
+        self.scheduler.at(f"outbox-retry:{row.id}", when, self._retry, row.id)
 
     async def _retry(self, post_id: int) -> None:
         """One more try of a post that failed, outside its scope's delivery rounds."""
@@ -260,7 +285,7 @@ class Deliverer:
         try:
             if post_id in self._inflight or post_id in self._handled:
                 return
-            async with self.bot.db.session() as s:
+            async with self.db.session() as s:
                 row = await s.get(PostRow, post_id)
             if row is None or row.status != PostStatus.PENDING:
                 return
@@ -275,7 +300,7 @@ class Deliverer:
         target = row.payload.get("target")
         if target is None or target in sent:
             return False
-        async with self.bot.db.session() as s:
+        async with self.db.session() as s:
             original = await outbox.find(s, row.scope, target)
         if original is None:
             return False
@@ -295,17 +320,19 @@ class Deliverer:
         self._attempts[row.id] = attempts  # counted now: a copy of the row read earlier cannot recount it
         try:
             message_id = await asyncio.wait_for(self._send(row, sent), self.attempt_timeout)
-        except discord.Forbidden as error:
-            await self._report_forbidden(row, error)
-            return Outcome(PostStatus.FAILED, None, f"{error.code}: {error.text}", attempts)
-        except discord.NotFound as error:
-            log.warning("post %s/%s: channel or message gone (%s)", row.scope, row.key, error.text)
-            return Outcome(PostStatus.FAILED, None, f"{error.code}: {error.text}", attempts)
-        except (TimeoutError, discord.HTTPException, OSError) as error:
-            log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
-            return await self._retry_or_give_up(row, attempts, error)
-        except Exception as error:  # a bug must not wedge the outbox: retried, then given up on
-            log.exception("post %s/%s attempt %d raised", row.scope, row.key, attempts)
+        except Exception as error:
+            failure = Failure.RETRY if isinstance(error, TimeoutError) else self.sender.failure(error)
+            match failure:
+                case Failure.REFUSED:
+                    await self._report_refused(row, error)
+                    return Outcome(PostStatus.FAILED, None, self.sender.describe(error), attempts)
+                case Failure.GONE:
+                    log.warning("post %s/%s: channel or message gone (%r)", row.scope, row.key, error)
+                    return Outcome(PostStatus.FAILED, None, self.sender.describe(error), attempts)
+                case Failure.RETRY:
+                    log.warning("post %s/%s attempt %d failed: %r", row.scope, row.key, attempts, error)
+                case None:  # a bug must not wedge the outbox: retried, then given up on
+                    log.exception("post %s/%s attempt %d raised", row.scope, row.key, attempts)
             return await self._retry_or_give_up(row, attempts, error)
         if message_id is not None:
             sent[row.key] = message_id
@@ -317,14 +344,14 @@ class Deliverer:
         if attempts < MAX_ATTEMPTS:
             return Outcome(PostStatus.PENDING, None, repr(error), attempts)
         log.error("post %s/%s given up after %d attempts: %r", row.scope, row.key, attempts, error)
-        where = getattr(self.bot.get_channel(row.channel_id), "mention", f"channel {row.channel_id}")
-        embeds = row.payload.get("embeds") or []
-        what = embeds[0].get("title") if embeds else None
-        what = what or next(iter((row.payload.get("content") or "").splitlines()), "") or "a message"
+        where = self.sender.where(row.channel_id)
+        message = message_of(row.payload)
+        what = plain_text(message.cards[0].title) if message.cards else ""
+        what = what or next(iter(plain_text(message.text).splitlines()), "") or "a message"
         await self._notify_owner(
             row,
             f"gave-up:{row.channel_id}",
-            f'I could not post "{what[:100]}" in {where}: Discord kept failing ({error!s:.120}) and I '
+            f'I could not post "{what[:100]}" in {where}: {self.sender.platform} kept failing ({error!s:.120}) and I '
             f"gave up after {attempts} attempts. The session keeps running and its later posts go on "
             "(if more posts there fail, I do not tell you again).",
             scope=f"{row.scope}:notices",  # not queued behind the posts that keep failing
@@ -334,8 +361,8 @@ class Deliverer:
     async def _record(self, outcomes: list[tuple[PostRow, Outcome]]) -> None:
         if not outcomes:
             return
-        now = self.bot.clock.now()
-        async with self.bot.db.session() as s, s.begin():
+        now = self.clock.now()
+        async with self.db.session() as s, s.begin():
             for row, outcome in outcomes:
                 if outcome.status == PostStatus.PENDING:
                     self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
@@ -352,90 +379,33 @@ class Deliverer:
                     stored.message_id = outcome.message_id
                     stored.sent_at = now
 
-    async def _messageable(self, row: PostRow) -> PostChannel:
-        if row.kind in DMS:
-            user = self.bot.get_user(row.channel_id) or await self.bot.fetch_user(row.channel_id)
-            return await user.create_dm()
-        channel = self.bot.get_channel(row.channel_id)
-        if channel is None:
-            channel = await self.bot.fetch_channel(row.channel_id)
-        if not isinstance(channel, PostChannel):  # a category or forum: retried, then given up on
-            raise TypeError(f"channel {row.channel_id} ({type(channel).__name__}) takes no posts")
-        return channel
-
     async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
-        payload = fit_message(row.payload)  # Discord's limits, in one place for every post
-        channel = await self._messageable(row)
-        embeds = [discord.Embed.from_dict(e) for e in payload.get("embeds", [])]
-        view = None
-        if payload.get("view"):
-            spec = payload["view"]
-            factory = self.views.get(spec["name"])
-            if factory is None:  # a post must never be lost for want of its buttons
-                log.error(
-                    "no view named %r is registered: posting %s/%s without it",
-                    spec["name"],
-                    row.scope,
-                    row.key,
-                )
-            else:
-                view = factory(spec.get("args", {}))
+        """Send a post through the platform; an edit finds its message first (None: it never went out)."""
+        target_id = None
         if row.kind in EDITS:
-            target_id = sent.get(payload["target"])
+            target_key = row.payload["target"]
+            target_id = sent.get(target_key)
             if target_id is None:
-                async with self.bot.db.session() as s:
-                    target = await outbox.find(s, row.scope, payload["target"])
+                async with self.db.session() as s:
+                    target = await outbox.find(s, row.scope, target_key)
                 target_id = target.message_id if target is not None else None
             if target_id is None:
                 return None  # the original never made it out: nothing to edit
-            message = channel.get_partial_message(target_id)
-            await message.edit(
-                content=payload.get("content"),
-                embeds=embeds,
-                view=view,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-            return target_id
-        content, mentions = payload.get("content"), allowed_mentions(payload)
-        role = self._role(channel, payload.get("ping_role"))
-        if role is not None:
-            content = fit_message({"content": f"{role.mention} {content or ''}".strip()})["content"]
-            mentions.roles = [role]
-        message = await channel.send(
-            content=content,
-            embeds=embeds,
-            view=view,  # type: ignore[arg-type]  # discord.py's overloads omit the None its send() accepts
-            allowed_mentions=mentions,
-            nonce=row.nonce,
-        )
-        return message.id
+        return await self.sender.send(row, row.payload, target_id)
 
-    @staticmethod
-    def _role(channel: object, name: str | None) -> discord.Role | None:
-        """The guild role of that name in the channel's guild (for class-wide pings), if any."""
-        guild: discord.Guild | None = getattr(channel, "guild", None)
-        if not name or guild is None:
-            return None
-        return discord.utils.find(lambda r: r.name.casefold() == name.casefold(), guild.roles)
-
-    async def _report_forbidden(self, row: PostRow, error: discord.Forbidden) -> None:
-        """Tell the instructor, once per channel, which permission is missing where."""
-        channel = self.bot.get_channel(row.channel_id)
-        owner_id = row.payload.get("notify")
+    async def _report_refused(self, row: PostRow, error: BaseException) -> None:
+        """Tell the instructor, once per channel, what to grant where."""
         log.warning(
-            "post %s/%s refused by Discord (%s) in channel %s", row.scope, row.key, error.code, row.channel_id
+            "post %s/%s refused by %s (%s) in channel %s",
+            row.scope,
+            row.key,
+            self.sender.platform,
+            self.sender.describe(error),
+            row.channel_id,
         )
-        if owner_id is None or row.kind in DMS:
+        if row.payload.get("notify") is None or row.kind in DMS:
             return
-        where = getattr(channel, "mention", f"channel {row.channel_id}")
-        missing = []
-        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-            missing = [label for label, _ in missing_permissions(channel.permissions_for(channel.guild.me))]
-        needed = ", ".join(f"**{m}**" for m in missing) or "the permission to post there"
-        text = (
-            f"I could not post the session's messages in {where}: grant me {needed} there. "
-            "The session keeps running; its next posts go through once the permission is granted."
-        )
+        text = await self.sender.refused_text(row, error)
         await self._notify_owner(row, f"forbidden:{row.channel_id}", text)
 
     async def _notify_owner(self, row: PostRow, key: str, text: str, scope: str | None = None) -> None:
@@ -444,7 +414,7 @@ class Deliverer:
         if owner_id is None or row.kind in DMS:
             return
         scope = scope or row.scope
-        async with self.bot.db.session() as s, s.begin():
+        async with self.db.session() as s, s.begin():
             if await outbox.find(s, scope, key) is not None:
                 return  # told already: once is the promise
             await outbox.enqueue(
@@ -452,8 +422,8 @@ class Deliverer:
                 scope=scope,
                 key=key,
                 channel_id=owner_id,
-                payload={"content": text, "embeds": [], "mentions": [], "view": None},
-                now=self.bot.clock.now(),
+                payload=stored(Message(rich(text))),
+                now=self.clock.now(),
                 kind="dm",
             )
         self._spawn(self.flush(scope))

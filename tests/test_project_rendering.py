@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 
+from bot.adapters.discord.answers.projects import status_pages
+from bot.adapters.discord.render import stored_payload
 from bot.core.projects import Group, OwnProposal, ProjectRules, ProjectState, Proposal
-from bot.rendering.projects import export_files, proposal_posts, status_pages
+from bot.core.projects_export import export_files
+from bot.messages.projects import proposal_posts
 
 PROPOSALS = tuple(Proposal(f"p{i}", f"Proposal {i}: " + "x" * 90, ("Aasa",), "d" * 900) for i in range(30))
 
@@ -39,7 +42,7 @@ def test_typed_text_is_inert_and_cards_fit_in_posts() -> None:
     )
     shown += "".join(e.description or "" for p in status_pages(state, [5]) for e in p)
     assert "@\u200beveryone \\*\\*now\\*\\*" in shown and "\\_x\\_ @\u200bhere" in shown
-    posts = proposal_posts(state)
+    posts = [stored_payload(p) for p in proposal_posts(state)]
     assert sum(len(p["embeds"]) for p in posts) == 30
     for post in posts:
         assert len(post["embeds"]) <= 10

@@ -18,6 +18,7 @@ from bot.config.build import Builder, add_warnings
 from bot.config.errors import ConfigError
 from bot.config.lines import LineIndex
 from bot.config.messages import Reporter, clean_loc, pydantic_message
+from bot.config.platform import section_problems
 from bot.config.schema import ConfigModel
 from bot.core.plan import Course
 
@@ -43,6 +44,7 @@ def _load(path: str | Path) -> tuple[Course, list[str]]:
         raise ConfigError([f"{where}: TOML syntax error: {e}"], path) from None
 
     rep = Reporter(path, raw, LineIndex(text))
+    section_problems(raw, rep)
     try:
         model = ConfigModel.model_validate(raw)
     except ValidationError as e:

@@ -8,7 +8,6 @@ from typing import Any
 
 from bot.config.checks import (
     check_http_url,
-    check_ws_url,
     duplicates,
     duration,
     fmt_clock,
@@ -18,6 +17,7 @@ from bot.config.checks import (
 )
 from bot.config.errors import ConfigError, Loc
 from bot.config.messages import Reporter, suggest
+from bot.config.platform import chat_options
 from bot.config.projects import build_projects
 from bot.config.schema import ConfigModel, FieldModel
 from bot.core.plan import (
@@ -57,10 +57,7 @@ class Builder:
         m, rep = self.m, self.rep
         if (problem := tz_problem(m.course.timezone)) is not None:
             rep.error(("course", "timezone"), problem)
-        if m.discord.api_base is not None and (problem := check_http_url(m.discord.api_base)):
-            rep.error(("discord", "api_base"), problem)
-        if m.discord.gateway_url is not None and (problem := check_ws_url(m.discord.gateway_url)):
-            rep.error(("discord", "gateway_url"), problem)
+        chat = chat_options(m, rep)
 
         s = m.session
         if s.ack_reminder_minutes is not None and s.ack_reminder_seconds is not None:
@@ -103,12 +100,7 @@ class Builder:
             **projects,
             name=m.course.name,
             timezone=m.course.timezone,
-            instructor_roles=tuple(m.discord.instructor_roles),
-            student_role=m.discord.student_role,
-            class_channel=m.discord.class_channel,
-            dev_guild_id=m.discord.dev_guild_id,
-            api_base=m.discord.api_base,
-            gateway_url=m.discord.gateway_url,
+            **chat,
             default_plan=default_plan,
             warning_offsets=offsets,
             ack_reminder=ack,

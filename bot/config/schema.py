@@ -46,6 +46,23 @@ class DiscordSection(BaseModel):
     gateway_url: Text | None = None
 
 
+class PlatformSection(BaseModel):
+    """`[platform]`: the chat the course lives in (Discord unless it says Slack)."""
+
+    model_config = _MODEL_CONFIG
+    name: Literal["discord", "slack"] = "discord"
+
+
+class SlackSection(BaseModel):
+    """`[slack]` (with `[platform] name = "slack"`); values are checked in `bot/config/platform.py`."""
+
+    model_config = _MODEL_CONFIG
+    class_channel: Text
+    instructors: list[Text] = PydField(default_factory=list)
+    command_prefix: str = ""
+    time_left_refresh_seconds: Annotated[int, PydField(ge=0, le=3600)] = 60
+
+
 class SessionSection(BaseModel):
     """`[session]`."""
 
@@ -198,7 +215,9 @@ class ConfigModel(BaseModel):
 
     model_config = _MODEL_CONFIG
     course: CourseSection
-    discord: DiscordSection
+    platform: PlatformSection = PydField(default_factory=PlatformSection)
+    discord: DiscordSection | None = None  # required on Discord: bot/config/platform.py says so
+    slack: SlackSection | None = None
     session: SessionSection = PydField(default_factory=SessionSection)
     web: WebSection | None = None
     teachers: list[TeacherModel] | None = None

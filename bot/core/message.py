@@ -12,6 +12,7 @@ A message is stored in the outbox as JSON (`to_json` / `from_json`) and rendered
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,10 +55,16 @@ class Plain:
 
 @dataclass(frozen=True)
 class UserText:
-    """Anything a user typed (a display name, a form answer, a link): always shown inert."""
+    """Anything a user typed (a display name, a form answer, a link): always shown inert.
+
+    `limit` caps how many characters are shown (cut with an ellipsis); `link` marks a link the user
+    typed (a slides link), shown whole, readable and copyable, yet never clickable.
+    """
 
     text: str
     multiline: bool = False
+    limit: int | None = None
+    link: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,6 +229,20 @@ def plain_text(text: Rich) -> str:
     return "".join(out)
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # overrides and isolates: they reorder what follows
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+
+
+def printable(text: str, multiline: bool = False) -> str:
+    """User text with controls and direction overrides removed; line breaks kept as `\\n` or made spaces.
+
+    What every platform shows of user text before its own escaping (tabs become spaces).
+    """
+    text = _CONTROL.sub("", _BIDI.sub("", text.replace("\t", " ")))
+    return _BREAKS.sub("\n" if multiline else " ", text)
+
+
 # --- storing -----------------------------------------------------------------------------------------
 
 
@@ -229,8 +250,13 @@ def _inline_json(node: Inline) -> dict[str, Any]:
     match node:
         case Plain(text=t):
             return {"t": "plain", "text": t}
-        case UserText(text=t, multiline=m):
-            return {"t": "user", "text": t, "multiline": m}
+        case UserText(text=t, multiline=m, limit=limit, link=link):
+            data: dict[str, Any] = {"t": "user", "text": t, "multiline": m}
+            if limit is not None:
+                data["limit"] = limit
+            if link:
+                data["link"] = True
+            return data
         case Code(text=t):
             return {"t": "code", "text": t}
         case Strong(children=c):
@@ -257,7 +283,13 @@ def _inline(data: Mapping[str, Any]) -> Inline:
         case "plain":
             return Plain(data["text"])
         case "user":
-            return UserText(data["text"], bool(data.get("multiline", False)))
+            limit = data.get("limit")
+            return UserText(
+                data["text"],
+                bool(data.get("multiline", False)),
+                None if limit is None else int(limit),
+                bool(data.get("link", False)),
+            )
         case "code":
             return Code(data["text"])
         case "strong":

@@ -14,6 +14,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.core.calendar import Entry, Kind
+from bot.core.platform import Platform, SlackOptions
 from bot.core.projects import ProjectRules, Proposal
 
 Style = Literal["short", "long"]
@@ -171,6 +172,9 @@ class Course:
     project_rules: ProjectRules = field(default_factory=ProjectRules)
     calendar: tuple[Entry, ...] = ()
     calendar_leads: Mapping[Kind, tuple[dt.timedelta, ...]] = field(default_factory=dict, hash=False)
+    #: The chat the course lives in (`[platform] name`), and its Slack options (`[slack]`, Slack only).
+    platform: Platform = Platform.DISCORD
+    slack: SlackOptions | None = None
 
     def role(self, key: str) -> Role:
         """Return the role `key` (KeyError if unknown)."""

@@ -13,15 +13,17 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
 
+from bot.calendar_feed import ics
 from bot.core import calendar as cal
 from bot.core.calendar import Entry, Kind
 from bot.core.clock import Clock
+from bot.core.message import Message, Time, TimeStyle, bold, rich
 from bot.core.plan import Course
 from bot.core.projects import ProjectState, weekly
-from bot.rendering import calendar as render
-from bot.rendering.projects import inert
+from bot.messages import calendar as render
+from bot.messages.outbox import stored
+from bot.messages.projects import typed
 from bot.services.ports import Timers, Transaction, UnitOfWork
 from bot.services.projects import ProjectService
 
@@ -67,7 +69,7 @@ class CalendarService:
 
     def ics(self) -> bytes:
         """The calendar as an iCalendar file."""
-        return render.ics(self.course.name, self.course.calendar, self.course.tz, self.clock.now())
+        return ics(self.course.name, self.course.calendar, self.course.tz, self.clock.now())
 
     async def feed_token(self) -> str:
         """The secret part of the feed's address, made once and kept in the database."""
@@ -156,15 +158,16 @@ class CalendarService:
         for group_id, room in rooms.items():
             mine = frozenset(k.split("|")[2] for k in done if k.startswith(f"chat|{group_id}|"))
             for r in cal.due(chats, lead, now, mine):
-                text = (
-                    f"Weekly chat with your supervisor {render.when(r.entry)}. Bring your progress, "
-                    "your questions and what is blocking you."
+                text = rich(
+                    "Weekly chat with your supervisor ",
+                    render.when(r.entry),
+                    ". Bring your progress, your questions and what is blocking you.",
                 )
                 await tx.outbox.enqueue(
                     scope=scope,
                     key=f"chat|{group_id}|{r.key}",
                     channel_id=room,
-                    payload={"content": text, "embeds": [], "mentions": [], "view": None},
+                    payload=stored(Message(text)),
                     now=now,
                 )
 
@@ -173,16 +176,18 @@ class CalendarService:
     ) -> None:
         lock = self.course.project_rules.lock_at
         assert lock is not None
-        deadline = f"<t:{int(lock.timestamp())}:F> (<t:{int(lock.timestamp())}:R>)"
+        deadline = rich(Time(lock, TimeStyle.LONG_DATETIME), " (", Time(lock, TimeStyle.RELATIVE), ")")
         grouped = {u for g in state.groups for u in g.members}
         for user in self.students(guild_id):
             if user in grouped:
                 continue
-            text = (
-                f"You are not in a project group yet, and groups lock {deadline}. Create one with "
-                "`/project create`, join one with its code (`/project join`), or ask an instructor to place you."
+            alone = rich(
+                "You are not in a project group yet, and groups lock ",
+                deadline,
+                ". Create one with `/project create`, join one with its code (`/project join`), or ask an "
+                "instructor to place you.",
             )
-            body: dict[str, Any] = {"content": text, "embeds": [], "mentions": [], "view": None}
+            body = stored(Message(alone))
             await tx.outbox.enqueue(
                 scope=scope, key=f"nudge|{key}|{user}", channel_id=user, payload=body, now=now, kind="dm"
             )
@@ -190,17 +195,20 @@ class CalendarService:
         for g in state.groups:
             if len(g.members) >= rules.min_size:
                 continue
-            text = (
-                f"Your group **{inert(g.name)}** has {len(g.members)} of at least {rules.min_size} students "
-                f"(recommended {rules.recommended_size}), and groups lock {deadline}. Share your code `{g.code}` "
-                "or ask an instructor to place someone with you."
+            small = rich(
+                "Your group ",
+                bold(typed(g.name)),
+                f" has {len(g.members)} of at least {rules.min_size} students "
+                f"(recommended {rules.recommended_size}), and groups lock ",
+                deadline,
+                f". Share your code `{g.code}` or ask an instructor to place someone with you.",
             )
             for user in g.members:
                 await tx.outbox.enqueue(
                     scope=scope,
                     key=f"nudge|{key}|{user}",
                     channel_id=user,
-                    payload={"content": text, "embeds": [], "mentions": [], "view": None},
+                    payload=stored(Message(small)),
                     now=now,
                     kind="dm",
                 )

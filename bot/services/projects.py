@@ -18,10 +18,13 @@ from typing import Any, Protocol
 
 from bot.core import projects as rules
 from bot.core.clock import Clock
-from bot.core.errors import ConductorError
+from bot.core.errors import ConductorError, quoted
+from bot.core.message import Code, Mention, Message, Rich, UserText, bold, rich
 from bot.core.plan import Course
 from bot.core.projects import Group, GroupStatus, ProjectState
-from bot.rendering import projects as render
+from bot.core.projects_export import export_files
+from bot.messages import projects as render
+from bot.messages.outbox import message_of, stored
 from bot.services.errors import Conflict
 from bot.services.ports import Transaction, UnitOfWork
 
@@ -133,7 +136,7 @@ class ProjectService:
 
     # --- students --------------------------------------------------------------------------------
 
-    async def create(self, guild_id: int, user: int, name: str) -> str:
+    async def create(self, guild_id: int, user: int, name: str) -> Rich:
         """A student creates a group and joins it."""
 
         def act(state: ProjectState, now: datetime) -> ProjectState:
@@ -144,23 +147,26 @@ class ProjectService:
         group = new.group_of(user)
         assert group is not None
         r = self.course.project_rules
-        return (
-            f"Created **{render.inert(group.name)}**. Share the code `{group.code}`: others join with "
+        return rich(
+            "Created ",
+            bold(render.typed(group.name)),
+            f". Share the code `{group.code}`: others join with "
             f"`/project join code:{group.code}` or the **Join with a code** button (up to {r.max_size} "
             f"students, {r.recommended_size} recommended). Then choose a proposal with the **Choose** menu "
-            "under the proposal cards or `/project choose`."
+            "under the proposal cards or `/project choose`.",
         )
 
-    async def join(self, guild_id: int, user: int, code: str) -> str:
+    async def join(self, guild_id: int, user: int, code: str) -> Rich:
         """A student joins the group with this code."""
         _, new = await self._change(
             guild_id, user, lambda st, now: rules.join(st, user, st.by_code(code).id, now)
         )
         group = new.group_of(user)
         assert group is not None
-        return f"You joined **{render.inert(group.name)}**: {render.who(group.members)} ({len(group.members)}/{new.rules.max_size})."
+        size = f" ({len(group.members)}/{new.rules.max_size})."
+        return rich("You joined ", bold(render.typed(group.name)), ": ", render.who(group.members), size)
 
-    async def leave(self, guild_id: int, user: int) -> str:
+    async def leave(self, guild_id: int, user: int) -> Rich:
         """A student leaves their group."""
         old, _ = await self._change(guild_id, user, lambda st, now: rules.leave(st, user, now))
         group = old.group_of(user)
@@ -170,9 +176,9 @@ class ProjectService:
             if len(group.members) == 1
             else ""
         )
-        return f"You left **{render.inert(group.name)}**.{gone}"
+        return rich("You left ", bold(render.typed(group.name)), f".{gone}")
 
-    async def choose(self, guild_id: int, user: int, key: str) -> str:
+    async def choose(self, guild_id: int, user: int, key: str) -> Rich:
         """A member chooses a proposal for their group (atomic: the last place goes to one group only)."""
         old, new = await self._change(guild_id, user, lambda st, now: rules.choose(st, user, key, now))
         group = new.group_of(user)
@@ -181,9 +187,10 @@ class ProjectService:
         p = new.proposal(key)
         had_room = before is not None and before.status in (GroupStatus.PROPOSAL, GroupStatus.OWN)
         room = "Your group's room is told." if had_room else "Your group's private room opens now."
-        return (
-            f"**{render.inert(group.name)}** has chosen **{p.title}** (supervisor: {', '.join(p.supervisors)}); "
-            f"{new.taken(key)} of {p.max_groups} places are now taken. {room}"
+        return rich(
+            bold(render.typed(group.name)),
+            f" has chosen **{p.title}** (supervisor: {', '.join(p.supervisors)}); "
+            f"{new.taken(key)} of {p.max_groups} places are now taken. {room}",
         )
 
     async def propose(self, guild_id: int, user: int, title: str, abstract: str) -> str:
@@ -193,15 +200,20 @@ class ProjectService:
         )
         group = new.group_of(user)
         if group is not None and group.own is not None and self.instructors is not None:
-            text = (
-                f"**{render.inert(group.name)}** ({render.who(group.members)}) filed its own project for "
-                f"approval: **{render.inert(group.own.title)}**\n>>> {render.inert(group.own.abstract)[:1500]}\n"
-                f"Approve it with `/project approve`, or send it back with `/project return` and a reason."
+            text = rich(
+                bold(render.typed(group.name)),
+                " (",
+                render.who(group.members),
+                ") filed its own project for approval: ",
+                bold(render.typed(group.own.title)),
+                "\n>>> ",
+                UserText(group.own.abstract, multiline=True, limit=1500),
+                "\nApprove it with `/project approve`, or send it back with `/project return` and a reason.",
             )
             stamp = int(self.clock.now().timestamp() * 1000)
             async with self.uow.begin() as tx:
                 for teacher in self.instructors(guild_id):
-                    body: dict[str, Any] = {"content": text, "embeds": [], "mentions": []}
+                    body = stored(Message(text))
                     await self._post(
                         tx, guild_id, f"filed:{group.id}:{stamp}:{teacher}", teacher, body, kind="dm"
                     )
@@ -224,15 +236,17 @@ class ProjectService:
         for g in state.groups:
             if g.name.casefold() == name.strip().casefold() or g.code == name.strip().upper():
                 return g
-        raise ConductorError(f"No group is called `{name[:60]}`: see `/project status` for the names.")
+        raise ConductorError(
+            rich("No group is called ", Code(quoted(name, 60)), ": see `/project status` for the names.")
+        )
 
-    async def place(self, guild_id: int, actor: int, student: int, group_name: str) -> str:
+    async def place(self, guild_id: int, actor: int, student: int, group_name: str) -> Rich:
         """An instructor places a student into a group (moving them out of any other)."""
         target = await self._named(guild_id, group_name)
         await self._change(guild_id, actor, lambda st, now: rules.place(st, student, target.id, now))
-        return f"Placed <@{student}> in **{render.inert(target.name)}**."
+        return rich("Placed ", Mention(student), " in ", bold(render.typed(target.name)), ".")
 
-    async def assign(self, guild_id: int, actor: int, group_name: str, key: str) -> str:
+    async def assign(self, guild_id: int, actor: int, group_name: str, key: str) -> Rich:
         """An instructor sets a group's proposal (also after the lock)."""
         target = await self._named(guild_id, group_name)
         await self._change(
@@ -240,15 +254,15 @@ class ProjectService:
             actor,
             lambda st, now: rules.choose(st, actor, key, now, instructor=True, group_id=target.id),
         )
-        return f"**{render.inert(target.name)}** now has **{self.base.proposal(key).title}**."
+        return rich(bold(render.typed(target.name)), f" now has **{self.base.proposal(key).title}**.")
 
-    async def approve(self, guild_id: int, actor: int, group_name: str) -> str:
+    async def approve(self, guild_id: int, actor: int, group_name: str) -> Rich:
         """An instructor approves a group's own project."""
         target = await self._named(guild_id, group_name)
         await self._change(guild_id, actor, lambda st, now: rules.approve(st, target.id, now))
-        return f"Approved **{render.inert(target.name)}**'s own project: its room opens now."
+        return rich("Approved ", bold(render.typed(target.name)), "'s own project: its room opens now.")
 
-    async def send_back(self, guild_id: int, actor: int, group_name: str, reason: str) -> str:
+    async def send_back(self, guild_id: int, actor: int, group_name: str, reason: str) -> Rich:
         """An instructor sends a group's own project back with a reason; the members are told by DM."""
         target = await self._named(guild_id, group_name)
         _, new = await self._change(
@@ -256,10 +270,13 @@ class ProjectService:
         )
         group = new.group(target.id)
         assert group.own is not None
-        text = (
-            f"Your group's own project **{render.inert(group.own.title)}** was sent back by an instructor:\n"
-            f"> {render.inert(group.own.reason)}\nRevise it and file it again with `/project propose`, or "
-            "choose one of the proposals (`/project list`)."
+        text = rich(
+            "Your group's own project ",
+            bold(render.typed(group.own.title)),
+            " was sent back by an instructor:\n> ",
+            render.typed(group.own.reason),
+            "\nRevise it and file it again with `/project propose`, or "
+            "choose one of the proposals (`/project list`).",
         )
         async with self.uow.begin() as tx:
             for u in group.members:
@@ -268,11 +285,12 @@ class ProjectService:
                     guild_id,
                     f"returned:{group.id}:{int(self.clock.now().timestamp())}:{u}",
                     u,
-                    {"content": text, "embeds": [], "mentions": []},
+                    stored(Message(text)),
                     kind="dm",
                 )
         await self.flush(scope_of(guild_id))
-        return f"Sent back **{render.inert(group.name)}**'s project; its {len(group.members)} member(s) are told why by DM."
+        told = f"'s project; its {len(group.members)} member(s) are told why by DM."
+        return rich("Sent back ", bold(render.typed(group.name)), told)
 
     # --- rooms and posts ---------------------------------------------------------------------------
 
@@ -286,7 +304,6 @@ class ProjectService:
         kind: str = "send",
         at: datetime | None = None,
     ) -> None:
-        body.setdefault("view", None)
         await tx.outbox.enqueue(
             scope=scope_of(guild_id),
             key=key,
@@ -379,14 +396,7 @@ class ProjectService:
             async with self.uow.begin() as tx:
                 counts = await tx.projects.interest_counts(guild_id)
                 for post in await tx.projects.card_posts(guild_id):
-                    keys = ((post.payload.get("view") or {}).get("args") or {}).get("keys", [])
-                    body = {
-                        "content": post.payload.get("content"),
-                        "embeds": [render.card(state, state.proposal(k), counts.get(k, 0)) for k in keys],
-                        "mentions": [],
-                        "view": post.payload.get("view"),
-                        "target": post.key,
-                    }
+                    body = stored(render.recounted(state, message_of(post.payload), counts), target=post.key)
                     await tx.outbox.enqueue(
                         scope=post.scope,
                         key=f"recount:{post.key}:{stamp}",
@@ -444,4 +454,4 @@ class ProjectService:
 
     async def export(self, guild_id: int, names: dict[int, str], students: Sequence[int]) -> dict[str, str]:
         """The CSV and Markdown export of the guild's projects."""
-        return render.export_files(await self.state(guild_id), names, students)
+        return export_files(await self.state(guild_id), names, students)

@@ -21,13 +21,15 @@ from bot import logs
 from bot.core import statuses
 from bot.core.clock import Clock
 from bot.core.durations import duration
-from bot.core.errors import ConductorError
+from bot.core.errors import ConductorError, quoted
+from bot.core.message import Code, Message, rich
 from bot.core.plan import Course
+from bot.core.statuses import SessionAction as Act
 from bot.core.steps import build_steps
 from bot.core.submissions import SLIDES, slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
-from bot.rendering import session as render
-from bot.rendering.inert import inert_code
+from bot.messages import session as render
+from bot.messages.outbox import stored
 from bot.services.changes import Changes
 from bot.services.ports import SessionRecord, Timers, Transaction, UnitOfWork
 
@@ -164,9 +166,10 @@ class SessionService:
         name = plan_name or self.course.default_plan
         if name not in self.course.plans:
             known = ", ".join(f"`{p}`" for p in self.course.plans)
-            raise ConductorError(
-                f"There is no plan called `{inert_code(name, 64)}`. Plans in the configuration: {known}."
+            said = rich(
+                "There is no plan called ", Code(quoted(name, 64)), f". Plans in the configuration: {known}."
             )
+            raise ConductorError(said)
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
         start = at or now
@@ -197,7 +200,13 @@ class SessionService:
         return row
 
     async def control(
-        self, *, guild_id: int, channel_id: int, action: str, actor_id: int, minutes: float | None = None
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        action: statuses.SessionAction,
+        actor_id: int,
+        minutes: float | None = None,
     ) -> str:
         """Pause, resume, extend, skip, go back or stop the channel's session; returns the answer to show."""
         now = self.clock.now()
@@ -218,16 +227,16 @@ class SessionService:
             row.status = self._status(position)
             # The event's id numbers its notice: a key no other post can have.
             event = await tx.sessions.log_event(
-                row.id, action, now, actor_id, minutes=minutes, index=position.index
+                row.id, statuses.EventKind(action.value), now, actor_id, minutes=minutes, index=position.index
             )
-            if action == "back" and position.step is not None:
+            if action is Act.BACK and position.step is not None:
                 # The step we went back to restarts now: announced again, through the same path as any
                 # announcement (its own key; the current step's post is marked over), saying so.
                 again = Announce(position.index, timedelta(), (), None, again=True)
                 seats = await self._seats(tx, row.id)
                 await self._record(tx, row, timeline, again, seats, now)
                 row.cursor = position.index
-            elif action in {"pause", "resume", "extend"} and position.step is not None:
+            elif action in {Act.PAUSE, Act.RESUME, Act.EXTEND} and position.step is not None:
                 notice = render.change_notice(headline, timeline, position)
                 await self._post(tx, row, f"change:{event}", notice)
             await tx.sessions.save(row)
@@ -237,29 +246,31 @@ class SessionService:
         return answer
 
     def _apply(
-        self, timeline: Timeline, action: str, now: datetime, minutes: float | None
+        self, timeline: Timeline, action: statuses.SessionAction, now: datetime, minutes: float | None
     ) -> tuple[Timeline, str]:
-        if action == "pause":
-            return timeline.pause(now), "Paused: the clock is stopped"
-        if action == "resume":
-            return timeline.resume(now), "Resumed: the clock runs again"
-        if action == "extend":
-            if minutes is None:
-                raise ConductorError(
-                    "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
-                )
-            if not math.isfinite(minutes) or abs(minutes) > 24 * 60:  # timedelta would overflow first
-                raise ConductorError("A phase can be extended or shortened by at most a day (1440 minutes).")
-            delta = timedelta(minutes=minutes)
-            verb = "Extended" if minutes > 0 else "Shortened"
-            return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
-        if action == "next":
-            return timeline.skip(now), "Moved on"
-        if action == "back":
-            return timeline.back(now), "Went back"
-        if action == "stop":
-            return timeline.stop(now), "Stopped"
-        raise ConductorError(f"Unknown session action `{action}`.")
+        match action:
+            case Act.PAUSE:
+                return timeline.pause(now), "Paused: the clock is stopped"
+            case Act.RESUME:
+                return timeline.resume(now), "Resumed: the clock runs again"
+            case Act.EXTEND:
+                if minutes is None:
+                    raise ConductorError(
+                        "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
+                    )
+                if not math.isfinite(minutes) or abs(minutes) > 24 * 60:  # timedelta would overflow first
+                    raise ConductorError(
+                        "A phase can be extended or shortened by at most a day (1440 minutes)."
+                    )
+                delta = timedelta(minutes=minutes)
+                verb = "Extended" if minutes > 0 else "Shortened"
+                return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
+            case Act.NEXT:
+                return timeline.skip(now), "Moved on"
+            case Act.BACK:
+                return timeline.back(now), "Went back"
+            case Act.STOP:
+                return timeline.stop(now), "Stopped"
 
     @staticmethod
     def _status(position: Position) -> statuses.SessionStatus:
@@ -270,9 +281,11 @@ class SessionService:
         }.get(position.state, statuses.SessionStatus.ENDED)
 
     @staticmethod
-    def _answer(action: str, timeline: Timeline, position: Position, before: Timeline) -> str:
+    def _answer(
+        action: statuses.SessionAction, timeline: Timeline, position: Position, before: Timeline
+    ) -> str:
         if position.step is None:
-            return "Done: the session is over." if action != "stop" else "Stopped: the session is over."
+            return "Stopped: the session is over." if action is Act.STOP else "Done: the session is over."
         shift = timeline.shifted_by(before)
         moved = ""
         if shift and position.state != "paused":
@@ -549,7 +562,7 @@ class SessionService:
             if out:
                 return out
         everyone = () if warn or step.kind in {"slot", "wrap-up"} else seats.everyone
-        if len(render.pings(everyone)) > render.MAX_PING_LINE:
+        if render.too_many_to_name(everyone):
             # Too many to name in one message (2000 characters): ping the class's role instead.
             return [render.Audience(row.channel_id, "", (), ping_role=course.student_role)]
         return [render.Audience(row.channel_id, "", everyone)]
@@ -592,7 +605,7 @@ class SessionService:
             scope=scope_of(row.id),
             key=key,
             channel_id=row.channel_id,
-            payload={"content": None, "embeds": [], "mentions": []},
+            payload=stored(Message()),
             now=self.clock.now(),
             guild_id=row.guild_id,
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from bot.core import export
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
+from bot.core.message import Rich, UserText, bold, rich
 from bot.core.plan import Course, Paper, Role
 from bot.core.statuses import SessionStatus
 from bot.core.submissions import (
@@ -29,8 +30,7 @@ from bot.core.submissions import (
     slides_thread,
 )
 from bot.core.timeline import phase_blocks
-from bot.rendering import submissions as render
-from bot.rendering.inert import inert_link
+from bot.messages import submissions as render
 from bot.services.changes import Changes
 from bot.services.ports import SeatRecord, SessionRecord, Transaction, UnitOfWork
 
@@ -138,7 +138,7 @@ class SubmissionService:
         guild_id: int | None,
         channel_id: int | None,
         session_id: int | None = None,
-    ) -> str:
+    ) -> Rich:
         """Store the group's slides link (replacing the earlier one) and tell the group in its thread."""
         link = normalise_url(url)
         now = self.clock.now()
@@ -182,7 +182,7 @@ class SubmissionService:
                 else " Your group sees it in its thread."
             )
         verb = "Replaced your group's slides link" if before else "Saved your group's slides link"
-        return f"{verb} for **{paper.title}**: {inert_link(link)}.{where}"
+        return rich(f"{verb} for ", bold(paper.title), ": ", UserText(link, link=True), f".{where}")
 
     async def links(self, guild_id: int, channel_id: int) -> list[render.LinkLine]:
         """Every slides group of the channel's session: its current link, who sent it when, or who is missing."""

@@ -14,7 +14,7 @@ from bot.storage.models import AssignmentRow, ThreadRow
 from discord_sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits, Thread
 from tests.conftest import BOTH_DATABASES
 
-from .conftest import Classroom, open_class, populate, settings_for, write_config
+from .conftest import Classroom, open_class, populate, press, settings_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +143,7 @@ async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: C
             group = threads[f"{paper.title} - group"]
             pings = [m for m in group.messages if f"<@{student.id}>" in m.content and m.buttons]
             assert len(pings) == 1 and pings[0].buttons[0][0] == "Show my role"
-            shown_card = await room.sandbox.click(student, pings[0], pings[0].buttons[0][1])
+            shown_card = await press(room.sandbox, student, pings[0], pings[0].buttons[0][1])
             assert shown_card.ephemeral and role.name in shown_card.text and paper.link in shown_card.text
         else:
             assert len(got) == 1
@@ -156,7 +156,7 @@ async def test_confirm_reaches_every_student_and_opens_the_right_threads(room: C
     assert "**Justification of rating.**" in card_text  # the whole brief, not cut
 
     got_it = cards(room, reviewer)[0]
-    thanks = await room.sandbox.click(reviewer, got_it, got_it.buttons[0][1])
+    thanks = await press(room.sandbox, reviewer, got_it, got_it.buttons[0][1])
     assert "Got it" in thanks.text and thanks.ephemeral
     status = await room.run(room.instructor, "roles status")
     embed = status.messages[-1].embeds[0]
@@ -310,7 +310,7 @@ async def test_late_arrival_move_and_absence_touch_only_those_named(
         assert absent not in group(seat[0]).member_ids and absent not in partners(seat).member_ids
         old_card = room.sandbox.dms(member)[-1]
         assert "Withdrawn" in old_card.text and old_card.edits
-        pressed = await room.sandbox.click(member, old_card, old_card.buttons[0][1])
+        pressed = await press(room.sandbox, member, old_card, old_card.buttons[0][1])
         assert pressed.ephemeral and "This card was withdrawn" in pressed.text
 
         # The solver's refusal names the paper and the role as the class knows them, not their keys.

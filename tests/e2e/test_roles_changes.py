@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.storage.models import Acknowledgement
 from discord_sandbox import Member, Message, Sandbox, SandboxLimits, Thread
 
-from .conftest import Classroom, open_class
+from .conftest import Classroom, open_class, press
 from .test_assign import cards, confirm, preview, seats
 
 pytestmark = pytest.mark.e2e
@@ -143,7 +143,7 @@ async def test_remove_pings_the_partner_left_alone_and_the_group_and_edits_cards
     old = cards(room, member(room, gone))
     withdrawn = [m for m in room.sandbox.dms(member(room, gone)) if "Withdrawn" in m.content]
     assert old == [] and len(withdrawn) == 1
-    pressed = await room.sandbox.click(member(room, gone), withdrawn[0], withdrawn[0].buttons[0][1])
+    pressed = await press(room.sandbox, member(room, gone), withdrawn[0], withdrawn[0].buttons[0][1])
     assert pressed.ephemeral and "This card was withdrawn" in pressed.text
 
 
@@ -201,10 +201,10 @@ async def test_swap_replaces_both_cards_refreshes_the_partners_and_tells_all_fou
     # The old card says it was replaced, and its Got it answers so without acknowledging anything.
     assert "Replaced: see your new card" in old_card.text and "Your role:" not in old_card.text
     assert old_card.buttons[0][0] == "Got it"
-    pressed = await room.sandbox.click(member(room, a), old_card, old_card.buttons[0][1])
+    pressed = await press(room.sandbox, member(room, a), old_card, old_card.buttons[0][1])
     assert pressed.ephemeral and "This card was replaced: see your new card" in pressed.text
     assert not await acknowledged(room, a)
-    got_it = await room.sandbox.click(member(room, a), new_card, new_card.buttons[0][1])
+    got_it = await press(room.sandbox, member(room, a), new_card, new_card.buttons[0][1])
     assert "Got it" in got_it.text and await acknowledged(room, a)
     # The role's form button on a replaced card opens no form either, and says why.
     assert old_card.buttons[1][0].startswith("Fill in my")

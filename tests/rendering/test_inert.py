@@ -1,10 +1,11 @@
 """Hostile user text in every message kind: nothing a user typed becomes live, nothing exceeds Discord's limits.
 
 Each message is built twice, from the same facts: once with harmless user text ("Max") and once with
-hostile text, then fitted exactly as the outbox and interaction answers fit it (`fit_message`). What is
-live in the hostile message (links and mentions by target; headings, quotes, lists, code and spoilers by
-count) must be no more than what is live in the harmless one, and Discord's limits must hold (checked by
-the sandbox's validator, which answers as Discord does).
+hostile text, then rendered for Discord and fitted exactly as the outbox and interaction answers send it
+(`stored_payload`, `fit_message`). What is live in the hostile message (links and mentions by target;
+headings, quotes, lists, code and spoilers by count) must be no more than what is live in the harmless
+one, and Discord's limits must hold (checked by the sandbox's validator, which answers as Discord does).
+The Discord renderer is also driven directly, with hostile user text in every node of a message.
 """
 
 from __future__ import annotations
@@ -20,20 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import load_config
-from bot.core.assignment import RoleSlot, solve
-from bot.core.clocktime import parse_start
-from bot.core.errors import ConductorError
-from bot.core.plan import Field, Role
-from bot.core.roster import Known, RosterView, parse_roster
-from bot.core.steps import build_steps
-from bot.core.submissions import check_form
-from bot.core.timeline import Timeline
-from bot.rendering import assignment as cards
-from bot.rendering import roster as roster_render
-from bot.rendering import session as sessions
-from bot.rendering import submissions as subs
-from bot.rendering.inert import (
+from bot.adapters.discord.answers import assignment as role_answers
+from bot.adapters.discord.answers import roster as roster_render
+from bot.adapters.discord.answers import submissions as sub_answers
+from bot.adapters.discord.inert import (
     CONTENT_MAX,
     cut,
     fit_message,
@@ -41,6 +32,34 @@ from bot.rendering.inert import (
     inert_link,
     inert_text,
 )
+from bot.adapters.discord.render import markdown, payload, stored_payload
+from bot.config import load_config
+from bot.core.assignment import RoleSlot, solve
+from bot.core.clocktime import parse_start
+from bot.core.errors import ConductorError
+from bot.core.message import (
+    Card,
+    Code,
+    Em,
+    Message,
+    Rich,
+    Strong,
+    Tone,
+    UserText,
+    bold,
+    rich,
+)
+from bot.core.message import Field as CardField
+from bot.core.plan import Field, Role
+from bot.core.projects import Group, OwnProposal, ProjectRules, ProjectState, Proposal
+from bot.core.roster import Known, RosterView, parse_roster
+from bot.core.steps import build_steps
+from bot.core.submissions import check_form
+from bot.core.timeline import Timeline
+from bot.messages import assignment as cards
+from bot.messages import projects
+from bot.messages import session as sessions
+from bot.messages import submissions as subs
 from bot.services.assignments import ClassList, in_words, shown_name
 from discord_sandbox.errors import ApiError
 from discord_sandbox.validation import validate_message
@@ -172,22 +191,23 @@ def cards_slot(role: Role) -> RoleSlot:
 def notice(text: str) -> dict[str, Any]:
     """A partner notice in a group thread naming a student by their display name."""
     name = shown_name(ClassList({USER: text}), USER)
-    return cards.change_post([USER + 1], f"**{name}** is absent today and no longer holds Reviewer.", USER)
+    said = rich(bold(name), " is absent today and no longer holds Reviewer.")
+    return cards.change_post([USER + 1], said, USER)
 
 
 def edit_answer(text: str) -> dict[str, Any]:
     """The instructor's answer to `/roles swap` (names of both students) and a reworded solver refusal."""
     roster = ClassList({USER: text, USER + 1: text})
     said = in_words(f"Cannot seat {USER} and {USER + 1} in dit", {"dit": "DiT"}, {}, roster.students)
-    return {
-        "content": f"Swapped **{shown_name(roster, USER)}** and **{shown_name(roster, USER + 1)}**. {said}"
-    }
+    names = rich("Swapped ", bold(shown_name(roster, USER)), " and ", bold(shown_name(roster, USER + 1)))
+    return {"content": markdown(rich(names, ". ", said))}
 
 
 def confirmation(text: str) -> dict[str, Any]:
     """The group thread's slides confirmation, and the student's own answer."""
-    body = subs.slides_confirmation(COURSE.papers[0], USER, text, replaced=True)
-    body["content"] += f"\nSaved your group's slides link for **DiT**: {inert_link(text)}."
+    body = stored_payload(subs.slides_confirmation(COURSE.papers[0], USER, text, replaced=True))
+    answer = rich("Saved your group's slides link for ", bold("DiT"), ": ", UserText(text, link=True), ".")
+    body["content"] += "\n" + markdown(answer)
     return body
 
 
@@ -197,13 +217,13 @@ def links(text: str) -> dict[str, Any]:
         subs.LinkLine(p, text if i % 2 == 0 else None, USER, AT, (USER, USER + 1))
         for i, p in enumerate(COURSE.papers)
     ]
-    return {"content": "", "embeds": [subs.links_embed(lines).to_dict()]}
+    return {"content": "", "embeds": [sub_answers.links_embed(lines).to_dict()]}
 
 
 def deliverables(text: str) -> dict[str, Any]:
     """`/deliverables` (ids and configuration only)."""
     lines = [subs.DeliverableLine(COURSE.papers[0], r, ((USER, AT),), (USER + 1,)) for r in COURSE.roles]
-    return {"content": "", "embeds": [subs.deliverables_embed(lines).to_dict()]}
+    return {"content": "", "embeds": [sub_answers.deliverables_embed(lines).to_dict()]}
 
 
 def review(text: str) -> dict[str, Any]:
@@ -252,7 +272,7 @@ def typed_time(text: str) -> dict[str, Any]:
 def status(text: str) -> dict[str, Any]:
     """`/roles status` (ids only)."""
     lines = [cards.StatusLine(USER + i, "seat", "dm", AT if i % 2 else None) for i in range(300)]
-    return {"content": "", "embeds": [cards.status_embed(lines).to_dict()]}
+    return {"content": "", "embeds": [role_answers.status_embed(lines).to_dict()]}
 
 
 def clock_posts(text: str) -> dict[str, Any]:
@@ -260,11 +280,14 @@ def clock_posts(text: str) -> dict[str, Any]:
     tl = timeline()
     audience = sessions.Audience(channel_id=1, label="")
     parts = [
-        sessions.run_of_show("afternoon", tl, {}),
-        sessions.warning(tl.steps[0], tl.windows()[0][1], timedelta(minutes=2), audience),
-        sessions.change_notice("Paused", tl, tl.position(AT + timedelta(minutes=5))),
-        sessions.mark_over(phase_post(text), AT),
-        sessions.finished("Wrap-up", ("Break",), stopped=False),
+        stored_payload(body)
+        for body in (
+            sessions.run_of_show("afternoon", tl, {}),
+            sessions.warning(tl.steps[0], tl.windows()[0][1], timedelta(minutes=2), audience),
+            sessions.change_notice("Paused", tl, tl.position(AT + timedelta(minutes=5))),
+            sessions.mark_over(phase_post(text), AT),
+            sessions.finished("Wrap-up", ("Break",), stopped=False),
+        )
     ]
     return {
         "content": "\n".join(p["content"] or "" for p in parts),
@@ -275,14 +298,29 @@ def clock_posts(text: str) -> dict[str, Any]:
 def thread_prompts(text: str) -> dict[str, Any]:
     """The group thread's prompt, a slides reminder and a closed-DM fallback (ids and configuration)."""
     parts = [
-        cards.slides_prompt(1, COURSE.papers[0]),
-        subs.slides_reminder(1, COURSE.papers[0], (USER, USER + 1)),
-        cards.fallback_post(1, USER, USER),
+        stored_payload(body)
+        for body in (
+            cards.slides_prompt(1, COURSE.papers[0]),
+            subs.slides_reminder(1, COURSE.papers[0], (USER, USER + 1)),
+            cards.fallback_post(1, USER, USER),
+        )
     ]
     return {"content": "\n".join(p["content"] for p in parts), "embeds": []}
 
 
+def project_posts(text: str) -> dict[str, Any]:
+    """A group's room welcome and its own project filed, every name and title typed by students."""
+    own = OwnProposal(text, text, reason=text)
+    group = Group(1, text, "AAAAAA", (USER, USER + 1), None, own)
+    state = ProjectState((Proposal("p1", "Proposal", ("Aasa",), "d"),), ProjectRules(), (group,))
+    welcome = stored_payload(projects.room_welcome(state, group, "Mondays at 10:00"))
+    line = projects.group_line(state, group)
+    welcome["content"] += "\n" + markdown(rich(line, "\n>>> ", UserText(text, multiline=True, limit=1500)))
+    return welcome
+
+
 KINDS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "project posts": project_posts,
     "clock posts": clock_posts,
     "thread prompts": thread_prompts,
     "presentation slot": slot_post,
@@ -305,8 +343,9 @@ KINDS: dict[str, Callable[[str], dict[str, Any]]] = {
 
 
 def sent(body: dict[str, Any]) -> dict[str, Any]:
-    """The body as it leaves for Discord (the outbox and answers fit every message)."""
-    return fit_message({"content": body.get("content"), "embeds": body.get("embeds") or []})
+    """The body as it leaves for Discord: rendered (an outbox post) and fitted (posts and answers alike)."""
+    shown = stored_payload(body)
+    return fit_message({"content": shown.get("content"), "embeds": shown.get("embeds") or []})
 
 
 def within_limits(body: dict[str, Any]) -> None:
@@ -362,9 +401,9 @@ def test_the_issue_link_is_shown_whole_and_inert_in_the_slot_post() -> None:
 
 def test_a_role_mention_in_a_name_is_shown_as_text_not_as_a_chip() -> None:
     name = f"<@&{ROLE_ID}> Max"
-    shown = shown_name(ClassList({USER: name}), USER)
+    shown = markdown(shown_name(ClassList({USER: name}), USER))
     assert live(shown) == [] and discord.utils.remove_markdown(shown.replace("\u200b", "")).endswith("Max")
-    assert shown_name(ClassList({}), USER) == f"<@{USER}>"  # unknown: the bot's own mention
+    assert markdown(shown_name(ClassList({}), USER)) == f"<@{USER}>"  # unknown: the bot's own mention
 
 
 def test_what_others_see_shows_markdown_as_typed() -> None:
@@ -390,3 +429,37 @@ def test_a_message_over_every_limit_is_cut_not_refused() -> None:
     }
     within_limits(fit_message(body))
     assert len(fit_message(body)["content"]) == CONTENT_MAX
+
+
+def every_node(text: str) -> Message:
+    """A message with `text`, typed by a user, in every place rich text can carry it."""
+    typed = (
+        UserText(text),
+        UserText(text, multiline=True),
+        UserText(text, limit=50),
+        UserText(text, link=True),
+        Code(text),
+    )
+
+    def mixed() -> Rich:
+        return rich("Conductor's words ", *typed, Strong(typed), Em(typed), Strong((Em(typed),)), ".")
+
+    card = Card(
+        title=rich(*typed),
+        body=mixed(),
+        fields=(CardField(mixed(), mixed(), inline=True), CardField(rich(UserText(text)), mixed())),
+        footer=mixed(),
+        tone=Tone.CARD,
+        preformatted=(text, f"| {text} |"),
+    )
+    return Message(text=mixed(), cards=(card, card), mentions=(USER,))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=HOSTILE)
+def test_the_discord_renderer_shows_user_text_inert_in_every_node(text: str) -> None:
+    harmless, hostile = (fit_message(payload(every_node(t))) for t in (HARMLESS, text))
+    within_limits(hostile)
+    extra = census(hostile) - census(harmless)
+    assert not extra, f"user text became live: {dict(extra)}"
+    assert hostile["mentions"] == [USER]  # only the message's own mentions may ping

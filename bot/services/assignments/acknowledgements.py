@@ -7,8 +7,9 @@ from dataclasses import replace
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
+from bot.core.message import Mention, rich
 from bot.core.statuses import LIVE, Delivery, PostKind
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import card_scope, scope_of
 from bot.services.ports import AcknowledgementRecord, SessionRecord, Transaction
@@ -158,7 +159,7 @@ class Acknowledgements(Cards):
                             scope=scope,
                             key=f"remind:{uid}:{int(now.timestamp())}",
                             channel_id=thread,
-                            payload=render.change_post([uid], f"<@{uid}> {text}", row.created_by),
+                            payload=render.change_post([uid], rich(Mention(uid), " ", text), row.created_by),
                             now=now,
                         )
                 scopes.append(scope)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.errors import ConductorError
 from bot.core.permissions import grant
 from bot.core.statuses import LIVE, PostStatus, SeatStatus
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import scope_of
 

@@ -12,10 +12,11 @@ from typing import Literal
 from bot.core.assignment import Assignment, AssignmentImpossible, RoleSlot, Seat
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError
+from bot.core.message import plain_text
 from bot.core.plan import Course
 from bot.core.statuses import SeatStatus
 from bot.core.timeline import phase_blocks
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.model import ClassList, in_words
 from bot.services.assignments.ports import Flush, ThreadPort
 from bot.services.ports import SeatRecord, SessionRecord, Timers, Transaction, UnitOfWork
@@ -63,7 +64,9 @@ class ServiceBase:
             papers = {p.key: p.title for p in self.course.papers}
             roles = {r.key: r.name for r in self.course.roles}
             text = in_words(str(error), papers, roles, roster.students)
-            raise AssignmentImpossible(text, paper=error.paper, role=error.role) from error
+            worded = AssignmentImpossible(plain_text(text), paper=error.paper, role=error.role)
+            worded.rich = text  # as users read it: their names shown as typed
+            raise worded from error
 
     def _key(self, typed: str, kind: Literal["paper", "role"]) -> str:
         """A paper or role as typed (key, title or name, any case) to its key; unknown text is kept."""

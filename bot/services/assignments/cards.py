@@ -12,8 +12,9 @@ from bot.core.assignment import Assignment
 from bot.core.changes import Affected
 from bot.core.permissions import ConfirmPlan
 from bot.core.statuses import Delivery, PostKind, PostStatus, StepStatus
-from bot.rendering import assignment as render
-from bot.rendering import changes as render_changes
+from bot.messages import assignment as render
+from bot.messages import changes as render_changes
+from bot.messages.outbox import keep_actions
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import REPORT, card_scope, scope_of
 from bot.services.assignments.ports import PlatformFailed, described
@@ -64,8 +65,8 @@ class Cards(ServiceBase):
             target = await self._latest_card(tx, row.id, uid)
             if target is None:
                 continue  # never had a card (a late arrival): the new card is all there is
-            if body.get("view") is None:  # a stale card keeps its buttons: they answer why they no longer act
-                body["view"] = target.payload.get("view")
+            # A stale card keeps its buttons: they say why they no longer act.
+            keep_actions(body, target.payload)
             body["target"] = target.key
             scope = card_scope(row.id, uid)
             n = len(await tx.outbox.keys(scope, "card-edit:")) + 1

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from bot.core.assignment import Assignment
 from bot.core.changes import affected
 from bot.core.statuses import Delivery, PostKind
-from bot.rendering import assignment as render
-from bot.rendering import changes as render_changes
+from bot.messages import assignment as render
+from bot.messages import changes as render_changes
 from bot.services.assignments.cards import Cards
 from bot.services.assignments.model import ClassList, card_scope, scope_of
 from bot.services.ports import AcknowledgementRecord, SessionRecord, Transaction

@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
+from bot.core.message import Mention, rich
 from bot.core.permissions import ConfirmPlan
 from bot.core.statuses import LIVE, EventKind, PostKind, PostStatus, SeatStatus, StepStatus
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
 from bot.services.assignments.model import REPORT, ROOM, TABLE, ClassList, room_key, scope_of
@@ -99,7 +100,7 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                 scope=scope,
                 key=f"{key}:here",
                 channel_id=row.channel_id,
-                payload=render.change_post([actor_id], f"<@{actor_id}> {text}", actor_id),
+                payload=render.change_post([actor_id], rich(Mention(actor_id), " ", text), actor_id),
                 now=self.clock.now(),
             )
         await self.flush(scope)
@@ -150,7 +151,7 @@ class Confirming(Changes, Rooms, Tally, Acknowledgements):
                         latest = edit.payload
                 body = render.table_post(a, self.course, names, actor_id, edited=True, content=text)
                 body["target"] = posted.key
-                if (latest.get("content"), latest.get("embeds")) == (body["content"], body["embeds"]):
+                if latest.get("message") == body["message"]:
                     key = None
                 else:
                     key = f"table-edit:{len(edits) + 1}"

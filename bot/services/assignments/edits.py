@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.assignment import Assignment, add_student, move, remove_student, swap
 from bot.core.errors import ConductorError
+from bot.core.message import Rich, bold, rich
 from bot.core.statuses import EventKind, SeatStatus, StepStatus
 from bot.services.assignments.acknowledgements import Acknowledgements
 from bot.services.assignments.changes import Changes
@@ -28,7 +29,7 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
         other: int | None = None,
         paper: str | None = None,
         role: str | None = None,
-    ) -> tuple[str, Outcome]:
+    ) -> tuple[Rich, Outcome]:
         """Swap, move, add or remove students in the confirmed assignment; only they get new cards."""
         async with self.uow.read() as tx:
             row = await self._live(tx, guild_id, channel_id)
@@ -46,25 +47,32 @@ class Editing(Changes, Rooms, Tally, Acknowledgements):
                                     "Both students need a seat to swap: `/roles add` the other first."
                                 )
                             new = swap(old, str(student), str(other))
-                            answer = f"Swapped **{name}** and **{shown_name(roster, other)}**."
+                            answer = rich(
+                                "Swapped ", bold(name), " and ", bold(shown_name(roster, other)), "."
+                            )
                         case EditAction.MOVE:
                             assert paper is not None and role is not None
                             paper, role = self._key(paper, "paper"), self._key(role, "role")
                             new = move(old, str(student), paper, role)
-                            answer = f"Moved **{name}** to {self.course.role(role).name} on {self.course.paper(paper).title}."
+                            answer = rich(
+                                "Moved ",
+                                bold(name),
+                                f" to {self.course.role(role).name} on {self.course.paper(paper).title}.",
+                            )
                         case EditAction.ADD:
                             history = await tx.seats.history(guild_id, row.id)
                             new = add_student(
                                 old, str(student), history=history.get(str(student)), seed=row.seed
                             )
                             seat = new.seats[str(student)]
-                            answer = (
-                                f"Added **{name}** as {self.course.role(seat.role).name} on "
-                                f"{self.course.paper(seat.paper).title}."
+                            answer = rich(
+                                "Added ",
+                                bold(name),
+                                f" as {self.course.role(seat.role).name} on {self.course.paper(seat.paper).title}.",
                             )
                         case EditAction.REMOVE:
                             new = remove_student(old, str(student))
-                            answer = f"Removed **{name}**; their partners and group were told."
+                            answer = rich("Removed ", bold(name), "; their partners and group were told.")
                         case _:
                             raise ConductorError(f"Unknown change `{action}`.")
                 await tx.seats.replace(row.id, SeatStatus.CONFIRMED, new, row.seed, self.clock.now())

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
-from bot.rendering.inert import inert_text
+from bot.core.message import Inline, Mention, Rich, UserText, bold, rich
 
 
 class EditAction(StrEnum):
@@ -74,10 +74,10 @@ class AlreadyConfirmed(ConductorError):
         self.session_id = session_id
 
 
-def shown_name(roster: ClassList, user_id: int) -> str:
-    """A student as named in a message: their display name made inert, or a mention when unknown."""
+def shown_name(roster: ClassList, user_id: int) -> Rich:
+    """A student as named in a message: their display name (shown as typed), or a mention when unknown."""
     name = roster.students.get(user_id)
-    return inert_text(name, 100) if name else f"<@{user_id}>"
+    return rich(UserText(name, limit=100)) if name else rich(Mention(user_id))
 
 
 WORD = re.compile(r"(?<![\w-])[\w-]+(?![\w-])")
@@ -85,17 +85,21 @@ WORD = re.compile(r"(?<![\w-])[\w-]+(?![\w-])")
 
 def in_words(
     text: str, papers: Mapping[str, str], roles: Mapping[str, str], people: Mapping[int, str]
-) -> str:
+) -> Rich:
     """A solver explanation as users read it: paper titles, role names and student names, not keys and ids."""
-
-    def word(match: re.Match[str]) -> str:
+    out: list[str | Inline] = []
+    at = 0
+    for match in WORD.finditer(text):
         token = match.group(0)
+        out.append(text[at : match.start()])
         if token in papers:
-            return papers[token]
-        if token in roles:
-            return roles[token]
-        if token.isdigit() and int(token) in people:
-            return f"**{inert_text(people[int(token)], 100)}**"
-        return token
-
-    return WORD.sub(word, text)
+            out.append(papers[token])
+        elif token in roles:
+            out.append(roles[token])
+        elif token.isdigit() and int(token) in people:
+            out.append(bold(UserText(people[int(token)], limit=100)))
+        else:
+            out.append(token)
+        at = match.end()
+    out.append(text[at:])
+    return rich(*out)

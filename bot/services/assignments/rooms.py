@@ -10,7 +10,7 @@ from bot.core.assignment import Assignment
 from bot.core.errors import ConductorError
 from bot.core.permissions import ConfirmPlan
 from bot.core.statuses import StepStatus
-from bot.rendering import assignment as render
+from bot.messages import assignment as render
 from bot.services.assignments.base import ServiceBase
 from bot.services.assignments.model import ClassList, room_key, scope_of
 from bot.services.assignments.ports import PlatformFailed, PlatformRefused, described

@@ -1,0 +1,1 @@
+"""Answers only Discord shows (ephemeral replies to commands): embeds built for Discord directly."""

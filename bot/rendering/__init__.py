@@ -1,1 +1,0 @@
-"""Rendering: domain objects and facts turned into Discord embeds, views and message text."""

@@ -1,0 +1,5 @@
+"""`python -m slack_sandbox`: see cli.py."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""A class in a Slack workspace (the local Slack sandbox) with the real Conductor Slack app running."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.slack.frontend import SlackConductor
+from bot.config import load_config
+from bot.core.plan import Course
+from bot.settings import Settings
+from slack_sandbox import SlackSandbox
+from slack_sandbox.reader import Shown
+from slack_sandbox.scripted import Outcome, ScriptedUser
+from slack_sandbox.workspace import Channel
+from tests.e2e.conftest import FAST_PHASES, ROOT, write_config
+
+SLACK = """
+[platform]
+name = "slack"
+
+[slack]
+class_channel = "reading-group"
+"""
+
+
+@dataclass
+class SlackClass:
+    """A class on the Slack sandbox: the teacher, the students, the class channel, the running app."""
+
+    sandbox: SlackSandbox
+    channel: Channel
+    teacher: ScriptedUser
+    students: list[ScriptedUser]
+    settings: Settings
+    config: Path
+    app: SlackConductor | None = None
+    adjust: Callable[[Course], Course] | None = None  # e.g. a refresh period shorter than config allows
+
+    async def start(self) -> SlackConductor:
+        """Start the Slack app (same code path as `python -m bot run --platform slack`)."""
+        course = load_config(self.config)
+        self.app = SlackConductor(self.settings, self.adjust(course) if self.adjust else course)
+        await self.app.start()
+        return self.app
+
+    async def stop(self) -> None:
+        """Stop the app as SIGTERM would."""
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+
+    async def run(self, who: ScriptedUser, command: str, text: str = "", timeout: float = 10.0) -> Outcome:  # noqa: ASYNC109
+        """`who` types a slash command in the class channel; what they then saw."""
+        return await who.command(command, text, self.channel, timeout=timeout)
+
+    def posts(self, who: ScriptedUser | None = None) -> list[Shown]:
+        """The app's posts in the class channel as a member sees them."""
+        reader = who or self.teacher
+        return [
+            p for p in reader.read(self.channel) if p.message.user == self.sandbox.bot.id and not p.ephemeral
+        ]
+
+
+def slack_settings(sb: SlackSandbox, tmp_path: Path, config: Path) -> Settings:
+    """Settings pointing at the sandbox and a fresh SQLite file, ignoring .env."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=sb.bot_token,
+        slack_app_token=sb.app_token,
+        slack_api_base=sb.api_url,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}",
+        conductor_config=config,
+    )
+
+
+def populate(sb: SlackSandbox, students: int) -> tuple[Channel, ScriptedUser, list[ScriptedUser]]:
+    """A workspace with a teacher (an admin) and students in #reading-group."""
+    teacher = sb.add_user("Dimitrios P", display_name="Dimitrios", email="teacher@example.edu", is_admin=True)
+    people = [sb.add_user(f"Student {i:02d}", display_name=f"student{i:02d}") for i in range(1, students + 1)]
+    return sb.add_channel("reading-group", [teacher, *people]), teacher, people
+
+
+async def open_slack_class(
+    sb: SlackSandbox,
+    tmp_path: Path,
+    students: int = 8,
+    extra: str = "",
+    adjust: Callable[[Course], Course] | None = None,
+) -> SlackClass:
+    """A workspace with a teacher (an admin), students in #reading-group, and the app started."""
+    channel, teacher, people = populate(sb, students)
+    config = write_config(tmp_path, FAST_PHASES + SLACK + extra)
+    settings = slack_settings(sb, tmp_path, config)
+    room = SlackClass(sb, channel, teacher, people, settings, config, adjust=adjust)
+    await room.start()
+    return room
+
+
+@pytest.fixture
+async def slack_class(tmp_path: Path) -> AsyncIterator[SlackClass]:
+    async with SlackSandbox() as sb:
+        room = await open_slack_class(sb, tmp_path)
+        try:
+            yield room
+        finally:
+            await room.stop()
+        sb.assert_clean()
+
+
+class SlackAppProcess:
+    """`python -m bot run --platform slack` in its own process, pointed at the sandbox; SIGKILL-able."""
+
+    def __init__(self, sb: SlackSandbox, settings: Settings) -> None:
+        self.sb = sb
+        self.settings = settings
+        self.proc: asyncio.subprocess.Process | None = None
+        self.log = b""
+
+    def env(self) -> dict[str, str]:
+        """The process's environment: the sandbox's tokens and address, the database, the config."""
+        keep = {
+            k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
+        }
+        return {
+            **keep,
+            "SLACK_BOT_TOKEN": self.sb.bot_token,
+            "SLACK_APP_TOKEN": self.sb.app_token,
+            "SLACK_API_BASE": self.sb.api_url,
+            "DATABASE_URL": str(self.settings.database_url),
+            "CONDUCTOR_CONFIG": str(self.settings.conductor_config),
+        }
+
+    async def start(self) -> None:
+        """Start the process (it connects once it has caught up)."""
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            "--platform",
+            "slack",
+            env=self.env(),
+            cwd=str(ROOT),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+
+    async def kill(self) -> bytes:
+        """SIGKILL: no goodbye, nothing flushed."""
+        assert self.proc is not None
+        self.proc.kill()
+        out, _ = await self.proc.communicate()
+        self.log += out or b""
+        return self.log
+
+    async def terminate(self) -> bytes:
+        """SIGTERM: the graceful stop."""
+        assert self.proc is not None
+        if self.proc.returncode is None:
+            self.proc.terminate()
+        out, _ = await self.proc.communicate()
+        self.log += out or b""
+        return self.log
