@@ -22,9 +22,9 @@ from pathlib import Path
 
 import discord
 
+from bot.adapters.discord.wiring import build_bot
 from bot.config import load_config
 from bot.settings import Settings
-from bot.wiring import build_bot
 from discord_sandbox import Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]

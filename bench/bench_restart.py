@@ -86,7 +86,7 @@ def log_times(path: Path, since: float) -> list[tuple[float, str]]:
 
 def import_report(bot_dir: Path, top: int = 12) -> tuple[float, list[tuple[float, str]]]:
     """Total import time of what `python -m bot run` imports before it starts, and the slowest packages."""
-    code = "import bot.cli, discord, bot.config, bot.settings, bot.wiring, bot.logs"
+    code = "import bot.cli, discord, bot.config, bot.settings, bot.adapters.discord.wiring, bot.logs"
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=bot_dir,

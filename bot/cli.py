@@ -148,9 +148,9 @@ def _run(
     import discord
 
     from bot import logs
+    from bot.adapters.discord.wiring import run
     from bot.config import ConfigError, load_config
     from bot.settings import Settings
-    from bot.wiring import run
 
     overrides = {"shard_ids": shards, "shard_count": shard_count}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -3,7 +3,7 @@
 `build_application` takes the settings' store, timers and clock and what the chat platform's adapter
 lends (`FrontEnd`: its outbox deliverer, rooms, and who the students and teachers are) and wires the use
 cases together, hooks passed through constructors. `run`, `rehearse`, `export` and the benchmarks all
-build through here (Discord: `bot.wiring.build_bot`; Slack: `bot.adapters.slack`).
+build through here (Discord: `bot.adapters.discord.wiring.build_bot`; Slack: `bot.adapters.slack`).
 
     settings ──> Database, Scheduler, Clock ─┐
     chat adapter ──> FrontEnd ───────────────┴─> build_application ──> Application (the use cases)

@@ -22,8 +22,8 @@ import aiohttp
 import discord
 
 from bot import logs
+from bot.adapters.discord.needs import CHANNEL_NEEDS, missing_permissions
 from bot.core.plan import Course
-from bot.needs import CHANNEL_NEEDS, missing_permissions
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Doctor:
             )
             self.skip(discord_checks, "needs the token")
             return self.checks
-        from bot.wiring import DISCORD_API_BASE, DISCORD_GATEWAY, endpoints, point_discord_at
+        from bot.adapters.discord.wiring import DISCORD_API_BASE, DISCORD_GATEWAY, endpoints, point_discord_at
 
         if course is not None:
             point_discord_at(*endpoints(self.settings, course))
@@ -428,7 +428,7 @@ def _signature(command: Mapping[str, Any]) -> tuple[str, int, frozenset[str]]:
 
 async def expected_commands(settings: Settings, course: Course) -> dict[str, tuple[str, int, frozenset[str]]]:
     """The commands this version registers: its cogs loaded into an unconnected bot on a scratch database."""
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
     from bot.core.clock import SystemClock
     from bot.scheduling import Scheduler
     from bot.storage.db import Database

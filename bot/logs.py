@@ -95,7 +95,7 @@ class RedactSecrets(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """`2024-03-12 13:50:00,123 INFO bot.app: message [session=3 guild=… interaction=…]`."""
+    """`2024-03-12 13:50:00,123 INFO bot.adapters.discord.client: message [session=3 guild=… interaction=…]`."""
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import ConductorBot
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.wiring import build_bot
 from bot.core.plan import Field
 from bot.rehearsal_report import Options, Report, Transcript
 from bot.rehearsal_script import Rehearsing, main_rehearse
 from bot.settings import Settings
 from bot.storage.models import PostRow
-from bot.wiring import build_bot
 from discord_sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 
 __all__ = ["DiscordStage", "Options", "Rehearsal", "Report", "main_rehearse"]

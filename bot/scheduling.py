@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,10 +17,18 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler:
-    """Fires coroutines at absolute times; the database, not the job store, is the source of truth."""
+    """Fires coroutines at absolute times; the database, not the job store, is the source of truth.
+
+    Jobs due at the same instant run in the order they were set (APScheduler alone would order them by
+    id as text: "session:10" before "session:2"), so when 500 sessions change phase together, the
+    sessions that started first are decided, and posted, first.
+    """
 
     def __init__(self) -> None:
         self._running: set[asyncio.Task[Any]] = set()
+        # Our job id -> APScheduler's, which starts with a sequence number so that ties keep their order.
+        self._ids: dict[str, str] = {}
+        self._sequence = itertools.count()
         self._aps = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 4},
@@ -56,11 +65,14 @@ class Scheduler:
         """Run `func(*args)` at `when` (aware), replacing any job with the same id."""
         if when.tzinfo is None:
             raise ValueError("schedule with aware datetimes")
-        self._aps.add_job(
-            self._tracked, "date", run_date=when, args=(func, *args), id=job_id, replace_existing=True
-        )
+        self.cancel(job_id)
+        ours = self._ids[job_id] = f"{next(self._sequence):012d} {job_id}"
+        self._aps.add_job(self._tracked, "date", run_date=when, args=(ours, func, *args), id=ours)
 
-    async def _tracked(self, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def _tracked(self, ours: str, func: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        job_id = ours.split(" ", 1)[1]
+        if self._ids.get(job_id) == ours:  # fired: forgotten (unless it was set again meanwhile)
+            del self._ids[job_id]
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -73,11 +85,16 @@ class Scheduler:
 
     def cancel(self, job_id: str) -> None:
         """Forget a job if it exists."""
-        job = self._aps.get_job(job_id)
+        ours = self._ids.pop(job_id, None)
+        job = self._aps.get_job(ours) if ours is not None else None
         if job is not None:
             job.remove()
 
     def upcoming(self, limit: int = 5) -> list[tuple[str, datetime]]:
         """The next jobs with their fire times, soonest first."""
-        jobs = [(j.id, j.next_run_time) for j in self._aps.get_jobs() if j.next_run_time is not None]
+        jobs = [
+            (j.id.split(" ", 1)[1], j.next_run_time)
+            for j in self._aps.get_jobs()
+            if j.next_run_time is not None
+        ]
         return sorted(jobs, key=lambda item: item[1])[:limit]

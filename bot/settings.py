@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=None, description="Verifies Slack's requests in HTTP mode; never logged."
     )
     slack_api_base: str | None = Field(default=None, description="Slack Web API base URL (a local sandbox).")
+    slack_http_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="HTTP mode: Slack POSTs to this port (/slack/events), signed; default: Socket Mode.",
+    )
 
     def secrets(self) -> list[SecretStr]:
         """Every secret set (the tokens, the signing secret), for the logs to redact."""
@@ -51,7 +57,14 @@ class Settings(BaseSettings):
             problems.append("SLACK_BOT_TOKEN is not set: the Bot User OAuth Token (xoxb-…) from Install App.")
         elif not bot.get_secret_value().startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN does not start with xoxb-: use the Bot User OAuth Token.")
-        if app is None or not app.get_secret_value().strip():
+        if self.slack_http_port is not None:
+            signing = self.slack_signing_secret
+            if signing is None or not signing.get_secret_value().strip():
+                problems.append(
+                    "SLACK_SIGNING_SECRET is not set: HTTP mode (SLACK_HTTP_PORT) verifies every request with "
+                    "it (Basic Information → Signing Secret)."
+                )
+        elif app is None or not app.get_secret_value().strip():
             problems.append(
                 "SLACK_APP_TOKEN is not set: an app-level token (xapp-…) with connections:write, "
                 "from Basic Information → App-Level Tokens."

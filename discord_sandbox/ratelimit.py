@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from .server import SandboxLimits
 
 
+# Interaction callbacks and the interaction webhooks (follow-ups, the original answer's edits: sent with
+# the interaction's token, not the bot's) are not bound by the bot token's global limit.
+INTERACTION_ROUTES = ("/interactions/", "/webhooks/")
+
+
 @dataclass
 class Bucket:
     """One fixed-window bucket: `limit` requests per `window` seconds."""
@@ -71,7 +76,7 @@ class RateLimiter:
         """Account one request; return (429 decision or None, headers to send)."""
         lim = self.limits
         now = time.monotonic()
-        if not route.startswith("/interactions/"):
+        if not route.startswith(INTERACTION_ROUTES):
             wait = self.global_bucket.take(now)
             if wait is not None:
                 return RateLimited(wait, True, "global"), {}

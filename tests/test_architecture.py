@@ -1,4 +1,4 @@
-"""Contracts on the code's shape: the core stays pure, cogs hold no SQL, the token is never logged."""
+"""Contracts on the code's shape: the core stays pure, front ends hold no SQL, tokens are never logged."""
 
 import ast
 import sys
@@ -31,9 +31,13 @@ def test_the_core_imports_only_the_standard_library_and_itself() -> None:
     assert offenders == []
 
 
-def test_cogs_do_not_touch_the_database_or_the_scheduler_directly() -> None:
+FRONT_ENDS = (ROOT / "bot" / "adapters" / "discord" / "cogs", ROOT / "bot" / "adapters" / "slack")
+
+
+def test_the_front_ends_do_not_touch_the_database_or_the_scheduler_directly() -> None:
+    """Discord's cogs and Slack's handlers reach storage and timers only through the use cases."""
     offenders = []
-    for path in sorted((ROOT / "cogs").rglob("*.py")):
+    for path in sorted(p for front in FRONT_ENDS for p in front.rglob("*.py")):
         for name in imported_modules(path):
             if name.split(".")[0] in {"sqlalchemy", "apscheduler", "aiosqlite"} or name.startswith(
                 "bot.storage"
@@ -70,7 +74,7 @@ def test_the_use_cases_reach_storage_and_timers_only_through_their_ports() -> No
 
 def test_nothing_logs_or_prints_the_token() -> None:
     offenders = []
-    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+    for path in sorted((ROOT / "bot").rglob("*.py")):
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
             if "get_secret_value" in line and ("log" in line or "print" in line):
                 offenders.append(f"{path.relative_to(ROOT)}:{lineno}")
@@ -80,7 +84,7 @@ def test_nothing_logs_or_prints_the_token() -> None:
 def test_the_bot_does_not_depend_on_the_sandbox() -> None:
     """The sandbox is a test and rehearsal tool beside the bot; only the dry run (rehearse) drives it."""
     offenders = []
-    for path in sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
+    for path in sorted((ROOT / "bot").rglob("*.py")):
         if path.name == "rehearse.py":
             continue
         for name in imported_modules(path):
@@ -90,11 +94,11 @@ def test_the_bot_does_not_depend_on_the_sandbox() -> None:
 
 
 # The composition root and the Discord adapters the services are handed (never import).
-DISCORD_SIDE = {"bot.app", "bot.discord_threads", "bot.discord_rooms"}
+DISCORD_SIDE = {"bot.adapters.discord.client", "bot.adapters.discord.threads", "bot.adapters.discord.rooms"}
 
 
 def test_the_use_cases_do_not_import_discord() -> None:
-    """The services reach Discord only through ports; the adapters (`bot.discord_threads`, ...) are passed in.
+    """The services reach Discord only through ports; the adapters (`bot.adapters.discord.threads`, ...) are passed in.
 
     This checks the services' own imports; the test below follows them through the other `bot.*` modules.
     """

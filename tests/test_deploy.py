@@ -11,10 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.app import CUTOFF_SECONDS
+from bot.adapters.discord.client import CUTOFF_SECONDS
+from bot.adapters.discord.wiring import build_bot
 from bot.config import load_config
 from bot.settings import Settings
-from bot.wiring import build_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = ROOT / "deploy" / "conductor.service"

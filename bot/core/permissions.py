@@ -1,7 +1,7 @@
 """The channel permissions Conductor needs, what Confirm can do given those granted, and how to word a grant.
 
 Pure: permissions are plain names (`Permission`, equal to discord.py's attribute names); the chat adapter
-(`bot.needs` for Discord) turns the platform's permission object into the set of names granted.
+(`bot.adapters.discord.needs` for Discord) turns the platform's permission object into the set of names granted.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Reading a class list (CSV: student id, name, Discord username or id) and matching it to Discord members.
+"""Reading a class list (CSV: student id, name, and the member on the chat platform) and matching it.
 
 Pure: standard library only. Parsing never stores anything: it returns the rows and every problem found
 (with line numbers), so the caller can store the whole file or nothing. Handled: a UTF-8 byte-order mark
-(and UTF-16 from spreadsheet "Unicode text" exports), comma, semicolon or tab separators, a header row
-in any of the usual spellings (or none: then the columns are id, name, Discord), blank lines, stray
-spaces, and Discord references written as `name`, `@name`, `name#0`, `<@123>` or a numeric id.
+(and UTF-16 from spreadsheet "Unicode text" exports), comma, semicolon or tab separators (a range pasted
+from a spreadsheet), a header row in any of the usual spellings (or none: then the columns are id, name,
+member), blank lines, stray spaces, and Discord references written as `name`, `@name`, `name#0`,
+`<@123>` or a numeric id. The third column is the platform's (`Reference`): Discord's username or id,
+or on Slack an e-mail address or Slack name, which may be left out (the student's name is used).
 """
 
 from __future__ import annotations
@@ -51,6 +53,54 @@ _HEADERS: dict[str, frozenset[str]] = {
         }
     ),
 }
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The class list's third column on one platform: its header spellings and how problems name it."""
+
+    headers: frozenset[str]  # header cells naming it, squashed (lower case, letters and digits only)
+    label: str  # the column, e.g. "Discord username or id"
+    short: str  # a cell of it ("Line 3: no Discord.")
+    user: str  # what one cell names ("Duplicate Discord user ...")
+    member: str  # a member ("name the same Discord member")
+    example: str  # a header row to copy
+    name_instead: bool = False  # an empty cell (or no such column) means: match the student by name
+
+
+DISCORD = Reference(
+    headers=_HEADERS["discord"],
+    label="Discord username or id",
+    short="Discord",
+    user="Discord user",
+    member="Discord member",
+    example="student id, name, discord",
+)
+SLACK = Reference(
+    headers=frozenset(
+        {
+            "email",
+            "emailaddress",
+            "mail",
+            "slack",
+            "slackuser",
+            "slackname",
+            "slackhandle",
+            "slackid",
+            "slackemail",
+            "username",
+            "userid",
+            "user",
+            "handle",
+        }
+    ),
+    label="Slack e-mail or name",
+    short="Slack e-mail or name",
+    user="Slack e-mail or name",
+    member="Slack member",
+    example="student id, name, email",
+    name_instead=True,
+)
 _MENTION = re.compile(r"^<@!?(\d+)>$")
 _DISCRIMINATOR = re.compile(r"#\d{1,4}$")
 _SNOWFLAKE = re.compile(r"^\d{15,21}$")
@@ -117,12 +167,13 @@ def _squash(cell: str) -> str:
     return re.sub(r"[^a-z0-9]", "", cell.casefold())
 
 
-def _header(cells: list[str]) -> dict[str, int] | None:
+def _header(cells: list[str], reference: Reference) -> dict[str, int] | None:
     """Which column holds what, when `cells` is a header row (at least two known column names)."""
+    headers = {**_HEADERS, "discord": reference.headers}
     found: dict[str, int] = {}
     for i, cell in enumerate(cells):
         key = _squash(cell)
-        for field, names in _HEADERS.items():
+        for field, names in headers.items():
             if key in names and field not in found:
                 found[field] = i
     return found if len(found) >= 2 else None
@@ -136,8 +187,8 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def parse_roster(text: str) -> RosterFile:
-    """Read a class list; every row needs a student id, a name and a Discord username or id."""
+def parse_roster(text: str, reference: Reference = DISCORD) -> RosterFile:
+    """Read a class list; every row needs a student id, a name and (unless `name_instead`) the member."""
     problems: list[str] = []
     text = text.lstrip("\ufeff")
     try:
@@ -148,17 +199,20 @@ def parse_roster(text: str) -> RosterFile:
         )
     lines = [(n, [c.strip() for c in cells]) for n, cells in lines if any(c.strip() for c in cells)]
     if not lines:
-        return RosterFile((), ("The file has no rows: expected columns student id, name, Discord username.",))
-    columns = _header(lines[0][1])
+        return RosterFile(
+            (), (f"The file has no rows: expected columns student id, name, {reference.label}.",)
+        )
+    columns = _header(lines[0][1], reference)
     if columns is not None:
         lines = lines[1:]
-        missing = [field for field in ("student_id", "name", "discord") if field not in columns]
+        wanted = ("student_id", "name") if reference.name_instead else ("student_id", "name", "discord")
+        missing = [field for field in wanted if field not in columns]
         if missing:
-            labels = {"student_id": "student id", "name": "name", "discord": "Discord username or id"}
+            labels = {"student_id": "student id", "name": "name", "discord": reference.label}
             problems.append(
                 "The header row has no "
                 + " and no ".join(f"**{labels[m]}** column" for m in missing)
-                + ": name the columns e.g. `student id, name, discord`."
+                + f": name the columns e.g. `{reference.example}`."
             )
             return RosterFile((), tuple(problems))
     else:
@@ -169,24 +223,28 @@ def parse_roster(text: str) -> RosterFile:
     for n, cells in lines:
 
         def cell(field: str, cells: list[str] = cells) -> str:
-            i = columns[field]
-            return cells[i] if i < len(cells) else ""
+            i = columns.get(field)
+            return cells[i] if i is not None and i < len(cells) else ""
 
         sid, name, ref = cell("student_id"), cell("name"), cell("discord")
+        if not ref and reference.name_instead:
+            ref = name
         empty = [
-            label for label, value in (("student id", sid), ("name", name), ("Discord", ref)) if not value
+            label
+            for label, value in (("student id", sid), ("name", name), (reference.short, ref))
+            if not value
         ]
         if empty:
             problems.append(f"Line {n}: no {' and no '.join(empty)}.")
             continue
         if len(sid) > 64 or len(name) > 200 or len(ref) > 100:
             problems.append(
-                f"Line {n}: a value is too long (student id 64, name 200, Discord 100 characters)."
+                f"Line {n}: a value is too long (student id 64, name 200, {reference.short} 100 characters)."
             )
             continue
         rows.append(RosterRow(n, sid, name, discord_key(ref)))
     problems.extend(_duplicates(rows, "student id", lambda r: r.student_id.casefold()))
-    problems.extend(_duplicates(rows, "Discord user", lambda r: r.discord))
+    problems.extend(_duplicates(rows, reference.user, lambda r: r.discord))
     if not rows and not problems:  # a header alone would replace the class list with nobody
         problems.append("The file has a header but no students: nothing was changed.")
     return RosterFile(tuple(rows), tuple(problems))
@@ -219,7 +277,9 @@ def match(
     return {row.line: resolve(row.discord, usernames, member_ids) for row in rows}
 
 
-def same_member(rows: tuple[RosterRow, ...], matched: Mapping[int, int | None]) -> list[str]:
+def same_member(
+    rows: tuple[RosterRow, ...], matched: Mapping[int, int | None], reference: Reference = DISCORD
+) -> list[str]:
     """Problems where two rows name the same member (e.g. once by username, once by id)."""
     by_user: dict[int, list[int]] = {}
     for row in rows:
@@ -227,7 +287,7 @@ def same_member(rows: tuple[RosterRow, ...], matched: Mapping[int, int | None]) 
         if uid is not None:
             by_user.setdefault(uid, []).append(row.line)
     return [
-        f"Lines {', '.join(map(str, lines))} name the same Discord member: each student once."
+        f"Lines {', '.join(map(str, lines))} name the same {reference.member}: each student once."
         for lines in by_user.values()
         if len(lines) > 1
     ]

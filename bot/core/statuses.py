@@ -45,6 +45,17 @@ class PostKind(StrEnum):
     DM_EDIT = "dm-edit"  # an edit of a DMed post
 
 
+class SessionAction(StrEnum):
+    """How an instructor steers a running session (`/session pause`, ...)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    EXTEND = "extend"
+    NEXT = "next"
+    BACK = "back"
+    STOP = "stop"
+
+
 class EventKind(StrEnum):
     """What happened to a session (`timeline_events.kind`)."""
 

@@ -7,6 +7,7 @@ pinging anyone or taking effect as markdown is each platform renderer's job (`bo
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -96,10 +97,14 @@ def count_sentences(text: str) -> int:
 
 @dataclass(frozen=True)
 class FormCheck:
-    """A form's values as typed (stripped at the ends) and the problems found, one line each."""
+    """A form's values as typed (stripped at the ends) and the problems found, one line each.
+
+    `by_field` holds the same problems by field key, for a form that shows each under its field.
+    """
 
     values: dict[str, str]
     problems: tuple[str, ...]
+    by_field: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -139,13 +144,13 @@ def check_field(field: Field, value: str) -> str | None:
 def check_form(fields: Sequence[Field], typed: Mapping[str, str]) -> FormCheck:
     """Check every field of a role's form; values are kept as typed, URLs normalised."""
     values: dict[str, str] = {}
-    problems = []
-    for field in fields:
-        value = (typed.get(field.key) or "").strip()
-        problem = check_field(field, value)
+    by_field: dict[str, str] = {}
+    for one in fields:
+        value = (typed.get(one.key) or "").strip()
+        problem = check_field(one, value)
         if problem:
-            problems.append(problem)
-        elif field.kind == "url" and value:
+            by_field[one.key] = problem
+        elif one.kind == "url" and value:
             value = normalise_url(value)
-        values[field.key] = value
-    return FormCheck(values, tuple(problems))
+        values[one.key] = value
+    return FormCheck(values, tuple(by_field.values()), by_field)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from bot.core import projects as rules
 from bot.core.clock import Clock
 from bot.core.errors import ConductorError, quoted
-from bot.core.message import Mention, Message, Rich, UserText, bold, rich
+from bot.core.message import Code, Mention, Message, Rich, UserText, bold, rich
 from bot.core.plan import Course
 from bot.core.projects import Group, GroupStatus, ProjectState
 from bot.core.projects_export import export_files
@@ -236,7 +236,9 @@ class ProjectService:
         for g in state.groups:
             if g.name.casefold() == name.strip().casefold() or g.code == name.strip().upper():
                 return g
-        raise ConductorError(f"No group is called `{quoted(name, 60)}`: see `/project status` for the names.")
+        raise ConductorError(
+            rich("No group is called ", Code(quoted(name, 60)), ": see `/project status` for the names.")
+        )
 
     async def place(self, guild_id: int, actor: int, student: int, group_name: str) -> Rich:
         """An instructor places a student into a group (moving them out of any other)."""

@@ -6,7 +6,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.core.errors import ConductorError
-from bot.core.roster import MAX_BYTES, Known, RosterView, decode, match, parse_roster, resolve, same_member
+from bot.core.roster import (
+    DISCORD,
+    MAX_BYTES,
+    Known,
+    Reference,
+    RosterView,
+    decode,
+    match,
+    parse_roster,
+    resolve,
+    same_member,
+)
 from bot.services.ports import NewRosterEntry, UnitOfWork
 
 
@@ -19,14 +30,18 @@ class Members:
     students: Mapping[int, str]  # members holding the student role: id -> display name
 
 
-def _problems(problems: list[str] | tuple[str, ...]) -> ConductorError:
-    shown = list(problems[:15])
-    more = f"\n…and {len(problems) - 15} more." if len(problems) > 15 else ""
-    return ConductorError(
-        "Nothing was imported: fix these rows and upload the file again.\n"
-        + "\n".join(f"- {p}" for p in shown)
-        + more
-    )
+class RosterProblems(ConductorError):
+    """A class list that was not imported, with every problem found (`problems`), one line each."""
+
+    def __init__(self, problems: list[str] | tuple[str, ...]) -> None:
+        self.problems = tuple(problems)
+        shown = list(problems[:15])
+        more = f"\n…and {len(problems) - 15} more." if len(problems) > 15 else ""
+        super().__init__(
+            "Nothing was imported: fix these rows and upload the file again.\n"
+            + "\n".join(f"- {p}" for p in shown)
+            + more
+        )
 
 
 class RosterService:
@@ -43,13 +58,19 @@ class RosterService:
             )
         if len(data) > MAX_BYTES:
             raise ConductorError(f"That file is too large ({len(data):,} bytes): at most {MAX_BYTES:,}.")
-        parsed = parse_roster(decode(data))
+        return await self.import_text(guild_id, decode(data), members)
+
+    async def import_text(
+        self, guild_id: int, text: str, members: Members, reference: Reference = DISCORD
+    ) -> RosterView:
+        """Replace the guild's class list with the text's rows (CSV or pasted), or store nothing (`RosterProblems`)."""
+        parsed = parse_roster(text, reference)
         if parsed.problems:
-            raise _problems(parsed.problems)
+            raise RosterProblems(parsed.problems)
         matched = match(parsed.rows, members.usernames, members.ids)
-        clashes = same_member(parsed.rows, matched)
+        clashes = same_member(parsed.rows, matched, reference)
         if clashes:
-            raise _problems(clashes)
+            raise RosterProblems(clashes)
         rows = [
             NewRosterEntry(
                 student_id=r.student_id, name=r.name, discord_ref=r.discord, user_id=matched[r.line]

@@ -22,8 +22,9 @@ from bot.core import statuses
 from bot.core.clock import Clock
 from bot.core.durations import duration
 from bot.core.errors import ConductorError, quoted
-from bot.core.message import Message
+from bot.core.message import Code, Message, rich
 from bot.core.plan import Course
+from bot.core.statuses import SessionAction as Act
 from bot.core.steps import build_steps
 from bot.core.submissions import SLIDES, slides_group
 from bot.core.timeline import Announce, Finish, Position, Step, Timeline, Warn, decide
@@ -148,6 +149,10 @@ class SessionService:
         # proposal cards that go with the proposals phase).
         self.on_announce = on_announce
         self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One session decides and reads its posts ahead at a time: when hundreds change phase at the same
+        # instant, each reads its posts right after deciding, not behind every other session's decision in
+        # the queue for the database, so the first sessions' posts are ready when the instant comes.
+        self._ahead = asyncio.Lock()
         # The guilds this process serves (all, unless sharded across processes: bot.core.shards).
         self.owns = owns
 
@@ -161,9 +166,10 @@ class SessionService:
         name = plan_name or self.course.default_plan
         if name not in self.course.plans:
             known = ", ".join(f"`{p}`" for p in self.course.plans)
-            raise ConductorError(
-                f"There is no plan called `{quoted(name, 64)}`. Plans in the configuration: {known}."
+            said = rich(
+                "There is no plan called ", Code(quoted(name, 64)), f". Plans in the configuration: {known}."
             )
+            raise ConductorError(said)
         plan = self.course.plan(name)
         steps = build_steps(self.course, plan)
         start = at or now
@@ -194,7 +200,13 @@ class SessionService:
         return row
 
     async def control(
-        self, *, guild_id: int, channel_id: int, action: str, actor_id: int, minutes: float | None = None
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        action: statuses.SessionAction,
+        actor_id: int,
+        minutes: float | None = None,
     ) -> str:
         """Pause, resume, extend, skip, go back or stop the channel's session; returns the answer to show."""
         now = self.clock.now()
@@ -215,16 +227,16 @@ class SessionService:
             row.status = self._status(position)
             # The event's id numbers its notice: a key no other post can have.
             event = await tx.sessions.log_event(
-                row.id, action, now, actor_id, minutes=minutes, index=position.index
+                row.id, statuses.EventKind(action.value), now, actor_id, minutes=minutes, index=position.index
             )
-            if action == "back" and position.step is not None:
+            if action is Act.BACK and position.step is not None:
                 # The step we went back to restarts now: announced again, through the same path as any
                 # announcement (its own key; the current step's post is marked over), saying so.
                 again = Announce(position.index, timedelta(), (), None, again=True)
                 seats = await self._seats(tx, row.id)
                 await self._record(tx, row, timeline, again, seats, now)
                 row.cursor = position.index
-            elif action in {"pause", "resume", "extend"} and position.step is not None:
+            elif action in {Act.PAUSE, Act.RESUME, Act.EXTEND} and position.step is not None:
                 notice = render.change_notice(headline, timeline, position)
                 await self._post(tx, row, f"change:{event}", notice)
             await tx.sessions.save(row)
@@ -234,29 +246,31 @@ class SessionService:
         return answer
 
     def _apply(
-        self, timeline: Timeline, action: str, now: datetime, minutes: float | None
+        self, timeline: Timeline, action: statuses.SessionAction, now: datetime, minutes: float | None
     ) -> tuple[Timeline, str]:
-        if action == "pause":
-            return timeline.pause(now), "Paused: the clock is stopped"
-        if action == "resume":
-            return timeline.resume(now), "Resumed: the clock runs again"
-        if action == "extend":
-            if minutes is None:
-                raise ConductorError(
-                    "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
-                )
-            if not math.isfinite(minutes) or abs(minutes) > 24 * 60:  # timedelta would overflow first
-                raise ConductorError("A phase can be extended or shortened by at most a day (1440 minutes).")
-            delta = timedelta(minutes=minutes)
-            verb = "Extended" if minutes > 0 else "Shortened"
-            return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
-        if action == "next":
-            return timeline.skip(now), "Moved on"
-        if action == "back":
-            return timeline.back(now), "Went back"
-        if action == "stop":
-            return timeline.stop(now), "Stopped"
-        raise ConductorError(f"Unknown session action `{action}`.")
+        match action:
+            case Act.PAUSE:
+                return timeline.pause(now), "Paused: the clock is stopped"
+            case Act.RESUME:
+                return timeline.resume(now), "Resumed: the clock runs again"
+            case Act.EXTEND:
+                if minutes is None:
+                    raise ConductorError(
+                        "Say by how many minutes, e.g. `/session extend minutes:5` (or -5 to shorten)."
+                    )
+                if not math.isfinite(minutes) or abs(minutes) > 24 * 60:  # timedelta would overflow first
+                    raise ConductorError(
+                        "A phase can be extended or shortened by at most a day (1440 minutes)."
+                    )
+                delta = timedelta(minutes=minutes)
+                verb = "Extended" if minutes > 0 else "Shortened"
+                return timeline.extend(now, delta), f"{verb} by {duration(abs(delta), exact=True)}"
+            case Act.NEXT:
+                return timeline.skip(now), "Moved on"
+            case Act.BACK:
+                return timeline.back(now), "Went back"
+            case Act.STOP:
+                return timeline.stop(now), "Stopped"
 
     @staticmethod
     def _status(position: Position) -> statuses.SessionStatus:
@@ -267,9 +281,11 @@ class SessionService:
         }.get(position.state, statuses.SessionStatus.ENDED)
 
     @staticmethod
-    def _answer(action: str, timeline: Timeline, position: Position, before: Timeline) -> str:
+    def _answer(
+        action: statuses.SessionAction, timeline: Timeline, position: Position, before: Timeline
+    ) -> str:
         if position.step is None:
-            return "Done: the session is over." if action != "stop" else "Stopped: the session is over."
+            return "Stopped: the session is over." if action is Act.STOP else "Done: the session is over."
         shift = timeline.shifted_by(before)
         moved = ""
         if shift and position.state != "paused":
@@ -312,19 +328,22 @@ class SessionService:
         """
         logs.bind(session=session_id)
         async with self._locks[session_id]:
-            now = self.clock.now()
-            at = max(due or now, now)
-            try:
-                wake = await self._decide_and_record(session_id, at)
-            except Exception:  # e.g. the database locked by another process: try again, never stall
-                log.exception("session %s: could not decide what is due; retrying in %s", session_id, RETRY)
-                self.scheduler.at(
-                    f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
-                )
-                return
-            rows = None
-            if at > self.clock.now():
-                rows = await self.outbox.pending(scope_of(session_id))  # read ahead too
+            async with self._ahead:
+                now = self.clock.now()
+                at = max(due or now, now)
+                try:
+                    wake, stored, due_status = await self._decide_and_record(session_id, at)
+                except Exception:  # e.g. the database locked by another process: try again, never stall
+                    log.exception(
+                        "session %s: could not decide what is due; retrying in %s", session_id, RETRY
+                    )
+                    self.scheduler.at(
+                        f"session:{session_id}", self.clock.now() + RETRY, self.tick, session_id, due
+                    )
+                    return
+                ahead = at > self.clock.now()
+                rows = await self.outbox.pending(scope_of(session_id)) if ahead else None  # read ahead too
+            if ahead:
                 # Wait for the transition itself: the work is done, only sending is left.
                 await asyncio.sleep(max(0.0, (at - self.clock.now()).total_seconds()))
                 if (early := (at - self.clock.now()).total_seconds()) > 0:  # the loop can wake a hair early
@@ -337,12 +356,13 @@ class SessionService:
             # e.g. the database unreachable: try them again soon, not only at the next transition.
             scope = scope_of(session_id)
             self.scheduler.at(f"outbox:{scope}", self.clock.now() + RETRY, self.outbox.flush, scope)
-        if rows is not None:  # decided ahead: the status catches up now that the instant has come
+        if stored != due_status:  # decided ahead: the status catches up now that the instant has come
             try:
                 await self._settle_status(session_id)
+                stored = due_status
             except Exception:
                 log.exception("session %s: could not update its status; the next transition will", session_id)
-        if wake is None and self.on_ended is not None and await self._ended(session_id):
+        if wake is None and self.on_ended is not None and stored == statuses.SessionStatus.ENDED:
             await self.on_ended(session_id)
         job = f"session:{session_id}"
         if wake is None:
@@ -352,18 +372,17 @@ class SessionService:
             # Prepare LEAD ahead, but never sooner than halfway there (compressed plans move fast).
             self.scheduler.at(job, max(wake - LEAD, now + (wake - now) / 2), self.tick, session_id, wake)
 
-    async def _ended(self, session_id: int) -> bool:
-        async with self.uow.read() as tx:
-            row = await tx.sessions.get(session_id)
-            return row is not None and row.status == statuses.SessionStatus.ENDED
-
-    async def _decide_and_record(self, session_id: int, now: datetime) -> datetime | None:
+    async def _decide_and_record(
+        self, session_id: int, now: datetime
+    ) -> tuple[datetime | None, statuses.SessionStatus | None, statuses.SessionStatus | None]:
+        """Record what is due at `now`; when to wake next, the status stored and the status at `now`."""
         async with self.uow.begin() as tx:
             row = await tx.sessions.get(session_id)
             if row is None or (
                 row.status == statuses.SessionStatus.ENDED and row.cursor >= len(row.timeline.steps)
             ):
-                return None  # over, and its end already announced
+                status = statuses.SessionStatus(row.status) if row is not None else None
+                return None, status, status  # over, and its end already announced
             timeline = row.timeline
             done = await tx.outbox.keys(scope_of(row.id), "warn:")
             decision = decide(timeline, now, row.cursor, done)
@@ -375,7 +394,7 @@ class SessionService:
             # open until the end itself. `_settle_status` catches up once the instant has come.
             row.status = self._status(timeline.position(min(now, self.clock.now())))
             await tx.sessions.save(row)
-            return decision.wake_at
+            return decision.wake_at, row.status, self._status(timeline.position(now))
 
     async def _settle_status(self, session_id: int) -> None:
         """Bring a session's stored status up to the clock (after a transition decided ahead of time)."""
@@ -515,6 +534,7 @@ class SessionService:
                 now=self.clock.now(),
                 kind="edit",
                 not_before=now + EDIT_DELAY,
+                guild_id=row.guild_id,
             )
         row.open_posts = []
 
@@ -576,6 +596,7 @@ class SessionService:
             payload=body,
             now=self.clock.now(),
             not_before=at,
+            guild_id=row.guild_id,  # known: the outbox would otherwise look it up through the session
         )
 
     async def _mark_done(self, tx: Transaction, row: SessionRecord, key: str) -> None:
@@ -586,5 +607,6 @@ class SessionService:
             channel_id=row.channel_id,
             payload=stored(Message()),
             now=self.clock.now(),
+            guild_id=row.guild_id,
         )
         await tx.outbox.skip(scope_of(row.id), key)

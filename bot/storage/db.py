@@ -40,7 +40,7 @@ def _connect_or_operational(dialect: Any, _record: Any, cargs: Any, cparams: Any
     """Connect; a server that cannot be reached (refused, socket gone) is a database error like any other.
 
     asyncpg raises plain OSErrors when connecting fails; as the driver's OperationalError they reach the
-    bot as SQLAlchemy's, and get the same clear "I cannot reach my database" answer (bot/tree.py) and the
+    bot as SQLAlchemy's, and get the same clear "I cannot reach my database" answer (bot/adapters/discord/tree.py) and the
     same retries as a locked SQLite file.
     """
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.roster import decode, discord_key, match, parse_roster, same_member
+from bot.core.roster import SLACK, decode, discord_key, match, parse_roster, same_member
 
 
 def test_a_plain_file_with_a_bom_a_header_and_blank_lines() -> None:
@@ -67,3 +67,30 @@ def test_a_header_without_students_is_refused_rather_than_emptying_the_class_lis
     parsed = parse_roster(decode(b"student id,name,discord\n\n"))
     assert parsed.rows == ()
     assert parsed.problems == ("The file has a header but no students: nothing was changed.",)
+
+
+def test_a_range_pasted_from_a_spreadsheet_for_slack_is_read_by_email_or_name() -> None:
+    pasted = "Student ID\tName\tE-mail\ns1\tAnna Hansen\tAnna.Hansen@Example.edu\ns2\tBo Ek\t\n"
+    parsed = parse_roster(pasted, SLACK)
+    assert parsed.problems == ()
+    assert [(r.student_id, r.name, r.discord) for r in parsed.rows] == [
+        ("s1", "Anna Hansen", "anna.hansen@example.edu"),
+        ("s2", "Bo Ek", "bo ek"),  # no e-mail: the name is matched
+    ]
+    two_columns = parse_roster("sid\tname\ns1\tAnna\n", SLACK)
+    assert [r.discord for r in two_columns.rows] == ["anna"]
+    assert (
+        parse_roster("sid\tname\ns1\tAnna\n")
+        .problems[0]
+        .startswith("The header row has no **Discord username or id** column")
+    ), "on Discord the member column stays required"
+
+
+def test_slack_problems_name_the_slack_column() -> None:
+    parsed = parse_roster("id,name,email\ns1,A,a@x.org\ns2,B,A@x.org\ns3,,c@x.org\n", SLACK)
+    assert "Line 4: no name." in parsed.problems
+    assert any("Duplicate Slack e-mail or name `a@x.org` on lines 2, 3" in p for p in parsed.problems)
+    rows = parse_roster("id,name,email\ns1,A,a@x.org\ns2,B,b\n", SLACK).rows
+    assert same_member(rows, {2: 7, 3: 7}, SLACK) == [
+        "Lines 2, 3 name the same Slack member: each student once."
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.export import (
     CSV_COLUMNS,
@@ -96,6 +98,23 @@ def test_a_form_is_checked_field_by_field_and_kept_as_typed() -> None:
     assert good.ok and good.values == {"summary": text, "rating": "Accept", "link": "https://x.org/a"}
     long = check_form((SUMMARY,), {"summary": "x. " * 300})
     assert "keep it to 400" in long.problems[0]
+
+
+@settings(deadline=None)  # a shared machine: time is not what is tested
+@given(
+    st.dictionaries(
+        st.sampled_from(["summary", "rating", "link", "other"]),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+        | st.sampled_from(["Accept", "https://x.org"]),
+    )
+)
+def test_each_problem_belongs_to_the_field_it_names(typed: dict[str, str]) -> None:
+    checked = check_form((SUMMARY, RATING, LINK), typed)
+    assert checked.problems == tuple(checked.by_field.values())
+    assert list(checked.by_field) == [f.key for f in (SUMMARY, RATING, LINK) if f.key in checked.by_field]
+    for key, problem in checked.by_field.items():
+        label = {"summary": SUMMARY, "rating": RATING, "link": LINK}[key].label
+        assert problem.startswith(f"**{label}**")
 
 
 def record() -> SessionRecord:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from bot.app import ConductorBot
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.wiring import build_bot
 from bot.config import load_config
 from bot.core.plan import Course
 from bot.settings import Settings
-from bot.wiring import build_bot
 from discord_sandbox import Channel, Guild, InteractionResult, Member, Message, Sandbox, SandboxLimits
 from discord_sandbox.contract import assert_requests_match_contract
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot import logs
+from bot.adapters.discord.wiring import startup_line
 from bot.config import load_config
 from bot.settings import Settings
-from bot.wiring import startup_line
 from discord_sandbox import Sandbox
 from tests.e2e.conftest import SHIPPED, populate, settings_for
 from tests.reliability.test_sigterm import PLAN, SignalledBotProcess

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.discord.needs import CHANNEL_NEEDS, permission_label
 from bot.config import load_config
-from bot.needs import CHANNEL_NEEDS, permission_label
 from discord_sandbox import InteractionResult, Member, Message, Perm, Sandbox, SandboxLimits
 
 from .conftest import ROOT, Classroom, populate, press, settings_for
@@ -291,7 +291,9 @@ async def test_each_missing_permission_leaves_nobody_misinformed_or_without_a_ro
 ) -> None:
     attr = attr_of(name)
     label = permission_label(attr)
-    assert attr in {a for a, _, _ in CHANNEL_NEEDS}, f"{name} is in the README but not in bot/needs.py"
+    assert attr in {a for a, _, _ in CHANNEL_NEEDS}, (
+        f"{name} is in the README but not in bot/adapters/discord/needs.py"
+    )
     perm = Perm[attr.upper()]
     config = tmp_path / "tiny.toml"
     config.write_text(TINY)

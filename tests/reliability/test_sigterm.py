@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import RESTARTING
+from bot.adapters.discord.client import RESTARTING
 from bot.settings import Settings
 from discord_sandbox import Channel, Message, Sandbox, SandboxLimits
 from tests.e2e.conftest import ROOT, populate, settings_for, write_config

@@ -73,8 +73,7 @@ def test_a_phase_post_with_a_local_time_and_a_countdown_in_words() -> None:
     (section,) = post.blocks
     assert section["text"]["text"] == (
         "*Do the role* starts now: 30 min, until <!date^1710249300^{time}|14:15 CET>\n"
-        "Next: *Discuss with your role-partner* "
-        "<!date^1710249300^{date_short_pretty} at {time}|12 Mar 2024 at 14:15 CET> (in 30 min)"
+        "Next: *Discuss with your role-partner* in 30 min"
     )
     assert section["text"]["verbatim"] is True
     assert post.text == section["text"]["text"]  # the notification says the same
@@ -92,9 +91,10 @@ def test_time_styles_and_their_fallback_in_utc_by_default() -> None:
     assert shown[TimeStyle.LONG_DATETIME] == (
         "<!date^1710247805^{date_long} {time}|Tuesday, 12 March 2024 12:50 UTC>"
     )
-    assert shown[TimeStyle.RELATIVE].endswith("|12 Mar 2024 at 12:50 UTC> (now)")
+    # The same words for every reader (Slack has no countdown that updates itself: the post is refreshed).
+    assert shown[TimeStyle.RELATIVE] == "now"
     late = render(Message(text=(Time(at, TimeStyle.RELATIVE),)), Options(now=at + timedelta(seconds=200)))
-    assert late.text.endswith("(3 min 20 s ago)")
+    assert late.text == "3 min 20 s ago"
 
 
 def test_a_role_card_dm_with_its_buttons() -> None:

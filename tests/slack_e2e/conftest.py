@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 
 from bot.adapters.slack.frontend import SlackConductor
 from bot.config import load_config
+from bot.core.plan import Course
 from bot.settings import Settings
 from slack_sandbox import SlackSandbox
 from slack_sandbox.reader import Shown
@@ -40,10 +41,12 @@ class SlackClass:
     settings: Settings
     config: Path
     app: SlackConductor | None = None
+    adjust: Callable[[Course], Course] | None = None  # e.g. a refresh period shorter than config allows
 
     async def start(self) -> SlackConductor:
         """Start the Slack app (same code path as `python -m bot run --platform slack`)."""
-        self.app = SlackConductor(self.settings, load_config(self.config))
+        course = load_config(self.config)
+        self.app = SlackConductor(self.settings, self.adjust(course) if self.adjust else course)
         await self.app.start()
         return self.app
 
@@ -85,12 +88,17 @@ def populate(sb: SlackSandbox, students: int) -> tuple[Channel, ScriptedUser, li
 
 
 async def open_slack_class(
-    sb: SlackSandbox, tmp_path: Path, students: int = 8, extra: str = ""
+    sb: SlackSandbox,
+    tmp_path: Path,
+    students: int = 8,
+    extra: str = "",
+    adjust: Callable[[Course], Course] | None = None,
 ) -> SlackClass:
     """A workspace with a teacher (an admin), students in #reading-group, and the app started."""
     channel, teacher, people = populate(sb, students)
     config = write_config(tmp_path, FAST_PHASES + SLACK + extra)
-    room = SlackClass(sb, channel, teacher, people, slack_settings(sb, tmp_path, config), config)
+    settings = slack_settings(sb, tmp_path, config)
+    room = SlackClass(sb, channel, teacher, people, settings, config, adjust=adjust)
     await room.start()
     return room
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.adapters.discord.inert import fit_message
+from bot.adapters.discord.needs import missing_permissions
 from bot.adapters.discord.render import allowed_mentions, stored_payload
 from bot.delivery import DMS, EDITS, Failure
-from bot.needs import missing_permissions
 from bot.storage.models import PostRow
 
 if TYPE_CHECKING:
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
 
 log = logging.getLogger(__name__)
 ViewFactory = Callable[[dict[str, Any]], discord.ui.View]

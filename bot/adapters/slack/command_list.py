@@ -209,7 +209,11 @@ SPECS: tuple[Spec, ...] = (
         Name.ROSTER,
         "The class list: student ids and Slack users",
         (
-            _u("import", "", "replace the class list with a CSV (student id, name, Slack user or e-mail)"),
+            _u(
+                "import",
+                "",
+                "paste the class list from your spreadsheet (student id, name, e-mail); it replaces the old one",
+            ),
             _u("list", "", "who is known, and who is not matched to Slack"),
         ),
         instructors_only=True,

@@ -9,12 +9,15 @@ over Socket Mode, so a command arriving first finds everything ready.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 
 from bot.adapters.slack.handlers import register
 from bot.adapters.slack.ids import to_int
@@ -33,6 +36,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
+REFRESH_JOB = "slack:time-left"
 
 
 class SlackConductor:
@@ -44,14 +48,16 @@ class SlackConductor:
         problems = settings.slack_problems()
         if problems:
             raise ConductorError("Slack is not set up:\n- " + "\n- ".join(problems))
-        assert settings.slack_bot_token is not None and settings.slack_app_token is not None
+        assert settings.slack_bot_token is not None
         self.settings = settings
         self.course = course
         self.clock = clock or SystemClock()
         self.client = web_client(
             settings.slack_bot_token.get_secret_value(), settings.resolved_slack_api_base()
         )
-        self._app_token = settings.slack_app_token.get_secret_value()
+        self._app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
+        signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.http_port = settings.slack_http_port  # HTTP mode (signed requests); else Socket Mode
         self.directory = Directory(self.client, course)
         self.rooms = SlackRooms(self.client, self.clock)
         self.db = Database(settings.resolved_database_url())
@@ -73,14 +79,36 @@ class SlackConductor:
                 class_targets=self._class_targets,
             ),
         )
+        self._bot_token = settings.slack_bot_token.get_secret_value()
         self.bolt = AsyncApp(
-            client=self.client, process_before_response=False, ignoring_self_events_enabled=True
+            client=self.client,
+            authorize=self._authorizer(),
+            signing_secret=signing if self.http_port is not None else None,
+            request_verification_enabled=self.http_port is not None,
+            ignoring_self_events_enabled=True,
         )
         register(self.bolt, self)
         self.socket: AsyncSocketModeHandler | None = None
-        self._refresher: asyncio.Task[None] | None = None
+        self.http: web.AppRunner | None = None
         self.stopping = False
         self._stop = asyncio.Event()
+
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        """Bolt's authorize: every request is this workspace's, with the bot token read at start-up.
+
+        Bolt's default makes an `auth.test` call on the first request, which delays its acknowledgement.
+        """
+
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return AuthorizeResult(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                bot_token=self._bot_token,
+                bot_user_id=self.directory.bot_user or None,
+                bot_scopes=sorted(self.directory.granted),
+            )
+
+        return authorize
 
     def _class_targets(self) -> list[tuple[int, int]]:
         channel = self.directory.class_channel
@@ -108,32 +136,39 @@ class SlackConductor:
         log.info("start-up: caught up (outbox sent, live sessions' timers set)")
         if self.app.web is not None:  # the projector pages `/session projector` links to
             await self.app.web.start()
-        refresh = self.course.slack.time_left_refresh if self.course.slack else None
-        if refresh is not None and refresh.total_seconds() > 0:
-            self._refresher = asyncio.create_task(self._refresh_every(refresh.total_seconds()))
+        self._refresh_later()
+        if self.http_port is not None:
+            self.http = await serve_http(self.bolt, self.http_port)
+            log.info("start-up: taking Slack's signed requests on port %d (/slack/events)", self.http_port)
+            return
         self.socket = AsyncSocketModeHandler(self.bolt, self._app_token)
         await self.socket.connect_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
         log.info("start-up: connected to Slack over Socket Mode")
 
-    async def _refresh_every(self, seconds: float) -> None:
-        """Rewrite the "time left" of running phase posts, once per period (Slack has no live countdown)."""
-        while not self.stopping:
-            await asyncio.sleep(seconds)  # a period, not a race: the refresh is cosmetic and idempotent
-            try:
-                await self.sender.refresh()
-            except Exception:
-                log.exception("refreshing the time left failed; trying again next period")
+    def _refresh_later(self) -> None:
+        """Set the timer for the next "time left" refresh (none when `time_left_refresh` is zero)."""
+        period = self.course.slack.time_left_refresh if self.course.slack else None
+        if period is not None and period.total_seconds() > 0 and not self.stopping:
+            self.scheduler.at(REFRESH_JOB, self.clock.now() + period, self._refresh)
+
+    async def _refresh(self) -> None:
+        """Rewrite the "time left" of running phase posts (Slack has no live countdown), then set the next."""
+        try:
+            await self.sender.refresh()
+        except Exception:
+            log.exception("refreshing the time left failed; trying again next period")
+        finally:
+            self._refresh_later()
 
     async def close(self) -> None:
         """Stop taking commands and timers, let the timers and outbox finish what is under way, close."""
         self.stopping = True
         self.scheduler.pause()  # no new timer fires; one already running finishes before the database closes
+        if self.http is not None:
+            await self.http.cleanup()
         if self.socket is not None:
             await self.socket.close_async()  # type: ignore[no-untyped-call]  # slack_bolt leaves it untyped
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        self.scheduler.cancel(REFRESH_JOB)
         await self.scheduler.drain(grace=self.settings.stop_grace_seconds)
         await self.deliverer.settle(grace=self.settings.stop_grace_seconds)
         self.deliverer.stop()
@@ -160,6 +195,20 @@ class SlackConductor:
         finally:
             await self.close()
             remove_signal_handlers(loop)
+
+
+async def serve_http(bolt: AsyncApp, port: int) -> web.AppRunner:
+    """HTTP mode: Slack's requests at `/slack/events`, each checked against the signing secret by Bolt."""
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    app = web.Application()
+    app.router.add_post("/slack/events", events)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", port).start()
+    return runner
 
 
 def describe(payload: dict[str, Any]) -> str:

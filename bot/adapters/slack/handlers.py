@@ -1,102 +1,72 @@
 """Slack's slash commands and buttons, each acknowledged at once and answered only to who asked.
 
 Every command and click is acknowledged first (Slack wants it within 3 s), then run through the same use
-cases as on Discord, and answered ephemerally through its `response_url`. One error path
-(`answering`): a `ConductorError` is the answer; anything unexpected is logged and the person told that
-nothing was changed. Instructor commands are checked at run time (`Directory.is_instructor`).
+cases as on Discord, and answered ephemerally through its `response_url`, or with a window (a modal) for
+what is filled in: a role's form (`forms.py`), the class list (`roster.py`), the slides link. The one error
+path is `Front.answering` (`front.py`).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.adapters.slack import course_calendar, exports, forms, roster
 from bot.adapters.slack.actions import Verb, View, read_action
-from bot.adapters.slack.answers import Answer, response
-from bot.adapters.slack.command_list import Name, SessionVerb, slash
+from bot.adapters.slack.answers import Answer
+from bot.adapters.slack.command_list import Name, RosterVerb, SessionVerb, slash
 from bot.adapters.slack.commands import (
     Bare,
+    CalendarCommand,
     ConductorCommand,
+    ExportCommand,
     RolesCommand,
+    RosterCommand,
     SessionCommand,
     SubmitCommand,
     Usage,
     parse,
 )
+from bot.adapters.slack.front import Front, Respond
 from bot.adapters.slack.ids import to_int
+from bot.adapters.slack.modals import error_text, open_view
 from bot.adapters.slack.scopes import missing_lines
 from bot.adapters.slack.transport import ts_to_int
 from bot.core.clocktime import parse_start
 from bot.core.errors import ConductorError
-from bot.core.message import Actions, Mention, Message, Time, TimeStyle, UserText, bold, lines, rich
+from bot.core.message import (
+    Actions,
+    Mention,
+    Message,
+    Time,
+    TimeStyle,
+    UserText,
+    bold,
+    lines,
+    plain_text,
+    rich,
+)
+from bot.core.statuses import SessionAction
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.messages import assignment as assignment_messages
 from bot.messages.session import status as status_message
 from bot.services.assignments import AlreadyConfirmed, EditAction, Preview
-from bot.services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from bot.adapters.slack.frontend import SlackConductor
 
 log = logging.getLogger(__name__)
-Respond = Callable[..., Awaitable[Any]]
 SLIDES_MODAL = "conductor:slides-form"
-UNEXPECTED = (
-    "Something went wrong on my side and nothing was changed. Please try again; if it keeps happening, "
-    "tell the instructor (the error is in my log)."
-)
 NOT_HERE_YET = (
     "`{command}` is not on Slack yet: it works on Discord. On Slack you can use `/session`, `/checkin`, "
-    "`/assign`, `/myrole`, `/roles`, `/submit`, `/links` and `/conductor status`."
+    "`/assign`, `/myrole`, `/roles`, `/submit`, `/links`, `/deliverable`, `/review`, `/deliverables`, "
+    "`/export`, `/roster`, `/calendar` and `/conductor status`."
 )
-
-
-class Front:
-    """The handlers' view of the Slack front end: the use cases, the people, how to answer."""
-
-    def __init__(self, conductor: SlackConductor) -> None:
-        self.c = conductor
-        self.course = conductor.course
-        self.app = conductor.app
-        self.people = conductor.directory
-        assert conductor.course.slack is not None
-        self.prefix = conductor.course.slack.command_prefix
-
-    def answer(self, what: Answer, **extra: Any) -> dict[str, Any]:
-        """An ephemeral answer, rendered for Slack now."""
-        return response(what, self.c.sender.options(ephemeral=True), **extra)
-
-    def venue(self, channel: str) -> str:
-        """Where the session lives: the class channel when the workspace has it, else this channel."""
-        return self.people.class_channel or channel
-
-    def instructor(self, user: str) -> None:
-        """Refuse, with what to do, when a member is not an instructor."""
-        if not self.people.is_instructor(user):
-            raise ConductorError(
-                "Only instructors can do that. Instructors are set in config.toml (`[slack] instructors`), "
-                "or are the workspace's admins when none are set."
-            )
-
-    @asynccontextmanager
-    async def answering(self, respond: Respond, what: str) -> AsyncIterator[None]:
-        """The one error path: a clear answer for a refusal, a logged apology for anything else."""
-        try:
-            yield
-        except ConductorError as refusal:
-            await respond(**self.answer(str(refusal)))
-        except StorageUnavailable as error:
-            log.warning("%s: the database is unavailable: %s", what, error)
-            await respond(**self.answer(str(error)))
-        except Exception:
-            log.exception("%s failed", what)
-            await respond(**self.answer(UNEXPECTED))
 
 
 def register(bolt: AsyncApp, conductor: SlackConductor) -> None:
@@ -106,6 +76,8 @@ def register(bolt: AsyncApp, conductor: SlackConductor) -> None:
         bolt.command(slash(name, front.prefix))(_command_handler(front))
     bolt.action(re.compile(r"^conductor:"))(_action_handler(front))
     bolt.view(SLIDES_MODAL)(_slides_submitted(front))
+    forms.register(bolt, front)
+    roster.register(bolt, front)
 
 
 def _command_handler(front: Front) -> Callable[..., Awaitable[None]]:
@@ -120,13 +92,15 @@ def _command_handler(front: Front) -> Callable[..., Awaitable[None]]:
         await front.people.remember(user)
         parsed = parse(body["command"], body.get("text") or "", front.prefix)
         async with front.answering(respond, f"{body['command']} by {user}"):
-            await respond(**front.answer(await run(front, parsed, user, channel, body)))
+            answer = await run(front, parsed, user, channel, body)
+            if answer is not None:  # None: the answer is a window that opened
+                await respond(**front.answer(answer))
 
     return handle
 
 
-async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str, Any]) -> Answer:
-    """Run a command and say what happened."""
+async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str, Any]) -> Answer | None:
+    """Run a command and say what happened (None when it opened a window instead)."""
     team = front.people.team_id
     app = front.app
     match parsed:
@@ -161,7 +135,7 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
             return await app.sessions.control(
                 guild_id=team,
                 channel_id=to_int(front.venue(channel)),
-                action=parsed.verb.value,
+                action=SessionAction(parsed.verb.value),
                 actor_id=to_int(user),
                 minutes=parsed.minutes,
             )
@@ -214,6 +188,25 @@ async def run(front: Front, parsed: Any, user: str, channel: str, body: dict[str
                 channel_id=to_int(front.venue(channel)),
                 session_id=None,
             )
+        case Bare(name=Name.DELIVERABLE | Name.REVIEW):
+            await forms.open_form(front, body["trigger_id"], user, channel=channel)
+            return None
+        case Bare(name=Name.DELIVERABLES):
+            front.instructor(user)
+            found = await app.submissions.deliverables(team, to_int(front.venue(channel)))
+            return exports.deliverables_message(found)
+        case ExportCommand():
+            front.instructor(user)
+            return await exports.export(front, user, channel, parsed.session)
+        case RosterCommand(verb=RosterVerb.IMPORT):
+            front.instructor(user)
+            await open_view(front.client, body["trigger_id"], roster.import_view(front))
+            return None
+        case RosterCommand():
+            front.instructor(user)
+            return await roster.listing(front)
+        case CalendarCommand():
+            return await course_calendar.calendar(front, user, parsed.ics)
         case ConductorCommand():
             front.instructor(user)
             return conductor_status(front)
@@ -331,8 +324,14 @@ async def press(
             await respond(**front.answer(await app.assignments.acknowledge(session, to_int(user), mid)))
         case (View.SHOW_ROLE, Verb.SHOW):
             await respond(**front.answer(await card_answer(front, session, user)))
+        case (View.ROLE_CARD, Verb.FORM):
+            mid = ts_to_int(message_ts) if message_ts else None
+            refusal = await app.assignments.card_refusal(session, to_int(user), mid)
+            if refusal is not None:
+                raise ConductorError(refusal)
+            await forms.open_form(front, body["trigger_id"], user, session=session)
         case (View.SUBMIT_SLIDES, Verb.SLIDES):
-            await client.views_open(trigger_id=body["trigger_id"], view=slides_modal(session))
+            await open_view(client, body["trigger_id"], slides_modal(session))
         case (View.ASSIGN_PREVIEW, _) | (View.ASSIGN_REPLACE, _):
             front.instructor(user)
             await assignment_pressed(front, verb, args, user, respond)
@@ -422,11 +421,9 @@ def _slides_submitted(front: Front) -> Callable[..., Awaitable[None]]:
                 session_id=session,
             )
         except ConductorError as refusal:
-            await ack(response_action="errors", errors={"url": str(refusal)[:150]})
+            await ack(response_action="errors", errors={"url": error_text(plain_text(refusal.rich))})
             return
         await ack()
-        shown = front.answer(answer)
-        dm = await client.conversations_open(users=user)
-        await client.chat_postMessage(channel=dm["channel"]["id"], text=shown["text"], blocks=shown["blocks"])
+        await front.dm(user, answer)
 
     return handle

@@ -43,7 +43,7 @@ _BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 # Each alternative starts only where a word does and never backtracks (possessive), so a long run of
 # letters costs linear time.
 _LINKISH = re.compile(
-    r"(?i)(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]*+://|mailto:|www\.)[^\s`]++"
+    r"(?i)(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]*+://|mailto:|www\.)[^\s`]*+"
     r"|(?<![^\s`<>])[^\s@`<>]++@[^\s@`<>]+\.[a-z]{2,}"
     r"|(?<![a-z0-9.-])(?:[a-z0-9-]++\.)++[a-z]{2,}+(?::\d+)?(?:/[^\s`]*)?"
 )
@@ -135,6 +135,7 @@ def _inert_words(text: str) -> str:
     """User words without links: escaped, no formatting, no quote, no broadcast."""
     shown = _fence_markers(escape(text.replace("`", "ˋ")))
     shown = _QUOTE.sub(lambda m: m.group(1) + ZWSP + "&gt;", shown)
+    shown = shown.replace("://", ":" + ZWSP + "//")  # a scheme the link finder did not take stays dead
     return _BROADCAST.sub("@" + ZWSP, shown)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.ids import is_slack_id, to_int, to_slack
@@ -34,6 +35,7 @@ class Person:
     email: str | None
     admin: bool
     bot: bool
+    real_name: str = ""
 
 
 def person(user: dict[str, Any]) -> Person:
@@ -47,6 +49,7 @@ def person(user: dict[str, Any]) -> Person:
         email=(profile.get("email") or None),
         admin=bool(user.get("is_admin") or user.get("is_owner")),
         bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
+        real_name=profile.get("real_name") or user.get("real_name") or "",
     )
 
 
@@ -99,6 +102,25 @@ class Directory:
             return
         answer = await self.client.users_info(user=user_id)
         self.people[user_id] = person(answer["user"])
+
+    async def by_email(self, email: str) -> Person | None:
+        """The member with this e-mail address: known already, else asked with `users.lookupByEmail`.
+
+        None when no member has it; a missing `users:read.email` scope is raised (`SlackApiError`).
+        """
+        wanted = email.strip().casefold()
+        for p in self.people.values():
+            if (p.email or "").casefold() == wanted:
+                return p
+        try:
+            answer = await self.client.users_lookupByEmail(email=email.strip())
+        except SlackApiError as error:
+            if error.response.get("error") == "users_not_found":
+                return None
+            raise
+        found = person(answer["user"])
+        self.people[found.id] = found
+        return found
 
     async def _find_class_channel(self) -> str | None:
         wanted = self.options.class_channel.strip().removeprefix("#")

@@ -50,14 +50,24 @@ def missing(header: str | None, needed: Iterable[Scope] = BOT_SCOPES) -> list[Sc
     return [s for s in needed if s.name not in have]
 
 
+GRANT = (
+    "under OAuth & Permissions → Bot Token Scopes (or create the app again from deploy/slack/manifest.yml), "
+    "then reinstall the app to the workspace"
+)
+
+
 def missing_lines(header: str | None) -> list[str]:
     """One line per missing scope, saying what it breaks, then how to grant them (empty when none is)."""
     gaps = missing(header)
     if not gaps:
         return []
     lines = [f"`{s.name}` is missing: {s.needed_for} will not work." for s in gaps]
-    lines.append(
-        "Add them under OAuth & Permissions → Bot Token Scopes (or create the app again from "
-        "deploy/slack/manifest.yml), then reinstall the app to the workspace."
-    )
+    lines.append(f"Add them {GRANT}.")
     return lines
+
+
+def lacking(name: str) -> str:
+    """What to tell the person whose command Slack refused for want of the scope `name`."""
+    scope = next((s for s in BOT_SCOPES if s.name == name), None)
+    breaks = f" ({scope.needed_for})" if scope is not None else ""
+    return f"The app lacks the `{name}` scope{breaks}. Add it {GRANT}, then try again."

@@ -18,6 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapters.slack.answers import message_with_ids
 from bot.adapters.slack.ids import to_int, to_slack
 from bot.adapters.slack.people import Directory
 from bot.adapters.slack.render import Options, Rendered, render
@@ -108,7 +109,7 @@ class SlackSender:
 
     async def send(self, row: PostRow, payload: Mapping[str, Any], target_id: int | None) -> int | None:
         """Post (or edit) one outbox post; the message's id (its `ts` as digits)."""
-        message = message_of(payload)
+        message = message_with_ids(message_of(payload))
         shown = self.rendered(message)
         if shown.cuts:
             log.info("post %s/%s cut to Slack's limits: %s", row.scope, row.key, "; ".join(shown.cuts))

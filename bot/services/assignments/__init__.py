@@ -5,7 +5,7 @@ that writes the seats and the posts they call for (role-card DMs, thread fallbac
 outbox; the outbox is delivered afterwards. Role cards go out concurrently, one outbox scope per student,
 so discord.py's rate limiter paces them and one closed DM never holds up the others. Thread creation and
 membership are the only Discord calls, behind `ThreadPort` (`ports.py`); the discord.py adapter is
-`bot.discord_threads`. The reminder is set through the `Timers` port.
+`bot.adapters.discord.threads`. The reminder is set through the `Timers` port.
 
 Confirm is a set of independent, recorded steps (`tx.steps`): the cards (per student, in
 `acknowledgements`), each room, the class table and the instructor's report. Cards never wait for rooms,

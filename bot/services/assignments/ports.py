@@ -1,6 +1,6 @@
 """The service's ports: what it needs from the chat platform and the outbox, as Protocols.
 
-The chat platform's own errors never reach the service: its adapter (for Discord, `bot.discord_threads`)
+The chat platform's own errors never reach the service: its adapter (for Discord, `bot.adapters.discord.threads`)
 raises `PlatformFailed`, or `PlatformRefused` when the platform refused for lack of a permission.
 """
 

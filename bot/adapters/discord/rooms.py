@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.class_channel import find_class_channel
+from bot.adapters.discord.class_channel import find_class_channel
 from bot.services.assignments.ports import RoomPort
 
 if TYPE_CHECKING:
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
 
 log = logging.getLogger(__name__)
 
 
 def class_channel(bot: ConductorBot, guild_id: int) -> discord.TextChannel | None:
-    """The guild's text channel named `[discord] class_channel` (the one rule in `bot.class_channel`)."""
+    """The guild's text channel named `[discord] class_channel` (the one rule in `bot.adapters.discord.class_channel`)."""
     return find_class_channel(bot.get_guild(guild_id), bot.course.class_channel)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
+from bot.adapters.discord.class_channel import Venue, venue
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.needs import confirm_plan, grant
+from bot.adapters.discord.permissions import instructor_only
 from bot.adapters.discord.render import as_answer
-from bot.app import ConductorBot
-from bot.class_channel import Venue, venue
 from bot.core.clocktime import parse_start
+from bot.core.statuses import SessionAction
 from bot.messages.session import status
-from bot.needs import confirm_plan, grant
-from bot.permissions import instructor_only
 
 
 def session_venue(interaction: discord.Interaction[ConductorBot]) -> Venue:
@@ -111,7 +112,10 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
         await interaction.response.send_message(embeds=embeds, ephemeral=True)
 
     async def _control(
-        self, interaction: discord.Interaction[ConductorBot], action: str, minutes: float | None = None
+        self,
+        interaction: discord.Interaction[ConductorBot],
+        action: SessionAction,
+        minutes: float | None = None,
     ) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -128,13 +132,13 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     @instructor_only()
     async def pause(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Pause the session."""
-        await self._control(interaction, "pause")
+        await self._control(interaction, SessionAction.PAUSE)
 
     @app_commands.command(name="resume", description="Restart the clock after a pause")
     @instructor_only()
     async def resume(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Resume the session."""
-        await self._control(interaction, "resume")
+        await self._control(interaction, SessionAction.RESUME)
 
     @app_commands.command(
         name="extend", description="Give the current phase more minutes (negative shortens)"
@@ -143,13 +147,13 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     @instructor_only()
     async def extend(self, interaction: discord.Interaction[ConductorBot], minutes: float) -> None:
         """Extend or shorten the current phase."""
-        await self._control(interaction, "extend", minutes)
+        await self._control(interaction, SessionAction.EXTEND, minutes)
 
     @app_commands.command(name="next", description="End the current phase now and start the next")
     @instructor_only()
     async def next(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Skip to the next phase."""
-        await self._control(interaction, "next")
+        await self._control(interaction, SessionAction.NEXT)
 
     @app_commands.command(
         name="back", description="Go back to the previous phase, restarted with its full length"
@@ -157,7 +161,7 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     @instructor_only()
     async def back(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Go back one phase."""
-        await self._control(interaction, "back")
+        await self._control(interaction, SessionAction.BACK)
 
     @app_commands.command(
         name="projector", description="The link to this session's page for the room's projector"
@@ -186,7 +190,7 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     @instructor_only()
     async def stop(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Stop the session."""
-        await self._control(interaction, "stop")
+        await self._control(interaction, SessionAction.STOP)
 
 
 async def setup(bot: ConductorBot) -> None:

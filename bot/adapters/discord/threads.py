@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.adapters.discord.needs import ConfirmPlan, confirm_plan
 from bot.core.errors import ConductorError
-from bot.needs import ConfirmPlan, confirm_plan
 from bot.services.assignments.ports import PlatformFailed, PlatformRefused
 
 if TYPE_CHECKING:
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 from discord import app_commands
 
-from bot.errors import NotInstructor
+from bot.adapters.discord.errors import NotInstructor
 
 if TYPE_CHECKING:
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
 
 T = TypeVar("T")
 

@@ -11,14 +11,14 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import submissions as render
-from bot.app import ConductorBot
-from bot.components import ConductorItem, ConductorModal, ConductorView
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.cogs.session import session_channel
+from bot.adapters.discord.components import ConductorItem, ConductorModal, ConductorView
+from bot.adapters.discord.permissions import instructor_only
+from bot.adapters.discord.tree import reply
 from bot.core.plan import Role
 from bot.core.submissions import URL_MAX_LENGTH
-from bot.permissions import instructor_only
 from bot.services.submissions import Form
-from bot.tree import reply
-from cogs.session import session_channel
 
 TEXT_INPUT_MAX = 4000
 FORM_PREFIX = "conductor:fill:"

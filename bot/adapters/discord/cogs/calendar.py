@@ -10,8 +10,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.answers import calendar as render
-from bot.app import ConductorBot
-from bot.tree import reply
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.tree import reply
 
 log = logging.getLogger(__name__)
 

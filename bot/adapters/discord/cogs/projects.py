@@ -10,15 +10,15 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import projects as render
-from bot.app import ConductorBot
-from bot.components import ConductorItem, ConductorModal, ConductorView
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.components import ConductorItem, ConductorModal, ConductorView
+from bot.adapters.discord.permissions import instructor_only, is_instructor
+from bot.adapters.discord.rooms import student_ids
+from bot.adapters.discord.tree import reply
 from bot.core.errors import ConductorError
 from bot.core.message import Rich, rich
 from bot.core.projects import ABSTRACT_MAX, NAME_MAX, REASON_MAX, TITLE_MAX
-from bot.discord_rooms import student_ids
 from bot.messages.projects import group_line, typed
-from bot.permissions import instructor_only, is_instructor
-from bot.tree import reply
 
 PREFIX = "conductor:proj:"
 

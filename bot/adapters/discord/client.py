@@ -13,19 +13,21 @@ import discord
 from discord.ext import commands
 
 from bot import logs
+from bot.adapters.discord.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.adapters.discord.sender import DiscordSender
+from bot.adapters.discord.threads import DiscordThreads
+from bot.adapters.discord.tree import ConductorTree
 from bot.compose import FrontEnd, build_application
 from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
 from bot.delivery import Deliverer
-from bot.discord_rooms import DiscordRooms, class_targets, instructor_ids, student_ids
-from bot.discord_threads import DiscordThreads
+from bot.discord_pacing import GLOBAL_PER_SECOND, GlobalPacer
+from bot.discord_pacing import install as install_pacer
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
 from bot.settings import Settings
 from bot.storage.db import Database
-from bot.tree import ConductorTree
 
 if TYPE_CHECKING:
     pass
@@ -38,14 +40,14 @@ RESTARTING = (
 )
 
 EXTENSIONS: tuple[str, ...] = (
-    "cogs.admin",
-    "cogs.session",
-    "cogs.assign",
-    "cogs.roster",
-    "cogs.submit",
-    "cogs.deliverables",
-    "cogs.projects",
-    "cogs.calendar",
+    "bot.adapters.discord.cogs.admin",
+    "bot.adapters.discord.cogs.session",
+    "bot.adapters.discord.cogs.assign",
+    "bot.adapters.discord.cogs.roster",
+    "bot.adapters.discord.cogs.submit",
+    "bot.adapters.discord.cogs.deliverables",
+    "bot.adapters.discord.cogs.projects",
+    "bot.adapters.discord.cogs.calendar",
 )
 
 
@@ -79,7 +81,7 @@ def describe_interaction(data: dict[str, Any]) -> str:
 
 
 class ConductorBot(commands.Bot):
-    """Conductor's Discord client. Built by `bot.wiring`; all start-up work happens in `setup_hook`."""
+    """Conductor's Discord client. Built by `bot.adapters.discord.wiring`; all start-up work happens in `setup_hook`."""
 
     def __init__(
         self,
@@ -104,6 +106,10 @@ class ConductorBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
             chunk_guilds_at_startup=False,
         )
+        # Discord's global limit belongs to the token: a process serving some of the shards takes their share.
+        share = len(shards.ids) / shards.count if shards else 1.0
+        self.pacer = GlobalPacer(max(1, int(GLOBAL_PER_SECOND * share)))
+        install_pacer(self.http, self.pacer)
         self.course = course
         self.settings = settings
         self.db = db

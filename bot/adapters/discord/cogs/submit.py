@@ -6,12 +6,12 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import submissions as render
-from bot.app import ConductorBot
-from bot.components import ConductorModal, ConductorView, SessionButton
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.cogs.session import session_channel
+from bot.adapters.discord.components import ConductorModal, ConductorView, SessionButton
+from bot.adapters.discord.permissions import instructor_only
+from bot.adapters.discord.tree import reply
 from bot.core.submissions import URL_MAX_LENGTH
-from bot.permissions import instructor_only
-from bot.tree import reply
-from cogs.session import session_channel
 
 SLIDES_PREFIX = "conductor:slides:"
 

@@ -7,10 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.answers.status import StatusFacts, status_embed
-from bot.app import ConductorBot
-from bot.class_channel import find_class_channel
-from bot.needs import missing_permissions
-from bot.permissions import instructor_only
+from bot.adapters.discord.class_channel import find_class_channel
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.needs import missing_permissions
+from bot.adapters.discord.permissions import instructor_only
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -32,8 +32,8 @@ class ConductorGroup(app_commands.Group, name="conductor", description="Conducto
         channel = interaction.channel
         assert interaction.guild is not None and channel is not None
         # Imported here: cogs.assign loads after this cog and imports the session cog.
-        from cogs.assign import class_list
-        from cogs.session import session_channel
+        from bot.adapters.discord.cogs.assign import class_list
+        from bot.adapters.discord.cogs.session import session_channel
 
         report = None
         here = session_channel(interaction)

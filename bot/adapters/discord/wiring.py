@@ -14,7 +14,7 @@ import discord.http
 import yarl
 from sqlalchemy.engine import make_url
 
-from bot.app import EXTENSIONS, ConductorBot, ShardedConductorBot
+from bot.adapters.discord.client import EXTENSIONS, ConductorBot, ShardedConductorBot
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import ConductorError
 from bot.core.plan import Course

@@ -1,4 +1,4 @@
-"""Buttons, views and modals whose errors take the same single path as slash commands (`bot.tree`).
+"""Buttons, views and modals whose errors take the same single path as slash commands (`bot.adapters.discord.tree`).
 
 discord.py only logs an exception raised by a persistent (dynamic) button's callback and answers
 nothing, so the student sees "This interaction failed". Every Conductor component derives from one
@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 import discord
 
-from bot.tree import answer_error, answer_within
+from bot.adapters.discord.tree import answer_error, answer_within
 
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 # How long a button's work may take before its press is deferred (Discord's first answer must come fast

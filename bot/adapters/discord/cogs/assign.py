@@ -12,19 +12,19 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.answers.assignment import status_embed
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.cogs.deliverables import FormButton
+from bot.adapters.discord.cogs.session import session_channel
+from bot.adapters.discord.components import QUICK_ANSWER, ConductorItem, SessionButton
+from bot.adapters.discord.needs import confirm_plan, plan_lines
+from bot.adapters.discord.permissions import instructor_only, is_instructor
 from bot.adapters.discord.render import as_answer
-from bot.app import ConductorBot
-from bot.components import QUICK_ANSWER, ConductorItem, SessionButton
+from bot.adapters.discord.tree import acknowledge, reply
 from bot.core.errors import ConductorError
 from bot.core.message import rich
 from bot.core.plan import Course
 from bot.messages import assignment as render
-from bot.needs import confirm_plan, plan_lines
-from bot.permissions import instructor_only, is_instructor
 from bot.services.assignments import AlreadyConfirmed, ClassList, EditAction, Preview
-from bot.tree import acknowledge, reply
-from cogs.deliverables import FormButton
-from cogs.session import session_channel
 
 log = logging.getLogger(__name__)
 ACK_PREFIX = "conductor:ack:"  # the custom ids of a role card's buttons

@@ -20,7 +20,7 @@ from bot.core.message import Rich
 from bot.services.errors import StorageUnavailable
 
 if TYPE_CHECKING:
-    from bot.app import ConductorBot
+    from bot.adapters.discord.client import ConductorBot
 
 log = logging.getLogger(__name__)
 _ANSWERING = "conductor.answering"  # the key of the answer lock in `Interaction.extras`

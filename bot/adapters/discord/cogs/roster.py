@@ -7,11 +7,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters.discord.answers.roster import roster_embed
-from bot.app import ConductorBot
+from bot.adapters.discord.client import ConductorBot
+from bot.adapters.discord.permissions import instructor_only
+from bot.adapters.discord.tree import reply
 from bot.core.errors import ConductorError
-from bot.permissions import instructor_only
 from bot.services.roster import Members
-from bot.tree import reply
 
 
 def members_of(guild: discord.Guild, student_role: str) -> Members:
