@@ -198,6 +198,8 @@ async def classroom(
 class BotProcess:
     """`python -m bot run` in its own process, pointed at the sandbox; can be killed with SIGKILL."""
 
+    ARGS: tuple[str, ...] = ()  # after `run` (the Slack app adds `--platform slack`)
+
     def __init__(self, sandbox: Sandbox, settings: Settings) -> None:
         self.sandbox = sandbox
         self.settings = settings
@@ -213,6 +215,7 @@ class BotProcess:
             "-m",
             "bot",
             "run",
+            *self.ARGS,
             env=self.env(),
             cwd=str(ROOT),
             stdout=asyncio.subprocess.PIPE,

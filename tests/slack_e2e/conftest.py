@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from slack_sandbox import SlackSandbox
 from slack_sandbox.reader import Shown
 from slack_sandbox.scripted import Outcome, ScriptedUser
 from slack_sandbox.workspace import Channel
-from tests.e2e.conftest import FAST_PHASES, ROOT, write_config
+from tests.e2e.conftest import FAST_PHASES, BotProcess, write_config
 
 SLACK = """
 [platform]
@@ -114,8 +113,10 @@ async def slack_class(tmp_path: Path) -> AsyncIterator[SlackClass]:
         sb.assert_clean()
 
 
-class SlackAppProcess:
+class SlackAppProcess(BotProcess):
     """`python -m bot run --platform slack` in its own process, pointed at the sandbox; SIGKILL-able."""
+
+    ARGS = ("--platform", "slack")
 
     def __init__(self, sb: SlackSandbox, settings: Settings) -> None:
         self.sb = sb
@@ -136,35 +137,3 @@ class SlackAppProcess:
             "DATABASE_URL": str(self.settings.database_url),
             "CONDUCTOR_CONFIG": str(self.settings.conductor_config),
         }
-
-    async def start(self) -> None:
-        """Start the process (it connects once it has caught up)."""
-        self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--platform",
-            "slack",
-            env=self.env(),
-            cwd=str(ROOT),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-
-    async def kill(self) -> bytes:
-        """SIGKILL: no goodbye, nothing flushed."""
-        assert self.proc is not None
-        self.proc.kill()
-        out, _ = await self.proc.communicate()
-        self.log += out or b""
-        return self.log
-
-    async def terminate(self) -> bytes:
-        """SIGTERM: the graceful stop."""
-        assert self.proc is not None
-        if self.proc.returncode is None:
-            self.proc.terminate()
-        out, _ = await self.proc.communicate()
-        self.log += out or b""
-        return self.log

@@ -35,7 +35,7 @@ async def test_a_killed_app_comes_back_and_each_phase_is_posted_once(tmp_path: P
         first, second = SlackAppProcess(sb, settings), SlackAppProcess(sb, settings)
         await first.start()
         try:
-            await sb.wait_for(lambda: sb.socket.live is not None, timeout=30, what="the app to connect")
+            await sb.wait_for(lambda: sb.socket.live() is not None, timeout=30, what="the app to connect")
             # This test is about the outbox across a kill. On a loaded 2-core machine a process that has just
             # started can take over Slack's 3 s to acknowledge its first command (Slack would show an error,
             # and the command still runs), so a late acknowledgement is allowed here and nowhere else.
