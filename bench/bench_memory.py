@@ -5,7 +5,9 @@
 1. Starts the sandbox with a guild of N members and the real bot as `python -m bot run` in its own
    process; once it is connected and has answered `/conductor status`, reads its resident memory.
 2. Runs M rehearsals of the reading-group afternoon (500x, 22 students) one after the other in this
-   process and prints the resident memory after each, to show whether it grows.
+   process and prints the resident memory after each, to show whether it grows. `--trace` also shows
+   what grew between the third rehearsal and the last (tracemalloc, live objects by type); tracing
+   slows Python down, so pass `--speed 150` with it or the rehearsals fall behind their clock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import gc
 import logging
 import sys
 import tempfile
+import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 from bot.rehearse import Options, Rehearsal
@@ -61,16 +65,25 @@ async def guild_memory(members: int) -> float:
         await sb.close()
 
 
-async def rehearsal_memory(count: int) -> list[float]:
-    """This process's resident memory after each of `count` rehearsals."""
+async def rehearsal_memory(count: int, trace: bool = False, speed: float = 500) -> list[float]:
+    """This process's resident memory after each of `count` rehearsals.
+
+    With `trace`, Python's allocations are traced (tracemalloc, slower) and what grew most between the
+    third rehearsal and the last is printed, by the line that allocated it, with the live objects
+    (by type) that grew most.
+    """
     logging.getLogger("discord").setLevel(logging.ERROR)
+    if trace:
+        tracemalloc.start(1)  # one frame: deeper tracing slows the 500x rehearsal past its deadlines
+    baseline: tracemalloc.Snapshot | None = None
+    census: Counter[str] = Counter()
     out = []
     for seed in range(count):
         rehearsal = Rehearsal(
             Options(
                 config=ROOT / "config.toml",
                 plan="reading-group",
-                speed=500,
+                speed=speed,
                 students=22,
                 seed=seed,
                 echo=lambda line: None,
@@ -82,14 +95,42 @@ async def rehearsal_memory(count: int) -> list[float]:
         del rehearsal, report
         gc.collect()
         out.append(rss_mb())
+        if trace and seed == min(2, count - 1):
+            baseline = tracemalloc.take_snapshot()
+            census = object_census()
+    if baseline is not None:
+        print_growth(baseline, tracemalloc.take_snapshot(), count - min(2, count - 1))
+        grown = object_census()
+        grown.subtract(census)
+        print("live objects that grew most, by type:")
+        for name, n in grown.most_common(12):
+            print(f"  {n:+7d} {name}")
     return out
 
 
-async def main(members: int, rehearsals: int) -> None:
+def object_census() -> Counter[str]:
+    """How many objects the garbage collector tracks, by type (module.qualname)."""
+    gc.collect()
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
+def print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, rehearsals: int) -> None:
+    """The allocations that grew most between two snapshots, by line and by the project's caller."""
+    keep = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib*")]
+    before, after = before.filter_traces(keep), after.filter_traces(keep)
+    total = sum(s.size_diff for s in after.compare_to(before, "filename"))
+    print(
+        f"Python allocations grew {total / 1024:+.0f} kB over the last {rehearsals} rehearsals; most by line:"
+    )
+    for stat in after.compare_to(before, "lineno")[:12]:
+        print(f"  {stat.size_diff / 1024:+8.1f} kB {stat.count_diff:+7d} blocks  {stat.traceback[0]}")
+
+
+async def main(members: int, rehearsals: int, trace: bool = False, speed: float = 500) -> None:
     """Run both measurements and print them."""
     mem = await guild_memory(members)
     print(f"bot RSS with one guild of {members} members, connected and answering: {mem:.0f} MB")
-    after = await rehearsal_memory(rehearsals)
+    after = await rehearsal_memory(rehearsals, trace, speed)
     print("RSS after each rehearsal (MB): " + ", ".join(f"{m:.0f}" for m in after))
     if len(after) > 2:
         print(f"growth from rehearsal 2 to {len(after)}: {after[-1] - after[1]:+.1f} MB")
@@ -101,5 +142,13 @@ if __name__ == "__main__":
     )
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--rehearsals", type=int, default=10)
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="trace allocations: what grew from rehearsal 3 to the last (slower)",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=500, help="the rehearsals' speed (slower keeps up while tracing: 150)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.rehearsals))
+    asyncio.run(main(args.members, args.rehearsals, args.trace, args.speed))
