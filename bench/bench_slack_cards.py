@@ -29,8 +29,7 @@ from pathlib import Path
 from bench.bench_cards import config
 from bot.adapters.slack.frontend import SlackConductor
 from bot.config import load_config
-from bot.rehearse_slack import ACK, CONFIRM, actions, on_slack
-from bot.settings import Settings
+from bot.rehearse_slack import ACK, CONFIRM, actions, on_slack, sandbox_settings
 from slack_sandbox import Rate, RateLimits, SlackSandbox, Tier
 
 SLACK = '\n[platform]\nname = "slack"\n\n[slack]\nclass_channel = "reading-group"\n'
@@ -55,15 +54,7 @@ async def main(students: int, workspace_posts: float | None) -> None:
         teacher = sb.add_user("Teacher", name="teacher-dimitrios", is_admin=True)
         people = [sb.add_user(f"Student {i:03d}", name=f"s{i:03d}") for i in range(students)]
         channel = sb.add_channel("reading-group", [teacher, *people])
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token=sb.bot_token,
-            slack_app_token=sb.app_token,
-            slack_api_base=sb.api_url,
-            database_url=f"sqlite+aiosqlite:///{tmp / 'bench.db'}",
-            conductor_config=path,
-        )
-        app = SlackConductor(settings, course)
+        app = SlackConductor(sandbox_settings(sb, f"sqlite+aiosqlite:///{tmp / 'bench.db'}", path), course)
         await app.start()
         try:
             await teacher.command("/session", "start reading-group", channel, timeout=30)
