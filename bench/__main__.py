@@ -123,9 +123,9 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
                 "",
             ),
             (
-                "Slack: the whole Confirm with its rooms",
-                r"report \(\d+ rooms, all cards\): ([\d.]+) s",
-                "s",
+                "Slack: the whole Confirm with its 138 rooms, vs the least the tiers allow",
+                r"Tier 3\); ratio ([\d.]+)x",
+                "x",
                 "",
             ),
         ],

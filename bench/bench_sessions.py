@@ -15,14 +15,18 @@ import statistics
 import sys
 import tempfile
 import time
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import SessionRow
-from discord_sandbox import Sandbox, SandboxLimits
+from discord_sandbox import Channel, Member, Sandbox, SandboxLimits
 
 ROOT = Path(__file__).resolve().parents[1]
 PHASES = """
@@ -62,6 +66,40 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
+def measured(db_path: Path, received: Callable[[int, str], datetime]) -> tuple[list[float], list[float]]:
+    """Each phase post's lateness (ms) in the sessions the bot stored: all of them, and the timer-fired ones.
+
+    `received(channel_id, phase name)` is when the sandbox stored that phase's post in that channel.
+    """
+    engine = create_engine(f"sqlite:///{db_path}")
+    with Session(engine) as s:
+        rows = list(s.scalars(select(SessionRow)))
+    lateness: list[float] = []
+    timed: list[float] = []  # transitions fired by the timer (the first phase starts with the command)
+    for row in rows:
+        at = row.started_at.replace(tzinfo=UTC)
+        for index, entry in enumerate(row.entries):
+            late_ms = (received(row.channel_id, entry["name"]) - at).total_seconds() * 1000
+            lateness.append(late_ms)
+            if index > 0:
+                timed.append(late_ms)
+            at += timedelta(milliseconds=entry["planned_ms"])
+    return lateness, timed
+
+
+def print_lateness(lateness: list[float], timed: list[float], answer_times: list[float]) -> None:
+    """The table's head and its lateness rows (ms): all phase posts, the timer-fired ones, the answers."""
+    print("| metric | value |\n| --- | --- |")
+    print(f"| phase-post lateness median | {statistics.median(lateness):.0f} ms |")
+    print(f"| phase-post lateness p99 | {percentile(lateness, 99):.0f} ms |")
+    print(f"| phase-post lateness max | {max(lateness):.0f} ms |")
+    print(
+        f"| timer-fired transitions only: median / p99 | {statistics.median(timed):.0f} / "
+        f"{percentile(timed, 99):.0f} ms |"
+    )
+    print(f"| /session start answer, median | {statistics.median(answer_times) * 1000:.0f} ms |")
+
+
 def proc_stats(pid: int) -> tuple[float, int]:
     """CPU seconds used and peak resident memory (kB) of a process, from /proc."""
     with open(f"/proc/{pid}/stat") as f:
@@ -74,6 +112,48 @@ def proc_stats(pid: int) -> tuple[float, int]:
             if line.startswith("VmHWM:"):
                 peak = int(line.split()[1])
     return cpu, peak
+
+
+@asynccontextmanager
+async def bot_process(*args: str, env: dict[str, str], log: Any = None) -> AsyncIterator[Process]:
+    """`python -m bot run ARGS` in its own process (its log to `log`, else dropped); SIGTERM at the end."""
+    command = [sys.executable, "-m", "bot", "run", *args]
+    dropped = asyncio.subprocess.DEVNULL
+    proc = await asyncio.create_subprocess_exec(
+        *command, env=env, cwd=str(ROOT), stdout=dropped, stderr=dropped if log is None else log
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def run_sessions(sb: Sandbox, teacher: Member, channels: list[Channel], stagger: float) -> list[float]:
+    """The teacher starts the bench plan in each channel (`stagger` s apart) and waits for every end."""
+    await sb.wait_for(lambda: any(c["name"] == "session" for c in sb.commands()), timeout=60)
+    await sb.wait_ready(timeout=60)
+    answer_times = []
+
+    async def start(index: int, channel: Channel) -> None:
+        await asyncio.sleep(
+            index * stagger
+        )  # spread the starts: classes do not begin on the same millisecond
+        began = time.perf_counter()
+        await sb.run_command(teacher, "session start", channel=channel, options={"plan": "bench"})
+        answer_times.append(time.perf_counter() - began)
+
+    await asyncio.gather(*(start(i, ch) for i, ch in enumerate(channels)))
+    bot_id = sb.bot_user.id
+
+    def done() -> bool:
+        return all(
+            any("end of the session" in (m.content or "") for m in ch.messages if m.author_id == bot_id)
+            for ch in channels
+        )
+
+    await sb.wait_for(done, timeout=120, what="every session to end")
+    return answer_times
 
 
 async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) -> None:
@@ -93,75 +173,32 @@ async def main(sessions: int, rate_limits: bool = True, stagger: float = 0.0) ->
     teacher = guild.add_member("Teacher", username="teacher", roles=[instructor_role])
     channels = [guild.add_text_channel(f"class-{i:02d}") for i in range(sessions)]
     env = sb.bot_env(f"sqlite+aiosqlite:///{db_path}", config, "WARNING")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL
-    )
     try:
-        await sb.wait_for(lambda: any(c["name"] == "session" for c in sb.commands()), timeout=60)
-        await sb.wait_ready(timeout=60)
-        answer_times = []
-
-        async def start(index: int, channel: object) -> None:
-            await asyncio.sleep(
-                index * stagger
-            )  # spread the starts: classes do not begin on the same millisecond
-            began = time.perf_counter()
-            await sb.run_command(teacher, "session start", channel=channel, options={"plan": "bench"})
-            answer_times.append(time.perf_counter() - began)
-
-        await asyncio.gather(*(start(i, ch) for i, ch in enumerate(channels)))
-        bot_id = sb.bot_user.id
-
-        def done() -> bool:
-            return all(
-                any("end of the session" in (m.content or "") for m in ch.messages if m.author_id == bot_id)
-                for ch in channels
-            )
-
-        await sb.wait_for(done, timeout=120, what="every session to end")
-        cpu, peak_kb = proc_stats(proc.pid)
+        async with bot_process(env=env) as proc:
+            answer_times = await run_sessions(sb, teacher, channels, stagger)
+            cpu, peak_kb = proc_stats(proc.pid)
     finally:
-        proc.terminate()
-        await proc.wait()
         await sb.close()
 
-    engine = create_engine(f"sqlite:///{db_path}")
-    with Session(engine) as s:
-        rows = {row.channel_id: row for row in s.scalars(select(SessionRow))}
-    lateness: list[float] = []
-    timed: list[float] = []  # transitions fired by the timer (the first phase starts with the command)
-    for ch in channels:
-        row = rows[ch.id]
-        started = row.started_at.replace(tzinfo=UTC)
-        starts = []
-        at = started
-        for entry in row.entries:
-            starts.append((entry["name"], at))
-            at += timedelta(milliseconds=entry["planned_ms"])
-        first_titles = {
-            m.id: ((m.edits[0]["embeds"] if m.edits else m.embeds) or [{}])[0].get("title", "")
-            for m in ch.messages
+    bot_id = sb.bot_user.id
+    by_id = {ch.id: ch for ch in channels}
+
+    def received(channel_id: int, name: str) -> datetime:
+        """When the sandbox stored the post first titled "Now: <name>" in a channel."""
+        post = next(
+            m
+            for m in by_id[channel_id].messages
             if m.author_id == bot_id
-        }
-        for index, (name, scheduled) in enumerate(starts):
-            post = next(m for m in ch.messages if first_titles.get(m.id) == f"Now: {name}")
-            received = datetime.fromisoformat(post.timestamp)
-            late_ms = (received - scheduled).total_seconds() * 1000
-            lateness.append(late_ms)
-            if index > 0:
-                timed.append(late_ms)
+            and ((m.edits[0]["embeds"] if m.edits else m.embeds) or [{}])[0].get("title") == f"Now: {name}"
+        )
+        return datetime.fromisoformat(post.timestamp)
+
+    lateness, timed = measured(db_path, received)
     limits = "on" if rate_limits else "off"
     print(
         f"{sessions} sessions x 4 phases of 5 s, starts {stagger:g} s apart, rate limits {limits} ({len(lateness)} phase posts)"
     )
-    print("| metric | value |\n| --- | --- |")
-    print(f"| phase-post lateness median | {statistics.median(lateness):.0f} ms |")
-    print(f"| phase-post lateness p99 | {percentile(lateness, 99):.0f} ms |")
-    print(f"| phase-post lateness max | {max(lateness):.0f} ms |")
-    print(
-        f"| timer-fired transitions only: median / p99 | {statistics.median(timed):.0f} / {percentile(timed, 99):.0f} ms |"
-    )
-    print(f"| /session start answer, median | {statistics.median(answer_times) * 1000:.0f} ms |")
+    print_lateness(lateness, timed, answer_times)
     print(f"| bot CPU time | {cpu:.1f} s |")
     print(f"| bot peak memory (VmHWM) | {peak_kb / 1024:.0f} MB |")
 

@@ -396,7 +396,8 @@ class Script:
 
 def main_rehearse(options: Options) -> int:
     """Entry point for the CLI: run the rehearsal on its platform and return an exit code."""
-    logging.getLogger("discord").setLevel(logging.ERROR)
+    for library in ("discord", "slack_bolt"):  # their start-up notices are not the rehearsal's findings
+        logging.getLogger(library).setLevel(logging.ERROR)
     rehearsal: Rehearsing
     if options.platform == "slack":
         from bot.rehearse_slack import SlackRehearsal

@@ -10,11 +10,13 @@ teachers) are the instructors, whatever `[slack]` names for a real workspace.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.adapters.slack.command_list import Name, slash
@@ -38,6 +40,31 @@ CONFIRM = "conductor:assign-preview:confirm"
 HEADLINE = re.compile(r"^(Now|Over): (.+)$")
 ARCHIVE_WAIT = 60.0  # seconds the end of the session may take to archive the rooms
 LINK = re.compile(r"https?://[^\s`<>|]+/p/[A-Za-z0-9_-]+")
+
+
+def sandbox_settings(sb: SlackSandbox, database_url: str, config: Path) -> Settings:
+    """The app's settings against the sandbox: its tokens and address, a database, no `.env`."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=sb.bot_token,
+        slack_app_token=sb.app_token,
+        slack_api_base=sb.api_url,
+        database_url=database_url,
+        conductor_config=config,
+    )
+
+
+def sandbox_env(sb: SlackSandbox, settings: Settings) -> dict[str, str]:
+    """The environment of an app process (`python -m bot run --platform slack`) against the sandbox."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")}
+    return {
+        **keep,
+        "SLACK_BOT_TOKEN": sb.bot_token,
+        "SLACK_APP_TOKEN": sb.app_token,
+        "SLACK_API_BASE": sb.api_url,
+        "DATABASE_URL": str(settings.database_url),
+        "CONDUCTOR_CONFIG": str(settings.conductor_config),
+    }
 
 
 def on_slack(course: Course) -> Course:
@@ -128,14 +155,7 @@ class SlackRehearsal(Rehearsing):
         sb = self.sandbox
         await sb.start()
         channel, instructor, students = self.populate()
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token=sb.bot_token,
-            slack_app_token=sb.app_token,
-            slack_api_base=sb.api_url,
-            database_url=database_url,
-            conductor_config=self.options.config,
-        )
+        settings = sandbox_settings(sb, database_url, self.options.config)
         self.stage = stage = SlackStage(sb, self.course, channel, instructor, students, self.transcript)
         sb.workspace.listeners.append(stage.seen)
         self.conductor = self.running = SlackConductor(settings, self.course)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from bot.adapters.slack.frontend import SlackConductor
 from bot.config import load_config
 from bot.core.plan import Course
+from bot.rehearse_slack import sandbox_env, sandbox_settings
 from bot.settings import Settings
 from slack_sandbox import SlackSandbox
 from slack_sandbox.reader import Shown
@@ -69,14 +69,7 @@ class SlackClass:
 
 def slack_settings(sb: SlackSandbox, tmp_path: Path, config: Path) -> Settings:
     """Settings pointing at the sandbox and a fresh SQLite file, ignoring .env."""
-    return Settings(
-        _env_file=None,
-        slack_bot_token=sb.bot_token,
-        slack_app_token=sb.app_token,
-        slack_api_base=sb.api_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}",
-        conductor_config=config,
-    )
+    return sandbox_settings(sb, f"sqlite+aiosqlite:///{tmp_path / 'conductor.db'}", config)
 
 
 def populate(sb: SlackSandbox, students: int) -> tuple[Channel, ScriptedUser, list[ScriptedUser]]:
@@ -126,14 +119,4 @@ class SlackAppProcess(BotProcess):
 
     def env(self) -> dict[str, str]:
         """The process's environment: the sandbox's tokens and address, the database, the config."""
-        keep = {
-            k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "VIRTUAL_ENV")
-        }
-        return {
-            **keep,
-            "SLACK_BOT_TOKEN": self.sb.bot_token,
-            "SLACK_APP_TOKEN": self.sb.app_token,
-            "SLACK_API_BASE": self.sb.api_url,
-            "DATABASE_URL": str(self.settings.database_url),
-            "CONDUCTOR_CONFIG": str(self.settings.conductor_config),
-        }
+        return sandbox_env(self.sb, self.settings)
