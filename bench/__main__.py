@@ -44,6 +44,14 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
         ],
     ),
     (
+        "bench.bench_slack_sessions",
+        ["--sessions", "50", "--stagger", "0.1"],
+        [
+            ("Slack: phase-post lateness, 50 sessions, median", r"lateness median \| (\d+) ms", "ms", ""),
+            ("Slack: phase-post lateness, 50 sessions, p99", r"lateness p99 \| (\d+) ms", "ms", "< 250 ms"),
+        ],
+    ),
+    (
         "bench.bench_shards",
         ["--sessions", "500", "--processes", "2"],
         [
@@ -101,6 +109,25 @@ BENCHES: list[tuple[str, list[str], list[tuple[str, str, str, str]]]] = [
         [
             ("/assign answer time", r"/assign answer time: (\d+) ms", "ms", "far under 3 s"),
             ("300 role cards vs the rate-limit bound", r"ratio ([\d.]+)x", "x", "within 1.2x"),
+        ],
+    ),
+    (
+        "bench.bench_slack_cards",
+        ["--students", "300"],
+        [
+            ("Slack: /assign acknowledged", r"acknowledged in (\d+) ms", "ms", "< 3000 ms"),
+            (
+                "Slack: 300 role cards, Confirm pressed to the last card",
+                r"last card stored: ([\d.]+) s",
+                "s",
+                "",
+            ),
+            (
+                "Slack: the whole Confirm with its rooms",
+                r"report \(\d+ rooms, all cards\): ([\d.]+) s",
+                "s",
+                "",
+            ),
         ],
     ),
     (

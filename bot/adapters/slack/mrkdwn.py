@@ -49,6 +49,7 @@ _LINKISH = re.compile(
 )
 # `*`, `_`, `~` where a word starts or ends (inside a word, as in snake_case, they format nothing).
 _BOUNDARY_MARKER = re.compile(r"(?<![^\W_])[*_~]|[*_~](?![^\W_])")
+_WWW = re.compile(r"(?i)www\.")
 _BROADCAST = re.compile(r"@(?=(?:here|channel|everyone)\b)", re.IGNORECASE)
 _QUOTE = re.compile(r"^([ \t]*)&gt;", re.MULTILINE)
 # Discord-flavoured emphasis in configuration text: `**bold**`, `*italic*`, `__underline__`, `~~strike~~`.
@@ -135,7 +136,8 @@ def _inert_words(text: str) -> str:
     """User words without links: escaped, no formatting, no quote, no broadcast."""
     shown = _fence_markers(escape(text.replace("`", "ˋ")))
     shown = _QUOTE.sub(lambda m: m.group(1) + ZWSP + "&gt;", shown)
-    shown = shown.replace("://", ":" + ZWSP + "//")  # a scheme the link finder did not take stays dead
+    # A scheme or `www.` the link finder did not take (mid-word) is broken, so Slack cannot link it either.
+    shown = _WWW.sub(lambda m: m.group(0)[:3] + ZWSP + ".", shown.replace("://", ":" + ZWSP + "//"))
     return _BROADCAST.sub("@" + ZWSP, shown)
 
 

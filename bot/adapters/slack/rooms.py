@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.slack.ids import to_int, to_slack
+from bot.adapters.slack.transport import MethodPace
 from bot.core.clock import Clock
 from bot.core.permissions import ConfirmPlan
 from bot.services.assignments.ports import PlatformFailed, PlatformRefused
@@ -60,12 +61,14 @@ class SlackRooms:
         self.client = client
         self.clock = clock
         self.granted = granted  # the scopes installed (empty: unknown, assume all)
+        self.pace = MethodPace()
 
     async def create(self, channel_id: int, name: str, private: bool) -> tuple[int, bool]:
         """Open a private channel for a room (a free name found when taken); its id, and True (private)."""
         for taken in range(50):
             wanted = channel_name(name, self.clock.now(), taken)
             try:
+                await self.pace.turn("conversations.create")
                 with translated():
                     answer = await self.client.conversations_create(name=wanted, is_private=True)
             except PlatformFailed as error:
@@ -79,6 +82,7 @@ class SlackRooms:
         """Invite members to a room (those already in it are skipped)."""
         if not user_ids:
             return
+        await self.pace.turn("conversations.invite")
         with translated():
             await self.client.conversations_invite(
                 channel=to_slack(thread_id), users=",".join(to_slack(u) for u in user_ids), force=True
@@ -88,6 +92,7 @@ class SlackRooms:
         """Take members out of a room."""
         for uid in user_ids:
             try:
+                await self.pace.turn("conversations.kick")
                 with translated():
                     await self.client.conversations_kick(channel=to_slack(thread_id), user=to_slack(uid))
             except PlatformFailed as error:
@@ -97,6 +102,7 @@ class SlackRooms:
     async def archive(self, thread_id: int) -> None:
         """Archive a room at the session's end (its members keep reading it)."""
         try:
+            await self.pace.turn("conversations.archive")
             with translated():
                 await self.client.conversations_archive(channel=to_slack(thread_id))
         except PlatformFailed as error:
