@@ -1,10 +1,11 @@
 """Many sessions across one or several bot processes on one database: `python -m bench.bench_shards`.
 
 Starts the local Discord sandbox in this process (four guilds, one per shard; rate limits off by
-default, since one bot token's 50 requests/second would otherwise be all that is measured), a
-throwaway PostgreSQL server (tests/pg.py) unless `--database-url` names a database (`sqlite`: a fresh
-SQLite file), and `--processes` bot processes (`python -m bot run --shards ... --shard-count 4`; with
-1, an unsharded process). An instructor starts a compressed plan in every one of `--sessions` channels
+default, since one bot token's 50 requests/second would otherwise be all that is measured: the bots
+are then told they have no limit to keep, `DISCORD_GLOBAL_PER_SECOND`), a throwaway PostgreSQL server
+(tests/pg.py) unless `--database-url` names a database (`sqlite`: a fresh SQLite file), and
+`--processes` bot processes (`python -m bot run --shards ... --shard-count 4`; with 1, an unsharded
+process). An instructor starts a compressed plan in every one of `--sessions` channels
 (spread over the four guilds), `--stagger` seconds apart, and for every phase post the benchmark
 measures how long after the phase's scheduled start the sandbox received it. Also reports each
 process's CPU time and peak memory.
@@ -176,6 +177,8 @@ async def main(
     for i in range(sessions):
         channels.append((i % SHARDS, guilds[i % SHARDS].add_text_channel(f"class-{i:03d}")))
     env = sb.bot_env(database_url, config, os.environ.get("BENCH_LOG_LEVEL", "WARNING"))
+    if not rate_limits:  # a Discord without limits: the bot need not keep to the 50/s it would otherwise
+        env["DISCORD_GLOBAL_PER_SECOND"] = "100000"
     procs = []
     per = SHARDS // processes if processes > 1 else 0
     for p in range(processes):

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     stop_grace_seconds: float = Field(
         default=10.0, ge=0, le=600, description="On SIGTERM/SIGINT: how long work in flight may finish."
     )
+    discord_global_per_second: int = Field(
+        default=50,
+        ge=1,
+        description="Discord's global request limit for the bot token (50 unless Discord raised it), shared by "
+        "the processes in proportion to their shards.",
+    )
     shard_count: int | None = Field(default=None, description="Discord shards in all processes together.")
     shard_ids: str | None = Field(default=None, description='The shards this process owns, e.g. "0,1".')
     slack_bot_token: SecretStr | None = Field(

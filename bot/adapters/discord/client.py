@@ -13,6 +13,8 @@ import discord
 from discord.ext import commands
 
 from bot import logs
+from bot.adapters.discord.pacing import GlobalPacer
+from bot.adapters.discord.pacing import install as install_pacer
 from bot.adapters.discord.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
 from bot.adapters.discord.sender import DiscordSender
 from bot.adapters.discord.threads import DiscordThreads
@@ -22,8 +24,6 @@ from bot.core.clock import Clock
 from bot.core.plan import Course
 from bot.core.shards import Shards
 from bot.delivery import Deliverer
-from bot.discord_pacing import GLOBAL_PER_SECOND, GlobalPacer
-from bot.discord_pacing import install as install_pacer
 from bot.lifecycle import Shutdown
 from bot.scheduling import Scheduler
 from bot.settings import Settings
@@ -108,7 +108,7 @@ class ConductorBot(commands.Bot):
         )
         # Discord's global limit belongs to the token: a process serving some of the shards takes their share.
         share = len(shards.ids) / shards.count if shards else 1.0
-        self.pacer = GlobalPacer(max(1, int(GLOBAL_PER_SECOND * share)))
+        self.pacer = GlobalPacer(max(1, int(settings.discord_global_per_second * share)))
         install_pacer(self.http, self.pacer)
         self.course = course
         self.settings = settings

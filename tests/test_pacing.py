@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_pacing import GlobalPacer, Lane, counts, lane
+from bot.adapters.discord.pacing import GlobalPacer, Lane, counts, lane
 
 
 async def take_turns(pacer: GlobalPacer, requests: list[tuple[str, Lane]]) -> list[tuple[str, float]]:
