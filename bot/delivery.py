@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -79,6 +81,48 @@ class Sender(Protocol):
     async def refused_text(self, row: PostRow, error: BaseException) -> str:
         """What to tell the instructor when the platform refused a post there (what to grant)."""
         ...
+
+
+class Turn:
+    """A send's place under its platform's rate limit: waiting in a pacer's queue, or under way since when.
+
+    The deliverer's patience counts from a post's turn, not from when it joined the queue: with 500
+    sessions changing phase together the last posts wait ten seconds for the 50/s limit, and such a post
+    is not slow (finishing it on the background path would only cost each post more database work).
+    """
+
+    def __init__(self) -> None:
+        self.queued = False
+        self.since = asyncio.get_running_loop().time()  # when the send began, or its last turn came
+        self.granted = asyncio.Event()
+
+    def wait(self) -> None:
+        """The send waits for its turn."""
+        self.queued = True
+        self.granted.clear()
+
+    def go(self) -> None:
+        """The send's turn came (or it stopped waiting)."""
+        self.queued = False
+        self.since = asyncio.get_running_loop().time()
+        self.granted.set()
+
+
+_TURN: ContextVar[Turn | None] = ContextVar("delivery_turn", default=None)
+
+
+@contextmanager
+def waiting_turn() -> Iterator[None]:
+    """Mark the post being sent as waiting for its turn under a rate limit while in this block (pacers use it)."""
+    turn = _TURN.get()
+    if turn is None:
+        yield
+        return
+    turn.wait()
+    try:
+        yield
+    finally:
+        turn.go()
 
 
 @dataclass(frozen=True)
@@ -240,10 +284,11 @@ class Deliverer:
 
     async def _attempt(self, row: PostRow, sent: dict[str, int], patience: float | None) -> Outcome | None:
         """Try a post, waiting `patience` seconds at most; None when it goes on in the background."""
-        task = asyncio.create_task(self._deliver(row, sent))
+        turn = Turn()
+        task = asyncio.create_task(self._deliver(row, sent, turn))
         self._inflight[row.id] = task
         try:
-            await asyncio.wait({task}, timeout=patience)
+            await self._patiently(task, turn, patience)
         except asyncio.CancelledError:  # the round was cancelled: the send is still seen through
             self._spawn(self._finish(row, task))
             raise
@@ -253,6 +298,26 @@ class Deliverer:
         log.warning("post %s/%s is slow to go out: finishing it in the background", row.scope, row.key)
         self._spawn(self._finish(row, task))
         return None
+
+    @staticmethod
+    async def _patiently(task: asyncio.Task[Outcome], turn: Turn, patience: float | None) -> None:
+        """Wait for a send until it is done, or has been under way `patience` seconds since its turn came."""
+        if patience is None:
+            await asyncio.wait({task})
+            return
+        loop = asyncio.get_running_loop()
+        while not task.done():
+            if turn.queued:  # waiting for the rate limit, not slow: patience starts with its turn
+                granted = asyncio.ensure_future(turn.granted.wait())
+                try:
+                    await asyncio.wait({task, granted}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    granted.cancel()
+                continue
+            left = turn.since + patience - loop.time()
+            if left <= 0:
+                return
+            await asyncio.wait({task}, timeout=left)
 
     async def _finish(self, row: PostRow, task: asyncio.Task[Outcome]) -> None:
         """Wait for a send running in the background, record it, and retry it later or send what waited."""
@@ -304,6 +369,8 @@ class Deliverer:
             original = await outbox.find(s, row.scope, target)
         if original is None:
             return False
+        if original.message_id is not None:
+            sent[target] = original.message_id  # out already: the send need not look it up again
         if original.id in self._inflight or original.id in self._waiting:
             return True  # being sent, or recorded, or waiting for its next try
         return original.status == PostStatus.PENDING and original.id not in self._handled
@@ -314,8 +381,9 @@ class Deliverer:
         self._retry_tasks.add(task)
         task.add_done_callback(self._retry_tasks.discard)
 
-    async def _deliver(self, row: PostRow, sent: dict[str, int]) -> Outcome:
+    async def _deliver(self, row: PostRow, sent: dict[str, int], turn: Turn | None = None) -> Outcome:
         """Send one post and say what became of it (sent, failed for good, or still pending)."""
+        _TURN.set(turn)  # this task's own context: the platform's pacer reports the post's turn to it
         attempts = max(row.attempts, self._attempts.get(row.id, 0)) + 1
         self._attempts[row.id] = attempts  # counted now: a copy of the row read earlier cannot recount it
         try:
@@ -361,23 +429,17 @@ class Deliverer:
     async def _record(self, outcomes: list[tuple[PostRow, Outcome]]) -> None:
         if not outcomes:
             return
-        now = self.clock.now()
+        for row, outcome in outcomes:
+            if outcome.status == PostStatus.PENDING:
+                self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
+            else:
+                self._attempts.pop(row.id, None)
+        attempted = [
+            outbox.Attempted(row.id, outcome.status, outcome.attempts, outcome.error, outcome.message_id)
+            for row, outcome in outcomes
+        ]
         async with self.db.session() as s, s.begin():
-            for row, outcome in outcomes:
-                if outcome.status == PostStatus.PENDING:
-                    self._attempts[row.id] = max(outcome.attempts, self._attempts.get(row.id, 0))
-                else:
-                    self._attempts.pop(row.id, None)
-                stored = await s.get(PostRow, row.id)
-                assert stored is not None
-                if stored.status != PostStatus.PENDING or stored.attempts > outcome.attempts:
-                    continue  # a later try was recorded already: never undo it
-                stored.status = outcome.status
-                stored.error = outcome.error
-                stored.attempts = outcome.attempts
-                if outcome.message_id is not None:
-                    stored.message_id = outcome.message_id
-                    stored.sent_at = now
+            await outbox.record(s, attempted, self.clock.now())
 
     async def _send(self, row: PostRow, sent: dict[str, int]) -> int | None:
         """Send a post through the platform; an edit finds its message first (None: it never went out)."""

@@ -6,11 +6,12 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.statuses import PostKind, PostStatus
@@ -128,6 +129,54 @@ async def pending_scopes(s: AsyncSession, owns: Callable[[int | None], bool] | N
     query = select(PostRow.scope, PostRow.guild_id).where(PostRow.status == PostStatus.PENDING).distinct()
     scopes = {scope for scope, guild_id in await s.execute(query) if owns is None or owns(guild_id)}
     return sorted(scopes)
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What became of one try of a post, to record: its new status, attempts so far, error, message."""
+
+    post_id: int
+    status: PostStatus
+    attempts: int
+    error: str | None
+    message_id: int | None
+
+
+# One statement for every outcome of a round (executemany): a row is changed only while still pending and
+# not recorded by a later try, so a slow record never undoes a newer one. No read before the write.
+_POSTS = cast(Table, PostRow.__table__)  # the Core table: a plain executemany, no ORM bookkeeping
+_RECORD = (
+    update(_POSTS)
+    .where(
+        _POSTS.c.id == bindparam("post_id"),
+        _POSTS.c.status == PostStatus.PENDING.value,
+        _POSTS.c.attempts <= bindparam("attempts"),
+    )
+    .values(status=bindparam("new_status"), attempts=bindparam("attempts"), error=bindparam("new_error"))
+)
+_RECORD_SENT = _RECORD.values(message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
+
+
+async def record(s: AsyncSession, outcomes: Sequence[Attempted], now: datetime) -> None:
+    """Record a round's outcomes (sent ones with their message and time) in one statement per shape."""
+    sent = [o for o in outcomes if o.message_id is not None]
+    rest = [o for o in outcomes if o.message_id is None]
+    for statement, group in ((_RECORD_SENT, sent), (_RECORD, rest)):
+        if group:
+            await s.execute(
+                statement,
+                [
+                    {
+                        "post_id": o.post_id,
+                        "attempts": o.attempts,
+                        "new_status": o.status.value,
+                        "new_error": o.error,
+                        "new_message_id": o.message_id,
+                        "new_sent_at": now,
+                    }
+                    for o in group
+                ],
+            )
 
 
 async def find(s: AsyncSession, scope: str, key: str) -> PostRow | None:

@@ -21,6 +21,8 @@ from typing import Any
 
 import discord
 
+from bot.delivery import waiting_turn
+
 # Discord's global limit per bot token; the interaction callbacks (answers to commands and buttons) do
 # not count, and neither do interaction webhooks (follow-ups), which discord.py sends on another path.
 GLOBAL_PER_SECOND = 50
@@ -122,7 +124,8 @@ def install(http: discord.http.HTTPClient, pacer: GlobalPacer) -> None:
 
     async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
         if counts(route):
-            await pacer.turn(lane(route))
+            with waiting_turn():  # an outbox post waiting here is not slow: its patience starts after
+                await pacer.turn(lane(route))
         return await send(route, **kwargs)
 
     http.request = paced  # type: ignore[method-assign]

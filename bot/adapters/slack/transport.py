@@ -22,6 +22,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.delivery import waiting_turn
+
 SLACK_API = "https://slack.com/api/"
 
 
@@ -63,16 +65,17 @@ class ChannelPace:
     async def turn(self, channel: str) -> None:
         """Wait for this channel's next slot."""
         loop = asyncio.get_running_loop()
-        async with self._locks[channel]:
-            now = loop.time()
-            last = self._stamp.get(channel, now)
-            tokens = min(float(self.burst), self._tokens[channel] + (now - last) / self.gap)
-            if tokens < 1.0:
-                await asyncio.sleep((1.0 - tokens) * self.gap)
+        with waiting_turn():  # an outbox post waiting here is not slow: its patience starts after
+            async with self._locks[channel]:
                 now = loop.time()
-                tokens = 1.0
-            self._tokens[channel] = tokens - 1.0
-            self._stamp[channel] = now
+                last = self._stamp.get(channel, now)
+                tokens = min(float(self.burst), self._tokens[channel] + (now - last) / self.gap)
+                if tokens < 1.0:
+                    await asyncio.sleep((1.0 - tokens) * self.gap)
+                    now = loop.time()
+                    tokens = 1.0
+                self._tokens[channel] = tokens - 1.0
+                self._stamp[channel] = now
 
 
 class MethodPace:
