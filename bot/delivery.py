@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -36,6 +36,7 @@ ATTEMPT_SECONDS = 60.0
 # Rounds the deliverer starts itself (after a retry, or for a post that was not due yet) wait this long
 # for any one post before leaving it to the background, so they never hold a scope up for long.
 PATIENCE_SECONDS = 1.5
+RECENT = 5_000  # messages remembered for the edits that follow them (a few hundred bytes each)
 
 
 def default_backoff(attempts: int) -> timedelta:
@@ -159,6 +160,9 @@ class Deliverer:
         self._waiting: dict[int, datetime] = {}  # posts waiting for their next try in the background
         # Attempts made by this process on posts still pending: rows read ahead may carry a stale count.
         self._attempts: dict[int, int] = {}
+        # Messages this process sent lately, by (scope, key): an edit's round finds its target here
+        # instead of reading it back (bounded; an older one is read from the database as before).
+        self._recent: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._active = 0
         self._quiet = asyncio.Event()
         self._quiet.set()
@@ -365,6 +369,9 @@ class Deliverer:
         target = row.payload.get("target")
         if target is None or target in sent:
             return False
+        if (message_id := self._recent.get((row.scope, target))) is not None:
+            sent[target] = message_id
+            return False
         async with self.db.session() as s:
             original = await outbox.find(s, row.scope, target)
         if original is None:
@@ -404,6 +411,10 @@ class Deliverer:
             return await self._retry_or_give_up(row, attempts, error)
         if message_id is not None:
             sent[row.key] = message_id
+            if row.kind not in EDITS:
+                self._recent[(row.scope, row.key)] = message_id
+                if len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
         log.info("sent %s %s/%s (message %s)", row.kind, row.scope, row.key, message_id)
         self.delivered += 1
         return Outcome(PostStatus.SENT, message_id, None, attempts)

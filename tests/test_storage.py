@@ -117,7 +117,7 @@ async def test_the_outbox_keeps_one_post_per_key_and_lists_what_is_pending(db: D
         assert await outbox.keys(s, "session:1", "start:") == frozenset({"start:0"})
         assert (await outbox.find(s, "session:2", "start:0")).not_before == now + timedelta(seconds=1)  # type: ignore[union-attr]
     async with db.session() as s, s.begin():
-        stored = await s.get(PostRow, first.id)
+        stored = await s.get(PostRow, first)
         assert stored is not None
         stored.status = "sent"
     async with db.session() as s:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.statuses import PostKind, PostStatus
@@ -68,41 +69,49 @@ async def enqueue(
     kind: str = "send",
     not_before: datetime | None = None,
     guild_id: int | None = None,
-) -> PostRow | None:
-    """Add a post unless one with the same scope and key exists (then None: it was decided already).
+) -> int | None:
+    """Add a post unless one with the same scope and key exists; the new post's id (None: decided already).
 
     `guild_id` defaults to the guild the scope names (through its session). The same post decided twice
     is dropped quietly (that is what the key is for); a *different* post under a key already taken is
     dropped too, but with a WARNING, so a lost post is never silent.
     """
-    existing = await s.scalar(select(PostRow).where(PostRow.scope == scope, PostRow.key == key))
-    if existing is not None:
-        if _canonical(existing.payload) != _canonical(payload) or existing.channel_id != channel_id:
-            log.warning(
-                "outbox %s/%s: a different post was already decided under this key; this one is DROPPED "
-                "(channel %s): %.300s",
-                scope,
-                key,
-                channel_id,
-                _canonical(payload),
-            )
-        return None
-    row = PostRow(
-        scope=scope,
-        guild_id=guild_id if guild_id is not None else await guild_of_scope(s, scope),
-        key=key,
-        channel_id=channel_id,
-        nonce=secrets.token_hex(8),
-        kind=kind,
-        payload=payload,
-        status=PostStatus.PENDING,
-        attempts=0,
-        created_at=now,
-        not_before=not_before if not_before is not None and not_before > now else None,
+    values = {
+        "scope": scope,
+        "guild_id": guild_id if guild_id is not None else await guild_of_scope(s, scope),
+        "key": key,
+        "channel_id": channel_id,
+        "nonce": secrets.token_hex(8),
+        "kind": kind,
+        "payload": payload,
+        "status": PostStatus.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": not_before if not_before is not None and not_before > now else None,
+    }
+    # One statement: the key's uniqueness decides (no read first, no unit-of-work flush per post).
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    added = await s.scalar(
+        insert(PostRow)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(PostRow.id)
     )
-    s.add(row)
-    await s.flush()
-    return row
+    if added is not None:
+        return int(added)
+    existing = await find(s, scope, key)
+    if existing is not None and (
+        _canonical(existing.payload) != _canonical(payload) or existing.channel_id != channel_id
+    ):
+        log.warning(
+            "outbox %s/%s: a different post was already decided under this key; this one is DROPPED "
+            "(channel %s): %.300s",
+            scope,
+            key,
+            channel_id,
+            _canonical(payload),
+        )
+    return None
 
 
 def _in_scope(query: Select[T], scope: str, prefix: str) -> Select[T]:
