@@ -33,6 +33,11 @@ from .users import (
 JSON = "application/json"
 
 
+MESSAGE_EVENTS = frozenset({"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"})
+GUILD_MESSAGES_INTENT = 1 << 9
+DIRECT_MESSAGES_INTENT = 1 << 12
+
+
 @dataclass
 class SandboxLimits:
     """Tunable behaviour: rate limits, interaction deadline, heartbeat, nonce window."""
@@ -230,8 +235,16 @@ class Sandbox:
 
     # dispatch & waiting ---------------------------------------------------------
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway dispatch to the shard owning its guild (queued for RESUME if that one is away)."""
+        """Send a gateway dispatch to the shard owning its guild (queued for RESUME if that one is away).
+
+        As on Discord, a guild's message events go only to a client that asked for them (the
+        GUILD_MESSAGES intent), DM message events only with DIRECT_MESSAGES.
+        """
         guild_id = data.get("guild_id")
+        if event in MESSAGE_EVENTS and self.intents is not None:
+            wanted = GUILD_MESSAGES_INTENT if guild_id is not None else DIRECT_MESSAGES_INTENT
+            if not self.intents & wanted:
+                return
         if guild_id is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
             guild_id = data.get("id")
         self.gateway_for(int(guild_id) if guild_id is not None else None).dispatch(event, data)

@@ -19,9 +19,10 @@ from discord_sandbox import Sandbox, SandboxLimits
 class ProbeBot(commands.Bot):
     """A bare discord.py bot that records what happened to it."""
 
-    def __init__(self, guild_id: int | None) -> None:
-        intents = discord.Intents.default()
-        intents.members = True
+    def __init__(self, guild_id: int | None, intents: discord.Intents | None = None) -> None:
+        if intents is None:
+            intents = discord.Intents.default()
+            intents.members = True
         super().__init__(
             command_prefix="!",
             intents=intents,
@@ -123,6 +124,6 @@ async def run_bot(
 
 
 @pytest.fixture
-def make_bot() -> Callable[[int | None], ProbeBot]:
+def make_bot() -> Callable[..., ProbeBot]:
     """Factory for a bare ProbeBot syncing its tree to one guild."""
     return ProbeBot

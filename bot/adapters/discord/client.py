@@ -52,10 +52,15 @@ EXTENSIONS: tuple[str, ...] = (
 
 
 def intents() -> discord.Intents:
-    """The gateway intents Conductor needs: guilds and members (to know the class), no message content."""
-    chosen = discord.Intents.default()
+    """The gateway intents Conductor needs: guilds and members (to know the class), nothing else.
+
+    Conductor talks through commands and buttons (interactions come without any intent) and never reads
+    messages: without the message intents Discord does not echo each of its own posts and edits back
+    over the gateway (with 500 sessions changing phase, a thousand events a transition to parse).
+    """
+    chosen = discord.Intents.none()
+    chosen.guilds = True
     chosen.members = True
-    chosen.message_content = False
     return chosen
 
 
@@ -105,6 +110,7 @@ class ConductorBot(commands.Bot):
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
             chunk_guilds_at_startup=False,
+            max_messages=None,  # no message cache: nothing reads it, and no message events arrive
         )
         # Discord's global limit belongs to the token: a process serving some of the shards takes their share.
         share = len(shards.ids) / shards.count if shards else 1.0
