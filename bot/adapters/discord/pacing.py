@@ -41,7 +41,10 @@ class Lane(IntEnum):
 class GlobalPacer:
     """At most `limit` starts in any `window + margin` seconds, granted in the order they were asked for.
 
-    Requests in `Lane.LATER` go only when no `Lane.FIRST` request waits.
+    Requests in `Lane.LATER` go only when no `Lane.FIRST` request waits and new posts are not streaming
+    (fewer than half the limit of them started in the last window): while many sessions change phase,
+    new posts keep coming a little behind one another as they are decided, and an edit slipped into each
+    gap would push the last new post past the floor the limit sets. The edits go once the burst is over.
     """
 
     def __init__(
@@ -57,14 +60,19 @@ class GlobalPacer:
         self.span = window + margin
         self.clock = clock
         self._granted: deque[float] = deque()  # start times of the last `limit` requests
+        self._firsts: deque[float] = deque()  # start times of the `Lane.FIRST` requests in the last window
         self._waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in Lane)
         self._wakeup: asyncio.TimerHandle | None = None
         self.waited = 0  # requests that had to wait for their turn (for logs and benchmarks)
 
     async def turn(self, lane: Lane = Lane.FIRST) -> None:
         """Wait until one more request may start now without passing the limit."""
-        if not any(self._waiting[: lane + 1]) and self._free():
-            self._grant()
+        if (
+            not any(self._waiting[: lane + 1])
+            and self._free()
+            and (lane == Lane.FIRST or not self._streaming())
+        ):
+            self._grant(lane)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[lane].append(future)
@@ -78,28 +86,42 @@ class GlobalPacer:
             self._granted.popleft()
         return len(self._granted) < self.limit
 
-    def _grant(self) -> None:
-        self._granted.append(self.clock())
+    def _streaming(self) -> bool:
+        """Whether new posts are going out at more than half the limit (edits then wait)."""
+        now = self.clock()
+        while self._firsts and now - self._firsts[0] >= self.span:
+            self._firsts.popleft()
+        return len(self._firsts) * 2 >= max(self.limit, 2)
 
-    def _next(self) -> asyncio.Future[None] | None:
-        """The first waiter still waiting, from the first lane that has one."""
-        for queue in self._waiting:
+    def _grant(self, lane: Lane) -> None:
+        now = self.clock()
+        self._granted.append(now)
+        if lane == Lane.FIRST:
+            self._firsts.append(now)
+
+    def _next(self) -> tuple[Lane, asyncio.Future[None]] | None:
+        """The first waiter still waiting, from the first lane that has one and may go."""
+        for which, queue in zip(Lane, self._waiting, strict=True):
+            if which == Lane.LATER and self._streaming():
+                return None
             while queue:
                 future = queue.popleft()
                 if not future.done():
-                    return future
+                    return which, future
         return None
 
     def _pump(self) -> None:
-        """Let the waiters go that fit now; come back once when the oldest start leaves the window."""
+        """Let the waiters go that fit now; come back when a start leaves the window and someone waits."""
         while self._free():
-            future = self._next()
-            if future is None:
-                return
-            self._grant()
+            found = self._next()
+            if found is None:
+                break
+            which, future = found
+            self._grant(which)
             future.set_result(None)
         if self._wakeup is None and any(self._waiting):
-            delay = self._granted[0] + self.span - self.clock()
+            oldest = [times[0] for times in (self._granted, self._firsts) if times]
+            delay = min(oldest) + self.span - self.clock() if oldest else 0.0
             self._wakeup = asyncio.get_running_loop().call_later(max(delay, 0.0), self._woken)
 
     def _woken(self) -> None:
