@@ -9,9 +9,10 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Insert, Select, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +59,33 @@ async def guild_of_scope(s: AsyncSession, scope: str) -> int | None:
     return row.guild_id if row is not None else None
 
 
+_ADD_COLUMNS = (
+    "scope",
+    "guild_id",
+    "key",
+    "channel_id",
+    "nonce",
+    "kind",
+    "payload",
+    "status",
+    "attempts",
+    "created_at",
+    "not_before",
+)
+
+
+@cache
+def _add_statement(dialect: str) -> Insert:
+    """INSERT a post unless its (scope, key) is taken, RETURNING its id; built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(PostRow)
+        .values({name: bindparam(name) for name in _ADD_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(PostRow.id)
+    )
+
+
 async def enqueue(
     s: AsyncSession,
     *,
@@ -90,13 +118,7 @@ async def enqueue(
         "not_before": not_before if not_before is not None and not_before > now else None,
     }
     # One statement: the key's uniqueness decides (no read first, no unit-of-work flush per post).
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    added = await s.scalar(
-        insert(PostRow)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(PostRow.id)
-    )
+    added = await s.scalar(_add_statement(s.get_bind().dialect.name), values)
     if added is not None:
         return int(added)
     existing = await find(s, scope, key)
