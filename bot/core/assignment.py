@@ -514,7 +514,7 @@ def solve(
     if adj:
         stuck = avoid_partners(seating, adj, fits, rng)
         if stuck:
-            regroup_partners(seating, adj, stuck, rng)
+            regroup_partners(seating, adj, fits, stuck, rng)
 
     result = Assignment(
         seats={s: Seat(p, k) for (p, k), members in seating.cells.items() for s in members},

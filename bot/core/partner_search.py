@@ -31,6 +31,7 @@ _WORK_PER_STUDENT = 150  # local-search work per student, in partner links looke
 _CANDIDATE_WORK = 16  # drawing and screening one swap candidate costs about as much as 16 links
 _WINDOW = 14  # students of one role re-dealt exactly at once (a role of the seed's class: 8-10)
 _WINDOWS_PER_ROLE = 4  # windows tried per role when the role is larger than one window
+_CROSS_WINDOW = 20  # two roles re-dealt together when they hold at most this many students
 _REGROUP_NODES = 50_000  # search nodes for all the regrouping of one solve (the seed's class: < 1,000)
 
 
@@ -88,6 +89,12 @@ def repeated_pairs(seating: Seating, adj: Mapping[str, frozenset[str]]) -> int:
     return sum(1 for s, links in adj.items() for y in links if s < y and cell_of[s] == cell_of[y])
 
 
+def _keeps_rotation(fits: Mapping[str, frozenset[str]], x: str, old: str, new: str) -> bool:
+    """Moving `x` from role `old` to `new` keeps them on a role rotation prefers, if they were on one."""
+    good = fits.get(x)
+    return good is None or new in good or old not in good
+
+
 # ---------------------------------------------------------------------------------------------------
 # Local search over swaps
 
@@ -131,10 +138,6 @@ def avoid_partners(
         work += len(links) + 1
         return sum(1 for y in links if y != without and cell_of[y] == cell)
 
-    def keeps_rotation(x: str, old: str, new: str) -> bool:
-        good = fits.get(x)
-        return good is None or new in good or old not in good
-
     def stuck() -> list[str]:  # every student beside a past partner is in `suspects` (see below)
         return [s for s in sorted(suspects) if conflicts(s, cell_of[s], s)]
 
@@ -162,7 +165,9 @@ def avoid_partners(
                 if work > budget:
                     return stuck()
                 b = cell_of[t]
-                if b == a or not (keeps_rotation(s, a[1], b[1]) and keeps_rotation(t, b[1], a[1])):
+                if b == a or not (
+                    _keeps_rotation(fits, s, a[1], b[1]) and _keeps_rotation(fits, t, b[1], a[1])
+                ):
                     continue
                 before = mine + conflicts(t, b, t)
                 after = conflicts(s, b, t) + conflicts(t, a, s)
@@ -181,40 +186,60 @@ def avoid_partners(
 
 
 def regroup_partners(
-    seating: Seating, adj: Mapping[str, frozenset[str]], stuck: Iterable[str], rng: random.Random
+    seating: Seating,
+    adj: Mapping[str, frozenset[str]],
+    fits: Mapping[str, frozenset[str]],
+    stuck: Iterable[str],
+    rng: random.Random,
 ) -> None:
-    """Re-deal students within their own role where that seats fewer past partners together.
+    """Re-deal students where that seats fewer past partners together: within a role, then over two.
 
-    `stuck` names the students beside a past partner (what `avoid_partners` returns). Roles, cell
-    sizes and so every count stay as they are, and the number of repeated pairs never grows.
+    `stuck` names the students beside a past partner (what `avoid_partners` returns). Every cell keeps
+    its size, so every count stays as it is; a student changes role only where rotation allows (as in
+    `avoid_partners`); the number of repeated pairs never grows.
     """
     cell_of = seating.cell_of
     by_role: dict[str, list[Cell]] = {}
     for cell in sorted(seating.cells):
         by_role.setdefault(cell[1], []).append(cell)
+    members = {role: sorted(s for c in cells for s in seating.cells[c]) for role, cells in by_role.items()}
 
-    def clashes(s: str) -> bool:
-        here = cell_of[s]
-        return any(cell_of[y] == here for y in adj.get(s, ()))
+    def clashing(role: str) -> list[str]:
+        return [s for s in members[role] if any(cell_of[y] == cell_of[s] for y in adj.get(s, ()))]
+
+    def movable(students: Iterable[str], role: str, to: str) -> bool:
+        return any(_keeps_rotation(fits, s, role, to) for s in students)
 
     left = _REGROUP_NODES
-    for role in sorted({cell_of[s][1] for s in stuck}):
-        cells = by_role[role]
-        members = sorted(s for c in cells for s in seating.cells[c])
+    roles = sorted({cell_of[s][1] for s in stuck})
+    for role in roles:
         for _ in range(_WINDOWS_PER_ROLE):
-            clashing = [s for s in members if clashes(s)]
-            if not clashing or left <= 0:
+            clash = clashing(role)
+            if not clash or left <= 0:
                 break
-            if len(members) <= _WINDOW:
-                window = members
-            else:
-                rng.shuffle(clashing)
-                window = clashing[: _WINDOW // 2]
-                chosen = set(window)
-                window += rng.sample([s for s in members if s not in chosen], _WINDOW - len(window))
-            left -= _redeal(seating, cells, window, adj, left)
-            if window is members:
-                break  # the whole role was searched: nothing better exists
+            window = members[role]
+            if len(window) > _WINDOW:
+                rng.shuffle(clash)
+                chosen = set(clash[: _WINDOW // 2])
+                others = rng.sample([s for s in window if s not in chosen], _WINDOW - len(chosen))
+                window = sorted(chosen) + others
+            left -= _redeal(seating, by_role[role], window, adj, fits, left)
+            if len(window) == len(members[role]):
+                break  # the whole role was searched: nothing better exists within it
+    # Small classes: a role that no split of its own students frees may trade students with another.
+    for role in roles:
+        for other in sorted(by_role):
+            if not clashing(role) or left <= 0:
+                break
+            window = members[role] + members[other]
+            if other == role or len(window) > _CROSS_WINDOW:
+                continue
+            if not (movable(members[role], role, other) and movable(members[other], other, role)):
+                continue  # no trade keeps rotation: the roles' own splits were searched already
+            cells = by_role[role] + by_role[other]
+            left -= _redeal(seating, cells, window, adj, fits, left)
+            members[role] = sorted(s for c in by_role[role] for s in seating.cells[c])
+            members[other] = sorted(s for c in by_role[other] for s in seating.cells[c])
 
 
 def _redeal(
@@ -222,11 +247,13 @@ def _redeal(
     cells: Sequence[Cell],
     window: Sequence[str],
     adj: Mapping[str, frozenset[str]],
+    fits: Mapping[str, frozenset[str]],
     budget: int,
 ) -> int:
     """Branch and bound: the best way to put `window` back into `cells`, each taking as many as it gave.
 
-    Applies the result when it seats fewer past partners together; returns the search nodes used.
+    A student may take a cell of another role only where rotation allows. Applies the result when it
+    seats fewer past partners together; returns the search nodes used.
     """
     cell_of = seating.cell_of
     index = {c: i for i, c in enumerate(cells)}
@@ -235,6 +262,11 @@ def _redeal(
     for s in window:
         quota[index[cell_of[s]]] += 1
     fixed = [[s for s in seating.cells[c] if s not in spot] for c in cells]
+    start = [index[cell_of[s]] for s in window]
+    allowed = [
+        [c for c, (_, role) in enumerate(cells) if _keeps_rotation(fits, s, cell_of[s][1], role)]
+        for s in window
+    ]
     # base[i][c]: past partners of window student i among the students staying in cell c
     base = [[0] * len(cells) for _ in window]
     links: list[list[int]] = [[] for _ in window]  # past partners inside the window
@@ -244,12 +276,13 @@ def _redeal(
                 links[i].append(spot[y])
             elif cell_of[y] in index:
                 base[i][index[cell_of[y]]] += 1
-    start = [index[cell_of[s]] for s in window]
     current = sum(base[i][start[i]] for i in range(len(window)))
     current += sum(1 for i in range(len(window)) for j in links[i] if i < j and start[i] == start[j])
     if current == 0:
         return 0
-    order = sorted(range(len(window)), key=lambda i: (-len(links[i]) - sum(base[i]), window[i]))
+    order = sorted(
+        range(len(window)), key=lambda i: (len(allowed[i]), -len(links[i]) - sum(base[i]), window[i])
+    )
     place = [-1] * len(window)
     load = [0] * len(cells)
     best, best_place = current, list[int]()
@@ -263,14 +296,14 @@ def _redeal(
             return
         i = order[k]
         options = []
-        blank: set[int] = set()  # empty cells without staying students are interchangeable: try one
-        for c in range(len(cells)):
+        blank: set[tuple[str, int]] = set()  # empty cells of a role without staying students: try one
+        for c in allowed[i]:
             if load[c] == quota[c]:
                 continue
             if not fixed[c] and load[c] == 0:
-                if quota[c] in blank:
+                if (cells[c][1], quota[c]) in blank:
                     continue
-                blank.add(quota[c])
+                blank.add((cells[c][1], quota[c]))
             add = base[i][c] + sum(1 for j in links[i] if place[j] == c)
             if cost + add < best:
                 options.append((add, c))
