@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate
+from itertools import accumulate, combinations
 from typing import Protocol
 
 __all__ = ["Cell", "Past", "Seating", "avoid_partners", "partner_graph", "regroup_partners", "repeated_pairs"]
@@ -31,7 +31,7 @@ _WORK_PER_STUDENT = 150  # local-search work per student, in partner links looke
 _CANDIDATE_WORK = 16  # drawing and screening one swap candidate costs about as much as 16 links
 _WINDOW = 14  # students of one role re-dealt exactly at once (a role of the seed's class: 8-10)
 _WINDOWS_PER_ROLE = 4  # windows tried per role when the role is larger than one window
-_CROSS_WINDOW = 20  # two roles re-dealt together when they hold at most this many students
+_CROSS_WINDOW = 27  # two or three roles re-dealt together when they hold at most this many students
 _REGROUP_NODES = 50_000  # search nodes for all the regrouping of one solve (the seed's class: < 1,000)
 
 
@@ -207,8 +207,9 @@ def regroup_partners(
     def clashing(role: str) -> list[str]:
         return [s for s in members[role] if any(cell_of[y] == cell_of[s] for y in adj.get(s, ()))]
 
-    def movable(students: Iterable[str], role: str, to: str) -> bool:
-        return any(_keeps_rotation(fits, s, role, to) for s in students)
+    def movable(students: Iterable[str], role: str, to: Iterable[str]) -> bool:
+        targets = list(to)
+        return any(_keeps_rotation(fits, s, role, t) for s in students for t in targets)
 
     left = _REGROUP_NODES
     roles = sorted({cell_of[s][1] for s in stuck})
@@ -226,20 +227,22 @@ def regroup_partners(
             left -= _redeal(seating, by_role[role], window, adj, fits, left)
             if len(window) == len(members[role]):
                 break  # the whole role was searched: nothing better exists within it
-    # Small classes: a role that no split of its own students frees may trade students with another.
+    # Small classes: a role that no split of its own students frees may trade students with one or
+    # two other roles (a cycle: some of its students take the second role, whose take the third...).
     for role in roles:
-        for other in sorted(by_role):
+        others = [r for r in sorted(by_role) if r != role]
+        for group in [(r,) for r in others] + list(combinations(others, 2)):
             if not clashing(role) or left <= 0:
                 break
-            window = members[role] + members[other]
-            if other == role or len(window) > _CROSS_WINDOW:
-                continue
-            if not (movable(members[role], role, other) and movable(members[other], other, role)):
-                continue  # no trade keeps rotation: the roles' own splits were searched already
-            cells = by_role[role] + by_role[other]
-            left -= _redeal(seating, cells, window, adj, fits, left)
-            members[role] = sorted(s for c in by_role[role] for s in seating.cells[c])
-            members[other] = sorted(s for c in by_role[other] for s in seating.cells[c])
+            together = (role, *group)
+            window = [s for r in together for s in members[r]]
+            if len(window) > _CROSS_WINDOW or not all(
+                movable(members[r], r, [t for t in together if t != r]) for r in together
+            ):
+                continue  # too big, or some role could not give a student away keeping rotation
+            left -= _redeal(seating, [c for r in together for c in by_role[r]], window, adj, fits, left)
+            for r in together:
+                members[r] = sorted(s for c in by_role[r] for s in seating.cells[c])
 
 
 def _redeal(
