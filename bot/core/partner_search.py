@@ -32,7 +32,7 @@ _CANDIDATE_WORK = 16  # drawing and screening one swap candidate costs about as 
 _WINDOW = 14  # students of one role re-dealt exactly at once (a role of the seed's class: 8-10)
 _WINDOWS_PER_ROLE = 4  # windows tried per role when the role is larger than one window
 _CROSS_WINDOW = 27  # two or three roles re-dealt together when they hold at most this many students
-_REGROUP_NODES = 50_000  # search nodes for all the regrouping of one solve (the seed's class: < 1,000)
+_REGROUP_NODES = 20_000  # search nodes for all the regrouping of one solve (a few tens of ms at worst)
 
 
 class Seating:
