@@ -11,7 +11,8 @@ Rules a fresh assignment (`solve`) keeps:
   such student does (otherwise as many as possible do, silently); when the history says how often each
   role was held (`History.times`), "not had before" becomes "held least often", so that over a long term
   every student cycles through the roles evenly instead of only once;
-* partners: students are kept out of the (paper, role) of a past partner where that can be avoided.
+* partners: students are kept out of the (paper, role) of a past partner where that can be avoided
+  (`bot.core.partner_search`: swaps, then an exact re-dealing of a role's students, bounded in work).
 
 Edits (`add_student`, `remove_student`, `swap`, `move`) change only the students they name and keep every
 role of every paper within its bounds. They do not rebalance group sizes: moving someone to another paper
