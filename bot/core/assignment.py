@@ -11,7 +11,8 @@ Rules a fresh assignment (`solve`) keeps:
   such student does (otherwise as many as possible do, silently); when the history says how often each
   role was held (`History.times`), "not had before" becomes "held least often", so that over a long term
   every student cycles through the roles evenly instead of only once;
-* partners: students are kept out of the (paper, role) of a past partner where that can be avoided.
+* partners: students are kept out of the (paper, role) of a past partner where that can be avoided
+  (`bot.core.partner_search`: swaps, then an exact re-dealing of a role's students, bounded in work).
 
 Edits (`add_student`, `remove_student`, `swap`, `move`) change only the students they name and keep every
 role of every paper within its bounds. They do not rebalance group sizes: moving someone to another paper
@@ -25,16 +26,15 @@ and seed give the same assignment whatever order the inputs come in.
 from __future__ import annotations
 
 import random
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
 from types import MappingProxyType
 from typing import Protocol
 
 from bot.core.errors import ConductorError
+from bot.core.partner_search import Cell, Seating, avoid_partners, partner_graph, regroup_partners
 
 __all__ = [
     "Assignment",
@@ -416,124 +416,6 @@ def _fixed_totals(totals: Mapping[str, int]) -> _Attach:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Partners: local swaps that take students out of a past partner's (paper, role).
-
-_EXHAUSTIVE = 256  # enumerate every candidate when there are at most this many, else sample
-_SAMPLES = 48
-_WORK_PER_STUDENT = 150  # local-search work per student, in partner links looked at
-_CANDIDATE_WORK = 16  # drawing and screening one swap candidate costs about as much as 16 links
-
-
-class _Seating:
-    """Mutable seating used while solving: cells as lists, with positions for O(1) swaps."""
-
-    def __init__(self, cells: dict[tuple[str, str], list[str]]) -> None:
-        self.cells = cells
-        self.cell_of = {s: cell for cell, members in cells.items() for s in members}
-        self.pos = {s: i for members in cells.values() for i, s in enumerate(members)}
-
-    def swap(self, s: str, t: str) -> None:
-        a, b = self.cell_of[s], self.cell_of[t]
-        i, j = self.pos[s], self.pos[t]
-        self.cells[a][i], self.cells[b][j] = t, s
-        self.cell_of[s], self.cell_of[t] = b, a
-        self.pos[s], self.pos[t] = j, i
-
-
-def _candidates(
-    seating: _Seating, groups: Sequence[Sequence[tuple[str, str]]], rng: random.Random
-) -> Iterator[str]:
-    for cells in groups:
-        lists = [seating.cells[c] for c in cells if seating.cells[c]]
-        sizes = list(accumulate(len(m) for m in lists))
-        total = sizes[-1] if sizes else 0
-        if total <= _EXHAUSTIVE:
-            pool = [s for m in lists for s in m]
-            rng.shuffle(pool)
-            yield from pool
-        else:
-            for _ in range(_SAMPLES):
-                x = rng.randrange(total)
-                i = bisect_right(sizes, x)
-                m = lists[i]
-                yield m[x - (sizes[i - 1] if i else 0)]
-
-
-def _avoid_partners(
-    seating: _Seating,
-    adj: Mapping[str, frozenset[str]],
-    fits: Mapping[str, frozenset[str]],
-    rng: random.Random,
-    budget: int,
-) -> None:
-    """First-improvement local search over swaps; a swap never takes anyone off an untried role.
-
-    `budget` bounds the work (partner links looked at), so that hopeless cases (past partners who
-    cannot all be kept apart) stop early and deterministically.
-    """
-    cell_of = seating.cell_of
-    work = 0
-
-    def conflicts(x: str, cell: tuple[str, str], without: str) -> int:
-        nonlocal work
-        links = adj.get(x, ())
-        work += len(links) + 1
-        return sum(1 for y in links if y != without and cell_of[y] == cell)
-
-    def keeps_rotation(x: str, old: str, new: str) -> bool:
-        good = fits.get(x)
-        return good is None or new in good or old not in good
-
-    papers = sorted({p for p, _ in seating.cells})
-    roles = sorted({r for _, r in seating.cells})
-    suspects: set[str] = set(adj)  # who may have a past partner in their cell
-    for _ in range(20):
-        todo = [s for s in sorted(suspects) if conflicts(s, cell_of[s], s)]
-        if not todo or work > budget:
-            return
-        rng.shuffle(todo)
-        suspects = set(todo)
-        improved = False
-        for s in todo:
-            a = cell_of[s]
-            mine = conflicts(s, a, s)
-            if not mine:
-                continue
-            same = [(p, a[1]) for p in papers if p != a[0]]
-            other = [(p, r) for r in roles if r != a[1] for p in papers]
-            for t in _candidates(seating, (same, other), rng):
-                work += _CANDIDATE_WORK
-                if work > budget:
-                    return
-                b = cell_of[t]
-                if b == a or not (keeps_rotation(s, a[1], b[1]) and keeps_rotation(t, b[1], a[1])):
-                    continue
-                before = mine + conflicts(t, b, t)
-                after = conflicts(s, b, t) + conflicts(t, a, s)
-                if after < before:
-                    seating.swap(s, t)
-                    suspects.update(adj[s], adj.get(t, ()), (t,))
-                    improved = True
-                    break
-        if not improved:
-            return
-
-
-def _partner_graph(students: Iterable[str], history: Mapping[str, History]) -> dict[str, frozenset[str]]:
-    present = set(students)
-    adj: dict[str, set[str]] = {}
-    for s in sorted(present):
-        past = history.get(s)
-        if past is None:
-            continue
-        for p in past.partners:
-            if p in present and p != s:
-                adj.setdefault(s, set()).add(p)
-                adj.setdefault(p, set()).add(s)
-    return {s: frozenset(ps) for s, ps in adj.items()}
-
-
-# ---------------------------------------------------------------------------------------------------
 # solve
 
 
@@ -621,17 +503,19 @@ def solve(
         leftover = leftover[room:]
 
     # Deal each role's students over the papers, then swap past partners apart.
-    cells: dict[tuple[str, str], list[str]] = {}
+    cells: dict[Cell, list[str]] = {}
     for k in role_keys:
         pool = sorted(by_role[k])
         rng.shuffle(pool)
         for p in paper_keys:
             n = counts[p][k]
             cells[(p, k)], pool = pool[:n], pool[n:]
-    seating = _Seating(cells)
-    adj = _partner_graph(ordered, history)
+    seating = Seating(cells)
+    adj = partner_graph(ordered, history)
     if adj:
-        _avoid_partners(seating, adj, fits, rng, budget=_WORK_PER_STUDENT * len(ordered) + 10_000)
+        stuck = avoid_partners(seating, adj, fits, rng)
+        if stuck:
+            regroup_partners(seating, adj, fits, stuck, rng)
 
     result = Assignment(
         seats={s: Seat(p, k) for (p, k), members in seating.cells.items() for s in members},
