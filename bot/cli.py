@@ -111,21 +111,6 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 2
 
 
-def _run_slack(settings: Settings, course: Course) -> int:
-    """`python -m bot run --platform slack`: the Slack app over Socket Mode until SIGTERM or SIGINT."""
-    from dataclasses import replace
-
-    from bot.adapters.slack.frontend import SlackConductor
-    from bot.core.platform import Platform, SlackOptions
-
-    if course.slack is None:
-        course = replace(
-            course, platform=Platform.SLACK, slack=SlackOptions(class_channel=course.class_channel)
-        )
-    asyncio.run(SlackConductor(settings, course).run())
-    return 0
-
-
 def _backup(path: Path) -> int:
     from bot.backup import BackupError, backup_sqlite
     from bot.settings import Settings
@@ -145,25 +130,42 @@ def _run(
     shard_count: int | None = None,
     platform: str | None = None,
 ) -> int:
+    from bot import startup
+
+    startup.pause()  # resumed once the catch-up is sent (bot.startup says why)
+    try:
+        from bot import logs
+        from bot.config import ConfigError, load_config
+        from bot.settings import Settings
+
+        overrides = {"shard_ids": shards, "shard_count": shard_count}
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        secrets = [s.get_secret_value() for s in settings.secrets()]
+        logs.setup(settings.log_level, settings.log_format, secrets=[*secrets, *(s.strip() for s in secrets)])
+        try:
+            course = load_config(config_path or settings.conductor_config)
+            if (platform or course.platform.value) == "slack":
+                return _run_slack(settings, course)
+            return _run_discord(settings, course, config_path or settings.conductor_config)
+        except (ConfigError, ConductorError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            logs.flush()
+    finally:
+        startup.resume()
+
+
+def _run_discord(settings: Settings, course: Course, config_path: Path) -> int:
+    """`python -m bot run` on Discord: the bot until SIGTERM or SIGINT (discord.py is imported only here)."""
     import discord
 
-    from bot import logs
     from bot.adapters.discord.wiring import run
-    from bot.config import ConfigError, load_config
-    from bot.settings import Settings
 
-    overrides = {"shard_ids": shards, "shard_count": shard_count}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
-    secrets = [s.get_secret_value() for s in settings.secrets()]
-    logs.setup(settings.log_level, settings.log_format, secrets=[*secrets, *(s.strip() for s in secrets)])
     try:
-        course = load_config(config_path or settings.conductor_config)
-        if (platform or course.platform.value) == "slack":
-            return _run_slack(settings, course)
-        asyncio.run(run(settings, course, config_path or settings.conductor_config))
-    except (ConfigError, ConductorError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        asyncio.run(run(settings, course, config_path))
     except discord.LoginFailure:
         print(
             "error: Discord refused the token (401). Copy the bot token again from the Developer Portal "
@@ -178,10 +180,23 @@ def _run(
             file=sys.stderr,
         )
         return 2
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        logs.flush()
+    return 0
+
+
+def _run_slack(settings: Settings, course: Course) -> int:
+    """`python -m bot run --platform slack`: the Slack app over Socket Mode until SIGTERM or SIGINT."""
+    from dataclasses import replace
+
+    from bot import startup
+    from bot.adapters.slack.frontend import SlackConductor
+    from bot.core.platform import Platform, SlackOptions
+
+    if course.slack is None:
+        course = replace(
+            course, platform=Platform.SLACK, slack=SlackOptions(class_channel=course.class_channel)
+        )
+    startup.resume()  # its modules are loaded; the Slack app starts with the collector on
+    asyncio.run(SlackConductor(settings, course).run())
     return 0
 
 

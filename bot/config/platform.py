@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from bot.adapters.slack.command_list import prefix_problem
 from bot.config.checks import check_http_url, check_ws_url
 from bot.config.messages import Reporter
 from bot.config.schema import ConfigModel
@@ -43,6 +42,8 @@ def _slack(m: ConfigModel, rep: Reporter) -> SlackOptions | None:
     s = m.slack
     if s is None:
         return None
+    from bot.adapters.slack.command_list import prefix_problem  # Slack's modules only for a Slack course
+
     channel = s.class_channel.removeprefix("#")
     if not (_CHANNEL_NAME.fullmatch(channel) or _CHANNEL_ID.fullmatch(channel)):
         rep.error(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot import logs
+from bot import logs, startup
 from bot.adapters.discord.pacing import GlobalPacer
 from bot.adapters.discord.pacing import install as install_pacer
 from bot.adapters.discord.rooms import DiscordRooms, class_targets, instructor_ids, student_ids
@@ -212,6 +212,7 @@ class ConductorBot(commands.Bot):
                 return
             await self.sync_commands()
         finally:
+            startup.resume()  # paused since the first import (bot.startup)
             if self.stopping:
                 log.info("stopping during start-up: the rest of start-up is left to the next start")
 
