@@ -4,6 +4,10 @@ Loading discord.py, SQLAlchemy and pydantic creates some 170,000 objects and alm
 collector walks them all again and again as they pile up (about 0.1 s of a restart's 0.9 s of CPU).
 Reference counting still frees everything that is not in a cycle, so a paused collector only lets the
 few cyclic leftovers of start-up wait; `resume` collects them and turns the collector back on.
+
+`resume` also freezes what start-up left (`gc.freeze`): the modules, classes and clients live as long as
+the process, and a full collection that walked them all again paused the event loop mid-transition
+(the "answers while busy" benchmark's slowest answers). Later collections walk only what came after.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ def pause() -> None:
 
 
 def resume() -> None:
-    """After start-up: collect start-up's cyclic garbage once and turn the collector back on (idempotent)."""
+    """After start-up (idempotent): collect its cyclic garbage, freeze the rest, turn the collector on."""
     global _paused
     if _paused:
         _paused = False
         gc.collect()
+        gc.freeze()
         gc.enable()
