@@ -61,6 +61,7 @@ class GlobalPacer:
         self.clock = clock
         self._granted: deque[float] = deque()  # start times of the last `limit` requests
         self._firsts: deque[float] = deque()  # start times of the `Lane.FIRST` requests in the last window
+        self._stream = (max(limit, 2) + 1) // 2  # this many new posts in a window: edits wait
         self._waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in Lane)
         self._wakeup: asyncio.TimerHandle | None = None
         self.waited = 0  # requests that had to wait for their turn (for logs and benchmarks)
@@ -91,7 +92,7 @@ class GlobalPacer:
         now = self.clock()
         while self._firsts and now - self._firsts[0] >= self.span:
             self._firsts.popleft()
-        return len(self._firsts) * 2 >= max(self.limit, 2)
+        return len(self._firsts) >= self._stream
 
     def _grant(self, lane: Lane) -> None:
         now = self.clock()
@@ -120,8 +121,14 @@ class GlobalPacer:
             self._grant(which)
             future.set_result(None)
         if self._wakeup is None and any(self._waiting):
-            oldest = [times[0] for times in (self._granted, self._firsts) if times]
-            delay = min(oldest) + self.span - self.clock() if oldest else 0.0
+            # Wake when a turn frees up, or (edits waiting on a stream of posts) when the stream thins.
+            if not self._free():
+                since = self._granted[0]
+            elif self._streaming():
+                since = self._firsts[len(self._firsts) - self._stream]
+            else:
+                since = self.clock() - self.span
+            delay = since + self.span - self.clock()
             self._wakeup = asyncio.get_running_loop().call_later(max(delay, 0.0), self._woken)
 
     def _woken(self) -> None:
