@@ -129,7 +129,7 @@ def print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, rehe
 async def main(members: int, rehearsals: int, trace: bool = False, speed: float = 500) -> None:
     """Run both measurements and print them."""
     mem = await guild_memory(members)
-    print(f"bot RSS with one guild of {members} members, connected and answering: {mem:.0f} MB")
+    print(f"bot RSS with one guild of {members} members, connected and answering: {mem:.1f} MB")
     after = await rehearsal_memory(rehearsals, trace, speed)
     print("RSS after each rehearsal (MB): " + ", ".join(f"{m:.0f}" for m in after))
     if len(after) > 2:
