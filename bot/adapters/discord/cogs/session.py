@@ -7,11 +7,10 @@ from discord import app_commands
 
 from bot.adapters.discord.class_channel import Venue, venue
 from bot.adapters.discord.client import ConductorBot
-from bot.adapters.discord.components import QUICK_ANSWER
 from bot.adapters.discord.needs import confirm_plan, grant
 from bot.adapters.discord.permissions import instructor_only
 from bot.adapters.discord.render import as_answer
-from bot.adapters.discord.tree import answer_within, reply
+from bot.adapters.discord.tree import acknowledge, reply
 from bot.core.clocktime import parse_start
 from bot.core.statuses import SessionAction
 from bot.messages.session import status
@@ -108,16 +107,11 @@ class SessionGroup(app_commands.Group, name="session", description="Run the afte
     @instructor_only()
     async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show where the session is."""
-        guild_id = interaction.guild_id
-        assert guild_id is not None
-
-        async def show() -> None:
-            info = await self.bot.sessions.status(guild_id, session_channel(interaction))
-            _, embeds = as_answer(status(info.plan_name, info.timeline, info.position))
-            await reply(interaction, "", embeds=embeds)
-
-        # Asked mid-transition, when the database is busiest: deferred unless it is answered at once.
-        await answer_within(interaction, show(), QUICK_ANSWER)
+        assert interaction.guild_id is not None
+        await acknowledge(interaction)  # at once: asked mid-transition, its read waits behind the writes
+        info = await self.bot.sessions.status(interaction.guild_id, session_channel(interaction))
+        _, embeds = as_answer(status(info.plan_name, info.timeline, info.position))
+        await reply(interaction, "", embeds=embeds)
 
     async def _control(
         self,
