@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 
 from bot.storage.models import Base, BotState
 
@@ -85,6 +86,52 @@ def _stamped(connection: Connection) -> frozenset[str] | None:
     return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
+class _FreedSlot:
+    """Put in the pool's queue when a new connection could not be made: whoever waits for one wakes up
+    and tries for itself. Closed with the pool like a connection (nothing to close)."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_SLOT_FREED = cast(ConnectionPoolEntry, _FreedSlot())  # a `ConnectionPoolEntry` only to the type checker
+
+
+class WakingPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's async queue pool, where a failed connect wakes whoever waits for a connection.
+
+    When the pool is at its size, callers wait on its queue for a connection to come back; but when the
+    one making a new connection fails (the database unreachable), nothing comes back and nobody was
+    woken: every other caller waited out the whole `pool_timeout` (30 s) and then failed with "QueuePool
+    limit reached" instead of the real error. Now the failure leaves a token in the queue, and the next
+    caller takes the freed slot and tries (and fails at once with the real error, or connects).
+    """
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        while True:
+            record = super()._do_get()
+            if record is not _SLOT_FREED:
+                return record
+            if self._inc_overflow():
+                try:
+                    return self._create_connection()
+                except BaseException:
+                    self._dec_overflow()
+                    self._wake_next()
+                    raise
+
+    def _create_connection(self) -> ConnectionPoolEntry:
+        try:
+            return super()._create_connection()
+        except BaseException:
+            self._wake_next()  # the caller frees the slot before anyone woken here runs
+            raise
+
+    def _wake_next(self) -> None:
+        if self._pool.empty():  # connections idle: nobody waits
+            self._pool.put_nowait(_SLOT_FREED)
+
+
 class Database:
     """Owns the engine and hands out sessions; every call is async, nothing blocks the event loop."""
 
@@ -95,10 +142,10 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: AsyncEngine = (
-            create_async_engine(url, pool_size=1, max_overflow=0)
+            create_async_engine(url, poolclass=WakingPool, pool_size=1, max_overflow=0)
             if self.is_sqlite
             # pre_ping: a connection the server dropped (restart, failover) is replaced, not handed out.
-            else create_async_engine(url, pool_pre_ping=True)
+            else create_async_engine(url, poolclass=WakingPool, pool_pre_ping=True)
         )
         self._file = (
             Path(parsed.database)
