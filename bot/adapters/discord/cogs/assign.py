@@ -362,6 +362,7 @@ class RolesGroup(
     async def status(self, interaction: discord.Interaction[ConductorBot]) -> None:
         """Show acknowledgements."""
         assert interaction.guild_id is not None
+        await acknowledge(interaction)  # at once: asked mid-session, its reads may wait behind the writes
         lines = await self.bot.assignments.status(interaction.guild_id, session_channel(interaction))
         await reply(interaction, "", embed=status_embed(lines))
 

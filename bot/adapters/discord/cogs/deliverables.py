@@ -15,7 +15,7 @@ from bot.adapters.discord.client import ConductorBot
 from bot.adapters.discord.cogs.session import session_channel
 from bot.adapters.discord.components import ConductorItem, ConductorModal, ConductorView
 from bot.adapters.discord.permissions import instructor_only
-from bot.adapters.discord.tree import reply
+from bot.adapters.discord.tree import acknowledge, reply
 from bot.core.plan import Role
 from bot.core.submissions import URL_MAX_LENGTH
 from bot.services.submissions import Form
@@ -154,6 +154,7 @@ async def review(interaction: discord.Interaction[ConductorBot]) -> None:
 async def deliverables(interaction: discord.Interaction[ConductorBot]) -> None:
     """Show who has submitted their deliverable and who is missing."""
     assert interaction.guild_id is not None
+    await acknowledge(interaction)  # at once: asked mid-session, its reads may wait behind the writes
     lines = await interaction.client.submissions.deliverables(
         interaction.guild_id, session_channel(interaction)
     )

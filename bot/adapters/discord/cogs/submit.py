@@ -10,7 +10,7 @@ from bot.adapters.discord.client import ConductorBot
 from bot.adapters.discord.cogs.session import session_channel
 from bot.adapters.discord.components import ConductorModal, ConductorView, SessionButton
 from bot.adapters.discord.permissions import instructor_only
-from bot.adapters.discord.tree import reply
+from bot.adapters.discord.tree import acknowledge, reply
 from bot.core.submissions import URL_MAX_LENGTH
 
 SLIDES_PREFIX = "conductor:slides:"
@@ -92,6 +92,7 @@ class SubmitGroup(app_commands.Group, name="submit", description="Hand in your g
 async def links(interaction: discord.Interaction[ConductorBot]) -> None:
     """Show every group's slides link in one message."""
     assert interaction.guild_id is not None
+    await acknowledge(interaction)  # at once: asked mid-session, its reads may wait behind the writes
     lines = await interaction.client.submissions.links(interaction.guild_id, session_channel(interaction))
     await reply(interaction, "", embed=render.links_embed(lines))
 
