@@ -108,17 +108,10 @@ class WakingPool(AsyncAdaptedQueuePool):
     """
 
     def _do_get(self) -> ConnectionPoolEntry:
-        while True:
+        while True:  # woken by a freed slot: the base pool now finds it free and connects (or fails)
             record = super()._do_get()
             if record is not _SLOT_FREED:
                 return record
-            if self._inc_overflow():
-                try:
-                    return self._create_connection()
-                except BaseException:
-                    self._dec_overflow()
-                    self._wake_next()
-                    raise
 
     def _create_connection(self) -> ConnectionPoolEntry:
         try:
